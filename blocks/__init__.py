@@ -1,0 +1,1 @@
+"""Pure functions from domain objects to Block Kit (and plain text). No Slack client, no database."""

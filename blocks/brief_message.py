@@ -1,0 +1,179 @@
+"""The brief as posted in the destination channel, in the method's document structure.
+
+Nothing the agent wrote is ever cut: long text is split across sections, and what does not fit one
+message (50 blocks, and Slack's undocumented ~13k characters of block text) continues as replies in
+the brief's thread. The first message always keeps the headline, impact, request and deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from blocks import facts, ids
+from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
+from bot.domain.brief import Brief
+
+MESSAGE_BLOCKS_MAX = 50
+# Slack rejects messages with about 13.2k characters of block text (msg_blocks_too_long, seen but
+# undocumented); stay well below it.
+MESSAGE_TEXT_BUDGET = 11_000
+
+
+@dataclass
+class RenderedBrief:
+    text: str  # fallback: notifications, screen readers, old clients
+    blocks: list[dict]
+    continuations: list[list[dict]] = field(default_factory=list)  # thread replies, in order
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _sections(title: str, body: str) -> list[dict]:
+    """A titled section, split into as many sections as Slack's 3,000-character limit needs."""
+    head = f"*{title}*\n"
+    parts = chunks(body, SECTION_TEXT_MAX - len(head))
+    return [_section(head + parts[0])] + [_section(p) for p in parts[1:]]
+
+
+def _fields(pairs: list[tuple[str, str]]) -> tuple[list[dict], list[dict]]:
+    """Short facts as section fields (≤ 10 per section, ≤ 2,000 chars each); long ones as sections."""
+    short, long_blocks = [], []
+    for label, value in pairs:
+        text = f"*{label}*\n{escape(value)}"
+        if len(text) <= FIELD_TEXT_MAX:
+            short.append({"type": "mrkdwn", "text": text})
+        else:
+            long_blocks += _sections(label, escape(value))
+    blocks = [{"type": "section", "fields": short[i : i + 10]} for i in range(0, len(short), 10)]
+    return blocks, long_blocks
+
+
+def headline(number_ref: str, brief: Brief) -> str:
+    return f"{number_ref} · {brief.severity.label} · {brief.destination.label}"
+
+
+def fallback_text(number_ref: str, brief: Brief) -> str:
+    return f"{number_ref} [{brief.severity.label}] to {brief.destination.label}: {brief.summary}"
+
+
+def brief_message(
+    *,
+    ref: str,
+    brief: Brief,
+    agent_user_id: str,
+    escalation_id: int,
+    today: date | None = None,
+) -> RenderedBrief:
+    impact = brief.impact
+    deadline = slack_date(brief.request.deadline)
+    top: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}", "emoji": True}},
+        _section(f"*ESCALATION:* {escape(brief.summary)}"),
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}
+            ],
+        },
+        {"type": "divider"},
+    ]
+    impact_pairs = [
+        ("Affected customers", facts.affected(impact)),
+        ("Depth", impact.depth.label),
+        ("Operational effect", impact.operational_effect),
+        ("Duration", facts.duration(impact, today)),
+        ("Revenue exposure", facts.revenue(impact) or "None stated"),
+        ("Reputation", facts.reputation(impact) or "None stated"),
+        ("SLA position", facts.sla(impact)),
+    ]
+    impact_fields, impact_long = _fields(impact_pairs)
+    top += [_section("*BUSINESS IMPACT*"), *impact_fields, *impact_long]
+    request = _sections("REQUEST", f"*{brief.request.kind.label}:* {escape(brief.request.ask)}\n*Hard deadline:* {deadline}")
+
+    body: list[dict] = _sections("PROBLEM NARRATIVE", escape(brief.narrative))
+    body += _package(brief)
+    actions = "\n".join(f"{i}. {escape(a.what)} → {escape(a.outcome)}" for i, a in enumerate(brief.actions_taken, 1))
+    body += _sections(facts.actions_label(brief.destination).upper(), actions)
+    comms = brief.communication
+    comm_text = (
+        f"*Most recent update ({comms.last_update_on.isoformat()}):* {escape(comms.last_update)}\n"
+        f"*Customer expectation:* {escape(comms.expectation)}"
+    )
+    if comms.escalation_risk:
+        comm_text += f"\n*Further escalation risk:* {comms.escalation_risk.label}"
+    body += _sections("CUSTOMER COMMUNICATION STATUS", comm_text)
+    if brief.references:
+        body += _sections("ATTACHMENTS AND REFERENCES", "\n".join(f"• {escape(r)}" for r in brief.references))
+
+    buttons = {
+        "type": "actions",
+        "block_id": ids.BLOCK_BRIEF_ACTIONS,
+        "elements": [
+            {"type": "button", "action_id": ids.ACTION_EXPORT, "text": {"type": "plain_text", "text": "Export as text"}, "value": str(escalation_id)}
+        ],
+    }
+    # The request is what the receiving team acts on: it stays in the first message, just after impact.
+    main, overflow = _fit(top + request, body, tail=[buttons])
+    continuations = _paginate(ref, overflow)
+    if continuations:
+        main.insert(-1, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Continued in the thread ({len(continuations)} more part{'s' if len(continuations) > 1 else ''})."}]})
+    return RenderedBrief(text=fallback_text(ref, brief), blocks=main, continuations=continuations)
+
+
+def _package(brief: Brief) -> list[dict]:
+    pairs = facts.package_lines(brief)
+    blocks: list[dict] = []
+    title = facts.package_title(brief.destination).upper()
+    if brief.engineering:
+        steps = brief.engineering.reproduction.steps
+        lines = [f"{i}. {escape(s)}" for i, s in enumerate(steps, 1)]
+        lines += [f"*{label}:* {escape(text)}" for label, text in pairs]
+        blocks += _sections(f"{title} (for defects)" if steps else title, "\n".join(lines))
+        if brief.engineering.logs:
+            blocks += [_section(f"```{p}```") for p in chunks(escape(brief.engineering.logs), SECTION_TEXT_MAX - 6)]
+    else:
+        blocks += _sections(title, "\n".join(f"*{label}:* {escape(text)}" for label, text in pairs))
+    return blocks
+
+
+def _size(block: dict) -> int:
+    text = block.get("text", {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+    text_len = len(text) + sum(len(f.get("text", "")) for f in block.get("fields", []))
+    return text_len + sum(len(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict))
+
+
+def _fit(head: list[dict], body: list[dict], tail: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Keep as much of the body in the first message as its limits allow (one block spare for the note)."""
+    used_blocks = len(head) + len(tail) + 1
+    used_chars = sum(_size(b) for b in head + tail) + 100
+    kept = []
+    for i, block in enumerate(body):
+        if used_blocks + 1 > MESSAGE_BLOCKS_MAX or used_chars + _size(block) > MESSAGE_TEXT_BUDGET:
+            return head + kept + tail, body[i:]
+        kept.append(block)
+        used_blocks += 1
+        used_chars += _size(block)
+    return head + kept + tail, []
+
+
+def _paginate(ref: str, blocks: list[dict]) -> list[list[dict]]:
+    pages: list[list[dict]] = []
+    current: list[dict] = []
+    chars = 0
+    for block in blocks:
+        if current and (len(current) + 1 >= MESSAGE_BLOCKS_MAX or chars + _size(block) > MESSAGE_TEXT_BUDGET):
+            pages.append(current)
+            current, chars = [], 0
+        current.append(block)
+        chars += _size(block)
+    if current:
+        pages.append(current)
+    total = len(pages)
+    return [[{"type": "context", "elements": [{"type": "mrkdwn", "text": f"{ref}, continued ({n}/{total})"}]}, *page] for n, page in enumerate(pages, 1)]
+
+
+def continuation_text(ref: str, part: int, total: int) -> str:
+    return f"{ref}, continued ({part}/{total})"

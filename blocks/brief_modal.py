@@ -1,0 +1,296 @@
+"""The brief modal: the method's document structure as a form, and reading its state back.
+
+The agent picks the destination first; choosing it (dispatch_action) re-renders the modal with that
+destination's package fields. Every input's block_id and action_id is its `Draft` field name, so
+values survive views.update and validation errors land on the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from blocks import ids
+from blocks.facts import actions_label, package_title
+from blocks.text import truncate
+from bot.domain.brief import (
+    Depth,
+    Destination,
+    EngineeringKind,
+    Frequency,
+    Growth,
+    Likelihood,
+    ReputationRisk,
+    RequestKind,
+    Severity,
+    SlaPosition,
+    Urgency,
+)
+from bot.domain.validation import PACKAGE_FIELDS, SUMMARY_MAX, TEXT_MAX, required_fields
+
+TITLE = "Escalation brief"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+REFERENCE_ACCOUNT = "reference_account"
+
+
+class ModalContext(BaseModel):
+    """What must survive the modal's round trips (private_metadata, ≤ 3000 characters)."""
+
+    source_channel_id: str | None = None
+    origin: str = "command"  # command | shortcut
+    prefill: dict[str, str] = {}
+
+    def dump(self) -> str:
+        text = self.model_dump_json(exclude_defaults=True)
+        if len(text) <= 3000:
+            return text
+        # Pre-filled text can be long (a whole message); keep the round trip within Slack's limit by
+        # trimming the prefill only: the values already sit in the inputs as initial values.
+        slim = self.model_copy(update={"prefill": {}})
+        return slim.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def load(cls, raw: str | None) -> "ModalContext":
+        if not raw:
+            return cls()
+        try:
+            return cls.model_validate(json.loads(raw))
+        except (ValueError, TypeError):
+            return cls()
+
+
+def _plain(text: str, emoji: bool = True) -> dict:
+    return {"type": "plain_text", "text": text, "emoji": emoji}
+
+
+def _option(value: str, text: str, description: str | None = None) -> dict:
+    opt = {"text": _plain(truncate(text, 75)), "value": value}
+    if description:
+        opt["description"] = _plain(truncate(description, 75))
+    return opt
+
+
+def _enum_options(enum: type) -> list[dict]:
+    return [_option(member.value, member.label) for member in enum]
+
+
+def _input(field: str, label: str, element: dict, *, required: set[str], hint: str | None = None, dispatch: bool = False) -> dict:
+    element = {**element, "action_id": field}
+    block = {"type": "input", "block_id": field, "label": _plain(label), "element": element, "optional": field not in required}
+    if hint:
+        block["hint"] = _plain(hint)
+    if dispatch:
+        block["dispatch_action"] = True
+    return block
+
+
+def _text(placeholder: str | None = None, *, multiline: bool = False, max_length: int = TEXT_MAX, initial: str | None = None) -> dict:
+    el: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
+    if placeholder:
+        el["placeholder"] = _plain(placeholder)
+    if initial:
+        el["initial_value"] = initial[:max_length]
+    return el
+
+
+def _select(options: list[dict], placeholder: str, initial: str | None = None) -> dict:
+    el: dict[str, Any] = {"type": "static_select", "placeholder": _plain(placeholder), "options": options}
+    chosen = next((o for o in options if o["value"] == initial), None)
+    if chosen:
+        el["initial_option"] = chosen
+    return el
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": _plain(text)}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def brief_modal(
+    *,
+    destination: Destination | None = None,
+    eng_kind: str | None = None,
+    context: ModalContext | None = None,
+    initial: dict[str, Any] | None = None,
+    notice: str | None = None,
+) -> dict:
+    """The modal for a destination (None: not chosen yet, common fields only).
+
+    `initial` restores values (after a failed save, or a re-render); `notice` is shown on top.
+    """
+    context = context or ModalContext()
+    initial = {**context.prefill, **(initial or {})}
+    if destination is not None:
+        initial.setdefault("destination", destination.value)
+    req = required_fields(destination, eng_kind)
+
+    def txt(field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX) -> dict:
+        return _input(field, label, _text(placeholder, multiline=multiline, max_length=max_length, initial=initial.get(field)), required=req, hint=hint)
+
+    def sel(field: str, label: str, options: list[dict], placeholder: str = "Choose", hint: str | None = None, dispatch: bool = False) -> dict:
+        return _input(field, label, _select(options, placeholder, initial.get(field)), required=req, hint=hint, dispatch=dispatch)
+
+    def date(field: str, label: str, hint: str | None = None) -> dict:
+        el: dict[str, Any] = {"type": "datepicker", "placeholder": _plain("Pick a date")}
+        if _ISO_DATE.fullmatch(str(initial.get(field) or "")):
+            el["initial_date"] = initial[field]
+        return _input(field, label, el, required=req, hint=hint)
+
+    deadline: dict[str, Any] = {"type": "datetimepicker"}
+    if str(initial.get("deadline") or "").isdigit():
+        deadline["initial_date_time"] = int(initial["deadline"])
+    reference_account: dict[str, Any] = {"type": "checkboxes", "options": [_option("yes", "A reference account is involved")]}
+    if initial.get(REFERENCE_ACCOUNT) in (True, "yes", "true"):
+        reference_account["initial_options"] = reference_account["options"]
+
+    blocks: list[dict] = [
+        *([{"type": "section", "text": {"type": "mrkdwn", "text": notice}}] if notice else []),
+        _context("Numbers, not adjectives: measurable escalations get faster attention. Fields marked optional can stay empty."),
+        sel(
+            "destination",
+            "Escalate to",
+            [_option(d.value, d.label, d.when) for d in Destination],
+            "Choose the receiving team",
+            hint="Security skips tiers: any agent may escalate to it directly.",
+            dispatch=True,
+        ),
+        sel("severity", "Severity", [_option(s.value, s.label, s.definition) for s in Severity], "Choose a severity"),
+        txt("summary", "Summary", "One line: what is broken, for whom", max_length=SUMMARY_MAX),
+        _header("Business impact"),
+        txt("affected_customers", "Affected customers (count)", "e.g. 12 or 1,200"),
+        txt("affected_names", "Which customers", "Names where relevant, e.g. Acme Corp, Globex"),
+        sel("growth", "Is the number growing?", _enum_options(Growth)),
+        sel("depth", "How blocked are they?", _enum_options(Depth)),
+        txt("operational_effect", "Operational effect", "What is broken for them", multiline=True),
+        date("since", "Since when", hint="When the problem began."),
+        txt("critical_when", "When does it become critical?", "e.g. Friday's payroll run, 2026-12-01"),
+        txt("arr_exposed", "Revenue exposure (ARR)", "e.g. $48k, 48000 EUR, €1.2m"),
+        txt("pipeline_at_risk", "Pipeline at risk", "e.g. $250k in open deals"),
+        sel("reputation", "Press or social media risk", _enum_options(ReputationRisk)),
+        _input(REFERENCE_ACCOUNT, "Reference account", reference_account, required=req),
+        sel("sla_position", "SLA position", _enum_options(SlaPosition)),
+        txt("penalties", "Contractual penalties", "e.g. 10% service credit after 4 h outage"),
+        _header("Problem narrative"),
+        txt(
+            "narrative",
+            "What is happening",
+            "What is happening, when it began, how it presents, how wide the blast radius is",
+            hint="3–5 sentences.",
+            multiline=True,
+        ),
+    ]
+    if destination is None:
+        blocks.append(_context(":point_up: Choose where this goes to see what that team needs (reproduction steps, use case, containment…)."))
+    else:
+        blocks += _package_blocks(destination, req, txt, sel)
+    blocks += [
+        _header(actions_label(destination) if destination else "Actions already taken"),
+        txt(
+            "actions_taken",
+            "What was tried, and the outcome",
+            "Cleared cache and re-logged in -> same error",
+            hint="One per line: what you tried -> what happened.",
+            multiline=True,
+        ),
+        _header("Customer communication"),
+        date("last_update_on", "Most recent update to the customer"),
+        txt("last_update", "What you told them", multiline=True),
+        txt("expectation", "What the customer expects, and by when", "e.g. a fix or workaround by Friday 17:00 their time"),
+        sel("escalation_risk", "Risk the customer escalates further", _enum_options(Likelihood)),
+        _header("Request"),
+        sel("request_kind", "What you need", _enum_options(RequestKind), hint="Investigate, fix and decide are different asks with different owners."),
+        txt("ask", "The precise ask", "e.g. Find why exports over 10k rows time out and ship a fix", multiline=True),
+        _input("deadline", "Hard deadline", deadline, required=req, hint="In your time zone. Urgency without a timeline is ambiguous."),
+        _header("Attachments and references"),
+        txt("references", "Tickets, threads, logs", "One per line: ticket IDs or URLs, thread links, log files", multiline=True),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_BRIEF,
+        "title": _plain(TITLE),
+        "submit": _plain("Escalate"),
+        "close": _plain("Cancel"),
+        "private_metadata": context.dump(),
+        "blocks": blocks,
+    }
+
+
+def _package_blocks(destination: Destination, req: set[str], txt, sel) -> list[dict]:
+    title = package_title(destination)
+    blocks = [_header(f"For {destination.label}: {title.lower()}")]
+    if destination is Destination.ENGINEERING:
+        blocks += [
+            sel("eng_kind", "Kind of problem", _enum_options(EngineeringKind), dispatch=True,
+                hint="A confirmed defect needs reproduction steps, expected and observed outcome."),
+            txt("repro_baseline", "Baseline state", "Account type, configuration, permissions, prerequisites", multiline=True),
+            txt("repro_steps", "Steps to reproduce", "1. Open Reports\n2. Click Export CSV (upper right)\n3. Enter 10500 rows", multiline=True,
+                hint="One step per line, with the literal inputs used."),
+            txt("repro_expected", "Expected outcome", multiline=True),
+            txt("repro_observed", "Observed outcome", "Exact error text", multiline=True),
+            txt("repro_environment", "Environment", "Browser and version, OS, plan tier, feature flags"),
+            sel("repro_frequency", "How often", _enum_options(Frequency)),
+            txt("repro_ruled_out", "Ruled out", "e.g. Reproduced in Chrome 122 and Safari 17; staging and production", multiline=True),
+            txt("logs", "Logs and error output", "Paste the relevant lines, or link the files below", multiline=True),
+            txt("timeline_commitments", "Customer-facing timeline commitments", "What was promised to the customer, and when"),
+        ]
+    elif destination is Destination.PRODUCT:
+        blocks += [
+            txt("use_case", "Customer use case", "What they are trying to do and why the product gets in the way", multiline=True),
+            txt("request_frequency", "Request frequency", "e.g. 14 customers asked in the last 90 days"),
+            txt("competitive_context", "Competitive context", "e.g. Evaluating a competitor that has this", multiline=True),
+        ]
+    elif destination is Destination.SECURITY:
+        blocks += [
+            txt("observations", "Observations", "What you saw, when, and how you came across it", multiline=True),
+            txt("affected_parties", "Affected parties and systems", multiline=True),
+            txt("containment", "Containment already taken", "e.g. API key revoked at 14:02 UTC; or “none yet”", multiline=True),
+            sel("urgency", "Urgency", _enum_options(Urgency)),
+        ]
+    elif destination is Destination.LEADERSHIP:
+        blocks += [
+            _context("Leadership needs the revenue exposure: fill in *Revenue exposure (ARR)* above."),
+            txt("business_context", "Complete business context", "Account history, renewal date, relationships, what is at stake", multiline=True),
+            txt("decision_needed", "Decision or intervention needed", "e.g. Approve a 2-month service credit", multiline=True),
+        ]
+    else:
+        blocks += [txt("customer_context", "Customer context", "Plan, setup, who is affected, history with this issue", multiline=True)]
+    assert {b["block_id"] for b in blocks if b.get("type") == "input"} <= set(PACKAGE_FIELDS[destination])
+    return blocks
+
+
+def draft_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """`view.state.values` → raw Draft fields. Tolerant of anything: unknown shapes become None."""
+    draft: dict[str, Any] = {}
+    if not isinstance(values, dict):
+        return draft
+    for block_id, actions in values.items():
+        if not isinstance(actions, dict):
+            continue
+        state = actions.get(block_id)
+        if not isinstance(state, dict):
+            continue
+        kind = state.get("type")
+        if kind == "plain_text_input":
+            draft[block_id] = state.get("value")
+        elif kind in ("static_select", "radio_buttons"):
+            option = state.get("selected_option")
+            draft[block_id] = option.get("value") if isinstance(option, dict) else None
+        elif kind == "checkboxes":
+            options = state.get("selected_options")
+            draft[block_id] = bool(options) if isinstance(options, list) else False
+        elif kind == "datepicker":
+            draft[block_id] = state.get("selected_date")
+        elif kind == "datetimepicker":
+            draft[block_id] = state.get("selected_date_time")
+    return draft
+
+
+def initial_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Everything the agent entered, as initial values for a re-rendered modal."""
+    return {k: v for k, v in draft_from_state(values).items() if v not in (None, "", False)}

@@ -1,0 +1,421 @@
+"""From what the agent typed (a `Draft` of raw values) to a valid `Brief`, or errors per field.
+
+The field names of `Draft` are the single vocabulary shared by the modal (its block ids), this
+validator (its error keys) and the tests, so an error always lands on the field that caused it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.domain.brief import (
+    ActionTaken,
+    Brief,
+    BusinessImpact,
+    CustomerCommunication,
+    Depth,
+    Destination,
+    EngineeringKind,
+    EngineeringPackage,
+    Frequency,
+    Growth,
+    LeadershipPackage,
+    Likelihood,
+    ProductPackage,
+    ReputationRisk,
+    Reproduction,
+    Request,
+    RequestKind,
+    SecurityPackage,
+    Severity,
+    SlaPosition,
+    SupportL2Package,
+    Urgency,
+)
+from bot.domain.quantities import QuantityError, contains_number, parse_count, parse_money
+
+SUMMARY_MAX = 150
+TEXT_MAX = 3000  # Slack's plain_text_input ceiling; the parser enforces it too, whatever the client sent.
+DEADLINE_MIN_LEAD = timedelta(minutes=5)
+
+
+class Draft(BaseModel):
+    """Raw modal values, every one optional: validation decides what is required."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    destination: str | None = None
+    severity: str | None = None
+    summary: str | None = None
+    # Business impact
+    affected_customers: str | None = None
+    affected_names: str | None = None
+    growth: str | None = None
+    depth: str | None = None
+    operational_effect: str | None = None
+    since: str | None = None  # YYYY-MM-DD
+    critical_when: str | None = None
+    arr_exposed: str | None = None
+    pipeline_at_risk: str | None = None
+    reputation: str | None = None
+    reference_account: bool = False
+    sla_position: str | None = None
+    penalties: str | None = None
+    # Narrative and actions
+    narrative: str | None = None
+    actions_taken: str | None = None
+    # Customer communication
+    last_update_on: str | None = None  # YYYY-MM-DD
+    last_update: str | None = None
+    expectation: str | None = None
+    escalation_risk: str | None = None
+    # Request
+    request_kind: str | None = None
+    ask: str | None = None
+    deadline: int | None = None  # Unix seconds from Slack's datetimepicker
+    references: str | None = None
+    # Engineering
+    eng_kind: str | None = None
+    repro_baseline: str | None = None
+    repro_steps: str | None = None
+    repro_expected: str | None = None
+    repro_observed: str | None = None
+    repro_environment: str | None = None
+    repro_frequency: str | None = None
+    repro_ruled_out: str | None = None
+    logs: str | None = None
+    timeline_commitments: str | None = None
+    # Product
+    use_case: str | None = None
+    request_frequency: str | None = None
+    competitive_context: str | None = None
+    # Security
+    observations: str | None = None
+    affected_parties: str | None = None
+    containment: str | None = None
+    urgency: str | None = None
+    # Leadership
+    business_context: str | None = None
+    decision_needed: str | None = None
+    # Support L2
+    customer_context: str | None = None
+
+
+FIELDS = tuple(Draft.model_fields)
+
+# Required for every destination.
+COMMON_REQUIRED = (
+    "destination",
+    "severity",
+    "summary",
+    "affected_customers",
+    "depth",
+    "operational_effect",
+    "since",
+    "sla_position",
+    "narrative",
+    "actions_taken",
+    "last_update_on",
+    "last_update",
+    "expectation",
+    "request_kind",
+    "ask",
+    "deadline",
+)
+
+# The method's package contents, per destination: what the receiving team cannot work without.
+PACKAGE_REQUIRED: dict[Destination, tuple[str, ...]] = {
+    Destination.SUPPORT_L2: ("customer_context",),
+    Destination.ENGINEERING: ("eng_kind",),
+    Destination.PRODUCT: ("use_case", "request_frequency"),
+    Destination.SECURITY: ("observations", "affected_parties", "containment", "urgency"),
+    Destination.LEADERSHIP: ("business_context", "decision_needed", "arr_exposed"),
+}
+DEFECT_REQUIRED = ("repro_steps", "repro_expected", "repro_observed")
+
+# Which optional fields each destination's modal shows, beyond the common ones.
+PACKAGE_FIELDS: dict[Destination, tuple[str, ...]] = {
+    Destination.SUPPORT_L2: ("customer_context",),
+    Destination.ENGINEERING: (
+        "eng_kind",
+        "repro_baseline",
+        "repro_steps",
+        "repro_expected",
+        "repro_observed",
+        "repro_environment",
+        "repro_frequency",
+        "repro_ruled_out",
+        "logs",
+        "timeline_commitments",
+    ),
+    Destination.PRODUCT: ("use_case", "request_frequency", "competitive_context"),
+    Destination.SECURITY: ("observations", "affected_parties", "containment", "urgency"),
+    Destination.LEADERSHIP: ("business_context", "decision_needed"),
+}
+
+
+class BriefInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def required_fields(destination: Destination | None, eng_kind: str | None = None) -> set[str]:
+    fields = set(COMMON_REQUIRED)
+    if destination is not None:
+        fields.update(PACKAGE_REQUIRED[destination])
+        if destination is Destination.ENGINEERING and eng_kind in (None, EngineeringKind.DEFECT.value):
+            fields.update(DEFECT_REQUIRED)
+    return fields
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*")
+_ARROW = re.compile(r"\s*(?:->|→|=>|—>|-->)\s*")
+
+
+def split_lines(text: str | None) -> list[str]:
+    """Multi-line input → items, dropping blank lines and the agent's own numbering or bullets."""
+    return [_LIST_MARKER.sub("", line).strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def parse_actions(text: str) -> list[ActionTaken]:
+    """`what was tried -> outcome`, one per line (the method's ACTIONS ALREADY TAKEN)."""
+    actions = []
+    for number, line in enumerate(split_lines(text), start=1):
+        parts = _ARROW.split(line, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise ValueError(
+                f"Line {number} has no outcome. Write each action as: what you tried -> what happened."
+            )
+        actions.append(ActionTaken(what=parts[0].strip(), outcome=parts[1].strip()))
+    if not actions:
+        raise ValueError("List at least one thing you tried, as: what you tried -> what happened.")
+    return actions
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _enum(errors: dict[str, str], field: str, raw: str | None, enum: type, message: str):
+    if raw is None:
+        return None
+    try:
+        return enum(raw)
+    except ValueError:
+        errors[field] = message
+        return None
+
+
+def _date(errors: dict[str, str], field: str, raw: str | None) -> date | None:
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except (TypeError, ValueError):
+        errors[field] = "Pick a date."
+        return None
+
+
+def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_currency: str = "USD") -> Brief:
+    """Return a valid Brief or raise BriefInvalid with one plain-language message per field."""
+    if isinstance(draft, dict):
+        draft = Draft.model_validate(draft)
+    raw = {name: _clean(getattr(draft, name)) for name in FIELDS}
+    errors: dict[str, str] = {}
+
+    for name, value in raw.items():
+        if isinstance(value, str) and len(value) > TEXT_MAX:
+            errors[name] = f"Keep this under {TEXT_MAX} characters (it has {len(value)}); attach the rest as a file or link."
+
+    destination = _enum(errors, "destination", raw["destination"], Destination, "Pick a destination from the list.")
+    severity = _enum(errors, "severity", raw["severity"], Severity, "Pick Critical, High or Medium.")
+
+    for name in sorted(required_fields(destination, raw["eng_kind"])):
+        if raw[name] in (None, "") and name not in errors:
+            errors[name] = _REQUIRED_MESSAGES.get(name, "Required.")
+
+    summary = raw["summary"]
+    if summary and ("\n" in summary or len(summary) > SUMMARY_MAX):
+        errors["summary"] = f"One line of at most {SUMMARY_MAX} characters; put the detail in the narrative."
+
+    affected = None
+    if raw["affected_customers"] is not None:
+        try:
+            affected = parse_count(raw["affected_customers"])
+        except QuantityError as exc:
+            errors["affected_customers"] = str(exc)
+
+    money = {}
+    for name in ("arr_exposed", "pipeline_at_risk"):
+        if raw[name] is not None:
+            try:
+                money[name] = parse_money(raw[name], default_currency)
+            except QuantityError as exc:
+                errors[name] = str(exc)
+
+    today = now.date()
+    since = _date(errors, "since", raw["since"])
+    if since and since > today + timedelta(days=1):
+        errors["since"] = "This date is in the future: when did the problem begin?"
+    last_update_on = _date(errors, "last_update_on", raw["last_update_on"])
+    if last_update_on and last_update_on > today + timedelta(days=1):
+        errors["last_update_on"] = "This date is in the future: when did you last update the customer?"
+
+    deadline = None
+    if raw["deadline"] is not None:
+        try:
+            deadline = datetime.fromtimestamp(int(raw["deadline"]), tz=timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            errors["deadline"] = "Pick a date and time."
+        else:
+            if deadline < now + DEADLINE_MIN_LEAD:
+                errors["deadline"] = "The hard deadline must be in the future (at least 5 minutes from now)."
+
+    actions = []
+    if raw["actions_taken"] is not None and "actions_taken" not in errors:
+        try:
+            actions = parse_actions(raw["actions_taken"])
+        except ValueError as exc:
+            errors["actions_taken"] = str(exc)
+
+    enums = {
+        "depth": (Depth, "Pick how blocked the customers are."),
+        "growth": (Growth, "Pick from the list."),
+        "sla_position": (SlaPosition, "Pick Compliant, At risk or Breached."),
+        "reputation": (ReputationRisk, "Pick from the list."),
+        "escalation_risk": (Likelihood, "Pick Low, Medium or High."),
+        "request_kind": (RequestKind, "Pick what you are asking for."),
+        "eng_kind": (EngineeringKind, "Pick what kind of engineering problem this is."),
+        "repro_frequency": (Frequency, "Pick how often it happens."),
+        "urgency": (Urgency, "Pick how urgent this is."),
+    }
+    parsed = {name: _enum(errors, name, raw[name], enum, msg) for name, (enum, msg) in enums.items()}
+
+    steps = split_lines(raw["repro_steps"])
+    if raw["repro_steps"] is not None and not steps and "repro_steps" not in errors:
+        errors["repro_steps"] = "List the steps, one per line, with the literal inputs used."
+    if destination is Destination.PRODUCT and raw["request_frequency"] and not contains_number(raw["request_frequency"]):
+        errors["request_frequency"] = "How often, in numbers: e.g. “14 customers asked in the last 90 days”."
+
+    if errors:
+        raise BriefInvalid(errors)
+
+    assert destination and severity and affected is not None and since and last_update_on and deadline  # for type checkers
+    brief = Brief(
+        destination=destination,
+        severity=severity,
+        summary=summary,
+        impact=BusinessImpact(
+            affected_customers=affected,
+            affected_names=raw["affected_names"],
+            growth=parsed["growth"],
+            depth=parsed["depth"],
+            operational_effect=raw["operational_effect"],
+            since=since,
+            critical_when=raw["critical_when"],
+            arr_exposed=money.get("arr_exposed"),
+            pipeline_at_risk=money.get("pipeline_at_risk"),
+            reputation=parsed["reputation"],
+            reference_account=bool(raw["reference_account"]),
+            sla_position=parsed["sla_position"],
+            penalties=raw["penalties"],
+        ),
+        narrative=raw["narrative"],
+        actions_taken=actions,
+        communication=CustomerCommunication(
+            last_update_on=last_update_on,
+            last_update=raw["last_update"],
+            expectation=raw["expectation"],
+            escalation_risk=parsed["escalation_risk"],
+        ),
+        request=Request(kind=parsed["request_kind"], ask=raw["ask"], deadline=deadline),
+        references=split_lines(raw["references"]),
+    )
+    package = _package(destination, raw, parsed, steps)
+    return brief.model_copy(update=package)
+
+
+def _package(destination: Destination, raw: dict[str, Any], parsed: dict[str, Any], steps: list[str]) -> dict:
+    if destination is Destination.ENGINEERING:
+        return {
+            "engineering": EngineeringPackage(
+                kind=parsed["eng_kind"],
+                reproduction=Reproduction(
+                    baseline=raw["repro_baseline"],
+                    steps=steps,
+                    expected=raw["repro_expected"],
+                    observed=raw["repro_observed"],
+                    environment=raw["repro_environment"],
+                    frequency=parsed["repro_frequency"],
+                    ruled_out=raw["repro_ruled_out"],
+                ),
+                logs=raw["logs"],
+                timeline_commitments=raw["timeline_commitments"],
+            )
+        }
+    if destination is Destination.PRODUCT:
+        return {
+            "product": ProductPackage(
+                use_case=raw["use_case"],
+                request_frequency=raw["request_frequency"],
+                competitive_context=raw["competitive_context"],
+            )
+        }
+    if destination is Destination.SECURITY:
+        return {
+            "security": SecurityPackage(
+                observations=raw["observations"],
+                affected_parties=raw["affected_parties"],
+                containment=raw["containment"],
+                urgency=parsed["urgency"],
+            )
+        }
+    if destination is Destination.LEADERSHIP:
+        return {
+            "leadership": LeadershipPackage(
+                business_context=raw["business_context"], decision_needed=raw["decision_needed"]
+            )
+        }
+    return {"support_l2": SupportL2Package(customer_context=raw["customer_context"])}
+
+
+_REQUIRED_MESSAGES = {
+    "destination": "Pick where this escalation goes.",
+    "severity": "Pick a severity.",
+    "summary": "Write a one-line summary.",
+    "affected_customers": "How many customers are affected? A number.",
+    "depth": "Pick how blocked they are.",
+    "operational_effect": "Say what is broken for them.",
+    "since": "When did it begin?",
+    "sla_position": "Pick the SLA position.",
+    "narrative": "Describe what is happening, since when, how it shows and how wide it is.",
+    "actions_taken": "List what you tried and what happened, one per line.",
+    "last_update_on": "When did you last update the customer?",
+    "last_update": "Summarise your last update to the customer.",
+    "expectation": "What does the customer believe will happen, and by when?",
+    "request_kind": "Pick what you are asking for.",
+    "ask": "Say precisely what you need from the receiving team.",
+    "deadline": "Every escalation needs a hard deadline.",
+    "customer_context": "Give the customer context: plan, setup, who is affected.",
+    "eng_kind": "Pick what kind of engineering problem this is.",
+    "repro_steps": "A defect needs reproduction steps, one per line, with literal inputs.",
+    "repro_expected": "What should have happened?",
+    "repro_observed": "What happened instead? Exact error text if any.",
+    "use_case": "Describe the customer's use case.",
+    "request_frequency": "How often is this requested? Numbers, e.g. 14 customers in 90 days.",
+    "observations": "What did you observe?",
+    "affected_parties": "Which parties and systems are affected?",
+    "containment": "What containment was already taken? Write “none yet” if none.",
+    "urgency": "Pick how urgent this is.",
+    "business_context": "Give the complete business context.",
+    "decision_needed": "Name the specific decision or intervention you need.",
+    "arr_exposed": "Leadership needs the revenue exposure: ARR at risk, e.g. $120k.",
+}

@@ -1,0 +1,141 @@
+"""The use cases behind the Slack listeners and the command line: escalate, deliver, export.
+
+Order matters and is the point of this module: the brief is stored (and committed) before any
+Slack call posts it, no database session is held across a Slack call, and a failed post leaves a
+stored brief marked pending delivery with the agent told what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from blocks.brief_message import brief_message, continuation_text
+from blocks.notices import delivery_failed_notice, posted_confirmation
+from blocks.plaintext import brief_text
+from bot.clock import Clock
+from bot.domain.brief import Brief, Destination, format_ref
+from bot.domain.routing import route
+from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
+from bot.storage import queries
+from bot.storage.db import Database
+from bot.storage.models import EscalationStatus, LogKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    escalation_id: int
+    ref: str
+    channel_id: str
+    posted: bool
+    ts: str | None = None
+    error: str | None = None
+    permalink: str | None = None
+    duplicate: bool = False  # a repeated submission of a brief already stored: nothing was done
+    in_progress: bool = False  # another request is posting it right now
+
+
+class Escalations:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str]) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.channels = channels
+
+    def escalate(
+        self,
+        *,
+        team_id: str,
+        agent_user_id: str,
+        brief: Brief,
+        source_channel_id: str | None = None,
+        submission_key: str | None = None,
+    ) -> Delivery:
+        target = route(brief.destination, self.channels)
+        with self.db.session() as session:
+            created = queries.create_escalation(
+                session,
+                team_id=team_id,
+                brief=brief,
+                agent_user_id=agent_user_id,
+                channel_id=target.channel_id,
+                source_channel_id=source_channel_id,
+                submission_key=submission_key,
+                now=self.clock.now(),
+            )
+            escalation_id = created.escalation.id
+        if not created.is_new:
+            # The first submission owns the posting; a repeat only reports where things stand.
+            log.info("duplicate submission %s for escalation %s ignored", submission_key, escalation_id)
+            return replace(self._delivery_of(escalation_id), duplicate=True)
+        return self.deliver(escalation_id)
+
+    def deliver(self, escalation_id: int, *, team_id: str | None = None) -> Delivery:
+        """Post a stored brief to its channel; idempotent once posted."""
+        with self.db.session() as session:
+            row = self._row(session, escalation_id, team_id)
+            if row.status == EscalationStatus.OPEN.value:
+                return self._delivery_of(escalation_id)
+            if not queries.claim_delivery(session, escalation_id, now=self.clock.now()):
+                return replace(self._delivery_of(escalation_id), in_progress=True)
+            brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date())
+        try:
+            channel, ts = self.gateway.post_message(
+                channel,
+                text=rendered.text,
+                blocks=rendered.blocks,
+                metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
+            )
+        except SlackCallFailed as exc:
+            log.warning("%s not delivered to %s: %s", ref, channel, exc.error)
+            with self.db.session() as session:
+                queries.mark_delivery_failed(session, escalation_id, error=exc.error, now=self.clock.now())
+            text, blocks = delivery_failed_notice(ref=ref, error=exc.error, channel_id=channel, escalation_id=escalation_id)
+            self._tell(agent, text, blocks)
+            return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
+
+        with self.db.session() as session:
+            queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now())
+        total = len(rendered.continuations)
+        for part, blocks in enumerate(rendered.continuations, 1):
+            try:
+                self.gateway.post_message(channel, text=continuation_text(ref, part, total), blocks=blocks, thread_ts=ts)
+            except SlackCallFailed as exc:  # the brief is posted and stored whole; the export has every word
+                log.warning("%s continuation %s/%s failed: %s", ref, part, total, exc.error)
+        permalink = self.gateway.permalink(channel, ts)
+        text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink)
+        self._tell(agent, text, blocks)
+        return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink)
+
+    def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
+        """(ref, the brief as plain text in the method's structure), logged when a person exported it."""
+        with self.db.session() as session:
+            row = self._row(session, escalation_id, team_id)
+            ref = format_ref(row.number)
+            if actor:
+                queries.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
+            return ref, brief_text(queries.brief_of(row), ref=ref, tz=tz)
+
+    @staticmethod
+    def _row(session, escalation_id: int, team_id: str | None):
+        """The escalation, only if it belongs to the asking workspace (ids in buttons can be replayed)."""
+        row = queries.get_escalation(session, escalation_id)
+        if row is None or (team_id is not None and row.team_id != team_id):
+            raise LookupError(f"escalation {escalation_id} does not exist")
+        return row
+
+    def _delivery_of(self, escalation_id: int) -> Delivery:
+        with self.db.session() as session:
+            row = queries.get_escalation(session, escalation_id)
+            assert row is not None
+            return Delivery(escalation_id, format_ref(row.number), row.channel_id, posted=row.status == EscalationStatus.OPEN.value, ts=row.message_ts, error=row.delivery_error)
+
+    def _tell(self, user_id: str, text: str, blocks: list[dict]) -> None:
+        """A DM to the agent: best effort, because the brief itself is already safe."""
+        try:
+            self.gateway.post_message(user_id, text=text, blocks=blocks)
+        except SlackCallFailed as exc:
+            log.warning("could not DM %s: %s", user_id, exc.error)

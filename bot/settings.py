@@ -1,0 +1,171 @@
+"""All configuration in one typed object, read from the environment and `.env`.
+
+Every name here is documented in `.env.example`. A missing or malformed value stops start-up with
+one line that names it and says what to do (see `SettingsError`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.brief import Destination
+from bot.domain.quantities import CURRENCIES
+
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+
+# What to do about each setting when it is missing or wrong, in the admin's words.
+_HELP = {
+    "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your app's Basic Information page",
+    "SLACK_APP_TOKEN": "create an app-level token with connections:write (Basic Information → App-Level Tokens) "
+    "and set it (xapp-…), or run with --http",
+    "SLACK_API_URL": "leave it unset for Slack, or give a URL such as https://slack.com/api/",
+    "DATABASE_URL": "use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host:5432/dbname",
+    "ESCALATION_DEFAULT_CURRENCY": "use a three-letter ISO currency code such as USD, EUR or GBP",
+    "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
+    "PORT": "use a port number between 1 and 65535",
+}
+_CHANNEL_HELP = (
+    "set it to the channel ID (like C0123ABCDEF, not #name): open the channel, click its name, "
+    "and copy the Channel ID at the bottom of the About tab"
+)
+
+
+class SettingsError(Exception):
+    """One line for the admin: which setting, what is wrong, what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: str = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///escalation-brief.db", validation_alias="DATABASE_URL")
+
+    channel_support_l2: str = Field(validation_alias="ESCALATION_CHANNEL_SUPPORT_L2")
+    channel_engineering: str = Field(validation_alias="ESCALATION_CHANNEL_ENGINEERING")
+    channel_product: str = Field(validation_alias="ESCALATION_CHANNEL_PRODUCT")
+    channel_security: str = Field(validation_alias="ESCALATION_CHANNEL_SECURITY")
+    channel_leadership: str = Field(validation_alias="ESCALATION_CHANNEL_LEADERSHIP")
+
+    default_currency: str = Field(default="USD", validation_alias="ESCALATION_DEFAULT_CURRENCY")
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: str) -> str:
+        v = v.strip()
+        if not v.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not v.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return v
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not re.fullmatch(r"[0-9a-fA-F]{16,}", v):
+            raise ValueError("does not look like a signing secret (a long hexadecimal string)")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, v: str) -> str:
+        v = v.strip()
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        v = v.strip()
+        # Hosting providers hand out postgres:// URLs; SQLAlchemy needs the driver named.
+        for prefix in ("postgres://", "postgresql://"):
+            if v.startswith(prefix):
+                v = "postgresql+psycopg://" + v[len(prefix) :]
+        if not (v.startswith("sqlite:///") or v.startswith("postgresql+psycopg://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        return v
+
+    @field_validator(
+        "channel_support_l2", "channel_engineering", "channel_product", "channel_security", "channel_leadership"
+    )
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        v = v.strip()
+        if not CHANNEL_ID.match(v):
+            raise ValueError(f"{v!r} is not a channel ID")
+        return v
+
+    @field_validator("default_currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        v = v.strip().upper()
+        if v not in CURRENCIES:
+            raise ValueError(f"{v!r} is not a currency code")
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, v: str) -> str:
+        v = v.strip().upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"{v!r} is not a log level")
+        return v
+
+    @property
+    def channels(self) -> dict[Destination, str]:
+        return {
+            Destination.SUPPORT_L2: self.channel_support_l2,
+            Destination.ENGINEERING: self.channel_engineering,
+            Destination.PRODUCT: self.channel_product,
+            Destination.SECURITY: self.channel_security,
+            Destination.LEADERSHIP: self.channel_leadership,
+        }
+
+
+def env_name(field: str) -> str:
+    alias = Settings.model_fields[field].validation_alias
+    return str(alias) if alias else field.upper()
+
+
+def load_settings(env_file: str | Path | None = ".env", **overrides) -> Settings:
+    """Settings from the environment (and `env_file`), or SettingsError naming the first problem."""
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = first["loc"][0] if first["loc"] else ""
+    name = str(loc) if str(loc).isupper() else env_name(str(loc)) if loc in Settings.model_fields else str(loc)
+    help_text = _CHANNEL_HELP if name.startswith("ESCALATION_CHANNEL_") else _HELP.get(name, "see .env.example")
+    if first["type"] == "missing":
+        return f"{name} is not set: {help_text}."
+    reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    return f"{name} {reason}: {help_text}."
+
+
+def require_for_mode(settings: Settings, *, http: bool) -> None:
+    """The two serving modes need different secrets; say which one is missing before connecting."""
+    if http and not settings.slack_signing_secret:
+        raise SettingsError(f"SLACK_SIGNING_SECRET is not set: {_HELP['SLACK_SIGNING_SECRET']} (HTTP mode checks every request with it).")
+    if not http and not settings.slack_app_token:
+        raise SettingsError(f"SLACK_APP_TOKEN is not set: {_HELP['SLACK_APP_TOKEN']}.")

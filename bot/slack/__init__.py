@@ -1,0 +1,1 @@
+"""The Slack wiring: the Bolt app, its listeners, and the Web API gateway."""

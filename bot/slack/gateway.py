@@ -1,0 +1,122 @@
+"""The one place that talks to Slack's Web API for the domain, the CLI and (later) the scheduler.
+
+It wraps slack_sdk's WebClient with retries for connection errors and rate limits, and turns
+SlackApiError into `SlackCallFailed` carrying Slack's error code, so callers decide in domain terms
+(store and tell the agent) instead of catching SDK exceptions everywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+log = logging.getLogger(__name__)
+
+BRIEF_EVENT_TYPE = "escalation_brief"  # message metadata type on every posted brief
+
+
+class SlackCallFailed(Exception):
+    def __init__(self, method: str, error: str, *, status: int | None = None, retry_after: int | None = None) -> None:
+        super().__init__(f"{method} failed: {error}")
+        self.method = method
+        self.error = error
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    channel_id: str
+    exists: bool
+    name: str | None = None
+    is_member: bool = False
+    is_private: bool = False
+    is_archived: bool = False
+    error: str | None = None
+
+
+def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+class SlackGateway:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, **kwargs: Any) -> dict:
+        try:
+            # The typed WebClient methods send each method's wire format (JSON or form) as Slack expects.
+            response = getattr(self.client, method.replace(".", "_"))(**kwargs)
+        except SlackApiError as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            headers = exc.response.headers if exc.response is not None else {}
+            retry = headers.get("Retry-After") or headers.get("retry-after") if headers else None
+            error = (exc.response.get("error") if exc.response is not None else None) or f"http_{status}"
+            raise SlackCallFailed(method, str(error), status=status, retry_after=int(retry) if retry and str(retry).isdigit() else None) from exc
+        except (SlackRequestError, OSError) as exc:
+            raise SlackCallFailed(method, "connection_error") from exc
+        return response.data if hasattr(response, "data") else dict(response)
+
+    def post_message(
+        self,
+        channel: str,
+        *,
+        text: str,
+        blocks: list[dict] | None = None,
+        thread_ts: str | None = None,
+        metadata: dict | None = None,
+    ) -> tuple[str, str]:
+        """Post and return (channel id, ts). A user id as channel posts to the app's DM with them."""
+        args: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False, "unfurl_media": False}
+        if blocks is not None:
+            args["blocks"] = blocks
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        if metadata:
+            args["metadata"] = metadata
+        data = self._call("chat.postMessage", **args)
+        return data["channel"], data["ts"]
+
+    def permalink(self, channel: str, ts: str) -> str | None:
+        try:
+            return self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
+        except SlackCallFailed:
+            log.info("no permalink for %s/%s", channel, ts)
+            return None
+
+    def open_view(self, trigger_id: str, view: dict) -> dict:
+        return self._call("views.open", trigger_id=trigger_id, view=view).get("view", {})
+
+    def user_timezone(self, user_id: str) -> str:
+        try:
+            return self._call("users.info", user=user_id).get("user", {}).get("tz") or "UTC"
+        except SlackCallFailed:
+            return "UTC"
+
+    def auth_test(self) -> dict:
+        return self._call("auth.test")
+
+    def channel_status(self, channel_id: str) -> ChannelStatus:
+        try:
+            channel = self._call("conversations.info", channel=channel_id).get("channel", {})
+        except SlackCallFailed as exc:
+            return ChannelStatus(channel_id, exists=False, error=exc.error)
+        return ChannelStatus(
+            channel_id,
+            exists=True,
+            name=channel.get("name"),
+            is_member=bool(channel.get("is_member")),
+            is_private=bool(channel.get("is_private")),
+            is_archived=bool(channel.get("is_archived")),
+        )
+

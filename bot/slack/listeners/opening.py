@@ -1,0 +1,37 @@
+"""Opening the brief modal, shared by the slash command and the message shortcut."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from blocks.brief_modal import ModalContext, brief_modal
+from bot.domain.validation import SUMMARY_MAX
+
+log = logging.getLogger(__name__)
+
+_RETRY_HINT = {
+    "expired_trigger_id": "Slack took too long to open the form. Please try again.",
+    "exchanged_trigger_id": "That form was already opened. Please try again.",
+}
+
+
+def prefill_from_text(text: str) -> dict[str, str]:
+    """`/escalate some words`: the words become the summary (and the narrative when too long for one line)."""
+    text = " ".join(text.split())
+    if not text:
+        return {}
+    if len(text) <= SUMMARY_MAX:
+        return {"summary": text}
+    return {"summary": text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…", "narrative": text[:3000]}
+
+
+async def open_brief_modal(client, trigger_id: str, context: ModalContext, respond=None) -> None:
+    try:
+        await client.views_open(trigger_id=trigger_id, view=brief_modal(context=context))
+    except SlackApiError as exc:
+        error = exc.response.get("error", "") if exc.response is not None else ""
+        log.warning("views.open failed: %s", error)
+        if respond is not None:
+            await respond(text=_RETRY_HINT.get(error, f"Slack could not open the form ({error}). Please try again."), response_type="ephemeral")

@@ -1,0 +1,36 @@
+"""Reading Slack payloads defensively: who, which workspace, where. Missing keys give None, never a crash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def team_id(body: dict[str, Any]) -> str:
+    team = body.get("team")
+    if isinstance(team, dict) and team.get("id"):
+        return str(team["id"])
+    user = body.get("user")
+    if isinstance(user, dict) and user.get("team_id"):
+        return str(user["team_id"])
+    return str(body.get("team_id") or "")
+
+
+def user_id(body: dict[str, Any]) -> str:
+    user = body.get("user")
+    if isinstance(user, dict):
+        return str(user.get("id") or "")
+    return str(body.get("user_id") or "")
+
+
+def channel_id(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel")
+    if isinstance(channel, dict) and channel.get("id"):
+        return str(channel["id"])
+    return body.get("channel_id") or None
+
+
+def action_value(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return actions[0].get("value")
+    return None

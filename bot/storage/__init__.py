@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, one module of queries, Alembic migrations. Nothing else touches SQL."""

@@ -1,0 +1,183 @@
+"""Every query the bot makes, as small functions that take the session explicitly.
+
+Callers pass ids, not ORM objects, across threads, and never hold a session across a Slack call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.domain.brief import Brief
+from bot.storage.models import Escalation, EscalationLog, EscalationStatus, LogKind
+
+BOT_ACTOR = "bot"
+# Longer than one post with its retries can take; a poster that died frees the brief after it.
+DELIVERY_LEASE = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class Created:
+    escalation: Escalation
+    is_new: bool  # False when the same modal submission was already stored
+
+
+def next_number(session: Session, team_id: str) -> int:
+    """Hand out the next ESC number for a workspace in one atomic statement (SQLite ≥ 3.35 and PostgreSQL)."""
+    return session.execute(
+        text(
+            "INSERT INTO escalation_counter (team_id, last_number) VALUES (:team, 1) "
+            "ON CONFLICT (team_id) DO UPDATE SET last_number = escalation_counter.last_number + 1 "
+            "RETURNING last_number"
+        ),
+        {"team": team_id},
+    ).scalar_one()
+
+
+def create_escalation(
+    session: Session,
+    *,
+    team_id: str,
+    brief: Brief,
+    agent_user_id: str,
+    channel_id: str,
+    now: datetime,
+    source_channel_id: str | None = None,
+    submission_key: str | None = None,
+) -> Created:
+    """Store a brief before anything is posted, so a failed post never loses it."""
+    if submission_key:
+        existing = get_by_submission_key(session, submission_key)
+        if existing is not None:
+            return Created(existing, is_new=False)
+    row = Escalation(
+        team_id=team_id,
+        number=next_number(session, team_id),
+        submission_key=submission_key,
+        destination=brief.destination.value,
+        severity=brief.severity.value,
+        status=EscalationStatus.PENDING_DELIVERY.value,
+        summary=brief.summary,
+        narrative=brief.narrative,
+        agent_user_id=agent_user_id,
+        source_channel_id=source_channel_id,
+        channel_id=channel_id,
+        deadline_at=brief.request.deadline,
+        brief=brief.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        # A second delivery of the same submission raced us past the lookup above.
+        existing = get_by_submission_key(session, submission_key) if submission_key else None
+        if existing is None:
+            raise
+        return Created(existing, is_new=False)
+    add_log(session, row.id, actor=agent_user_id, kind=LogKind.CREATED, text=f"Escalated to {brief.destination.label}", at=now)
+    return Created(row, is_new=True)
+
+
+def get_by_submission_key(session: Session, submission_key: str) -> Escalation | None:
+    return session.exec(select(Escalation).where(Escalation.submission_key == submission_key)).first()
+
+
+def get_escalation(session: Session, escalation_id: int) -> Escalation | None:
+    return session.get(Escalation, escalation_id)
+
+
+def get_by_number(session: Session, team_id: str, number: int) -> Escalation | None:
+    return session.exec(select(Escalation).where(Escalation.team_id == team_id, Escalation.number == number)).first()
+
+
+def find_by_number(session: Session, number: int) -> list[Escalation]:
+    """For the command line, which has no workspace: every workspace's ESC-<number>."""
+    return list(session.exec(select(Escalation).where(Escalation.number == number).order_by(Escalation.team_id)))
+
+
+def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease: timedelta = DELIVERY_LEASE) -> bool:
+    """Take the right to post this brief for `lease`, atomically; False if posted or someone else holds it."""
+    result = session.execute(
+        update(Escalation)
+        .where(
+            Escalation.id == escalation_id,
+            Escalation.status == EscalationStatus.PENDING_DELIVERY.value,
+            or_(Escalation.delivery_claimed_until.is_(None), Escalation.delivery_claimed_until < now),
+        )
+        .values(delivery_claimed_until=now + lease)
+    )
+    return result.rowcount == 1
+
+
+def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: str, now: datetime) -> Escalation:
+    row = _require(session, escalation_id)
+    row.status = EscalationStatus.OPEN.value
+    row.channel_id = channel_id
+    row.message_ts = ts
+    row.delivery_error = None
+    row.delivery_claimed_until = None
+    row.posted_at = now
+    row.updated_at = now
+    session.add(row)
+    add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.POSTED, text=f"Posted to <#{channel_id}>", at=now)
+    return row
+
+
+def mark_delivery_failed(session: Session, escalation_id: int, *, error: str, now: datetime) -> Escalation:
+    row = _require(session, escalation_id)
+    row.status = EscalationStatus.PENDING_DELIVERY.value
+    row.delivery_error = error[:255]
+    row.delivery_claimed_until = None
+    row.updated_at = now
+    session.add(row)
+    add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.DELIVERY_FAILED, text=error, at=now)
+    return row
+
+
+def add_log(
+    session: Session,
+    escalation_id: int,
+    *,
+    actor: str,
+    kind: LogKind | str,
+    text: str,
+    at: datetime,
+    data: dict | None = None,
+) -> EscalationLog:
+    entry = EscalationLog(
+        escalation_id=escalation_id,
+        actor=actor,
+        kind=kind.value if isinstance(kind, LogKind) else kind,
+        text=text,
+        at=at,
+        data=data,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
+    return list(
+        session.exec(
+            select(EscalationLog).where(EscalationLog.escalation_id == escalation_id).order_by(EscalationLog.at, EscalationLog.id)
+        )
+    )
+
+
+def brief_of(row: Escalation) -> Brief:
+    return Brief.model_validate(row.brief)
+
+
+def _require(session: Session, escalation_id: int) -> Escalation:
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise LookupError(f"escalation {escalation_id} does not exist")
+    return row
