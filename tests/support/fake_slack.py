@@ -998,7 +998,9 @@ class FakeSlack:
         }
 
     def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
-        return {"ok": True, "url": f"wss://127.0.0.1:1/link/?ticket={self._next_id('t')}&app_id={self.app_id}"}
+        # Tests running a Socket Mode server of their own set `socket_mode_url` to its ws:// address.
+        base = getattr(self, "socket_mode_url", None) or "wss://127.0.0.1:1/link/"
+        return {"ok": True, "url": f"{base}?ticket={self._next_id('t')}&app_id={self.app_id}"}
 
     def _chat_post_message(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         ch = self._resolve_channel(args.get("channel"), for_posting=True)

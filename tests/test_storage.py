@@ -1,0 +1,134 @@
+"""Storage on SQLite and (when TEST_POSTGRES_URL is set) PostgreSQL: the same code, the same results."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from bot.domain.brief import Destination
+from bot.domain.validation import validate_draft
+from bot.storage import queries
+from bot.storage.db import Database
+from bot.storage.models import EscalationLog, EscalationStatus
+from tests.factories import NOW, draft
+
+
+def brief(destination=Destination.ENGINEERING, **kw):
+    return validate_draft(draft(destination, **kw), now=NOW)
+
+
+def create(session, team="T1", key=None, b=None):
+    return queries.create_escalation(session, team_id=team, brief=b or brief(), agent_user_id="U1", channel_id="C1", now=NOW, submission_key=key)
+
+
+def test_times_come_back_aware_utc_whatever_zone_went_in(db):
+    paris = NOW.astimezone(ZoneInfo("Europe/Paris"))
+    with db.session() as s:
+        created = create(s)
+        queries.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=paris)
+    with db.session() as s:
+        row = queries.get_escalation(s, created.escalation.id)
+        assert row.created_at == NOW and row.created_at.tzinfo is not None
+        assert row.created_at.utcoffset() == timedelta(0)
+        entry = queries.log_entries(s, row.id)[-1]
+        assert entry.at == NOW and entry.at.tzinfo is not None  # 11:00+01:00 stored and read as 10:00Z
+        assert row.deadline_at == brief().request.deadline
+
+
+def test_naive_datetimes_are_refused(db):
+    with pytest.raises(Exception, match="naive"):
+        with db.session() as s:
+            created = create(s)
+            queries.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=datetime(2026, 1, 1))
+
+
+def test_numbers_are_per_workspace_and_sequential(db):
+    with db.session() as s:
+        numbers = [create(s, team="T1").escalation.number for _ in range(3)] + [create(s, team="T2").escalation.number]
+    assert numbers == [1, 2, 3, 1]
+    with db.session() as s:
+        assert queries.get_by_number(s, "T1", 3) is not None and queries.get_by_number(s, "T2", 2) is None
+
+
+def test_concurrent_creates_never_share_a_number(db):
+    errors, numbers = [], []
+
+    def worker():
+        try:
+            for _ in range(5):
+                with db.session() as s:
+                    numbers.append(create(s, team="T9").escalation.number)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 21))
+
+
+def test_the_full_brief_round_trips(db):
+    original = brief(Destination.SECURITY)
+    with db.session() as s:
+        escalation_id = create(s, b=original).escalation.id
+    with db.session() as s:
+        assert queries.brief_of(queries.get_escalation(s, escalation_id)) == original
+
+
+def test_the_same_submission_is_stored_once(db):
+    with db.session() as s:
+        first = create(s, key="V123")
+    with db.session() as s:
+        second = create(s, key="V123")
+    assert first.is_new and not second.is_new
+    assert first.escalation.id == second.escalation.id
+
+
+def test_only_one_poster_claims_a_brief(db):
+    with db.session() as s:
+        escalation_id = create(s).escalation.id
+    with db.session() as s:
+        assert queries.claim_delivery(s, escalation_id, now=NOW)
+    with db.session() as s:
+        assert not queries.claim_delivery(s, escalation_id, now=NOW + timedelta(seconds=5))
+    with db.session() as s:  # a poster that died frees it when the lease runs out
+        assert queries.claim_delivery(s, escalation_id, now=NOW + queries.DELIVERY_LEASE + timedelta(seconds=1))
+    with db.session() as s:
+        queries.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW)
+    with db.session() as s:
+        assert not queries.claim_delivery(s, escalation_id, now=NOW + timedelta(days=1))
+
+
+def test_running_log_records_state_changes_in_order(db):
+    with db.session() as s:
+        escalation_id = create(s).escalation.id
+        queries.mark_delivery_failed(s, escalation_id, error="not_in_channel", now=NOW + timedelta(minutes=1))
+        queries.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW + timedelta(minutes=2))
+    with db.session() as s:
+        log = queries.log_entries(s, escalation_id)
+        row = queries.get_escalation(s, escalation_id)
+    assert [(e.kind, e.actor) for e in log] == [("created", "U1"), ("delivery_failed", "bot"), ("posted", "bot")]
+    assert row.status == EscalationStatus.OPEN.value and row.delivery_error is None
+
+
+def test_migrations_are_idempotent_and_recorded(db):
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_db):
+    with sqlite_db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_ping_reports_a_dead_database(tmp_path):
+    assert not Database("postgresql+psycopg://nobody@127.0.0.1:1/none").ping()
+    assert Database(f"sqlite:///{tmp_path / 'x.db'}").ping()
