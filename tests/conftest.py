@@ -172,3 +172,5 @@ def _run_bot(fake_slack: FakeSlack, database_url: str, clock: FrozenClock, **ove
     finally:
         server.stop()
         database.dispose()
+    # Every view and message the bot sent in the test passed Slack's Block Kit limits.
+    fake_slack.assert_no_violations()

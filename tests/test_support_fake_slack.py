@@ -74,7 +74,7 @@ def test_stop_does_not_wait_for_a_delayed_answer():
     fake.fail("auth.test", delay=30)
     t = threading.Thread(target=lambda: _swallow(fake.client(timeout=5, retry_handlers=[]).auth_test))
     t.start()
-    fake.wait_for("auth.test")
+    fake.wait_for("auth.test", answered=False)
     t0 = time.perf_counter()
     fake.stop()
     assert time.perf_counter() - t0 < 0.5
