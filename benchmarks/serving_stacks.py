@@ -386,14 +386,18 @@ def make_sync_bolt_app(cfg: AppConfig):
         raise ValueError("the 'task' pattern is AsyncApp-only; Bolt's 'lazy' works for the sync App")
     kwargs: dict[str, Any] = {}
     if cfg.listener_threads:
-        # Bolt's default pool has 5 threads per process; the request thread
-        # polls until a pool thread has run ack(), so the pool gates ack latency.
+        # Bolt's default pool has 5 threads per process and runs both listeners
+        # and lazy listeners.  The request thread polls until a pool thread has
+        # run ack(), so with Slack's ~150 ms API calls holding pool threads,
+        # 5 threads cap a process at ~33 requests/s whatever gunicorn's --threads.
         kwargs["listener_executor"] = ThreadPoolExecutor(max_workers=cfg.listener_threads)
     app = App(
         signing_secret=cfg.signing_secret,
         # The token lives on the client: passing token= as well only logs a warning.
         client=WebClient(token=BOT_TOKEN, base_url=cfg.api_base_url),
-        token_verification_enabled=False,  # no auth.test at import time
+        # No auth.test at import time; Bolt still calls it (and caches the
+        # result) on each worker's first request(s).
+        token_verification_enabled=False,
         process_before_response=cfg.pattern == "lazy",
         **kwargs,
     )
@@ -937,6 +941,7 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
                                               concurrency=c, downstream="views.open"))
             return {"phases": phases}
 
+        calls_before = await standin.stats()
         warm = plan.get("warmup", 100)
         if warm:
             # Opens every pooled connection, pays auth.test, imports, JIT-less caches.
@@ -951,7 +956,10 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             phases.append(await run_phase(session, standin, meter, label="submission", url=target,
                                           build=submission_builder(f"{run_id}.c{c}", secret), n=plan["requests"],
                                           concurrency=c, downstream="chat.postMessage"))
-    return {"phases": phases}
+        # Every Web API method the app called during this plan (e.g. auth.test once per worker).
+        calls_after = await standin.stats()
+        api_calls = {m: n - calls_before.get(m, 0) for m, n in calls_after.items() if n != calls_before.get(m, 0)}
+    return {"phases": phases, "api_calls": api_calls}
 
 
 def loadgen_main(argv: Sequence[str]) -> None:
@@ -971,6 +979,7 @@ class StackResult:
     phases: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     log_findings: dict[str, int] = field(default_factory=dict)
+    api_calls: dict[str, int] = field(default_factory=dict)
 
     def phase(self, label: str, concurrency: int) -> dict[str, Any] | None:
         return next((p for p in self.phases if p["phase"] == label and p["concurrency"] == concurrency), None)
@@ -1026,7 +1035,8 @@ def run_stack(pg: ProcessGroups, stack: Stack, standin_url: str, standin_pgid: i
             "warmup": warmup,
             "pgids": {"app": proc.pid, "standin": standin_pgid},
         }
-        result.phases = run_loadgen(pg, plan, timeout_s=120 + requests * len(concurrency) * 0.2)["phases"]
+        out = run_loadgen(pg, plan, timeout_s=120 + requests * len(concurrency) * 0.2)
+        result.phases, result.api_calls = out["phases"], out["api_calls"]
     except Exception as exc:  # one broken stack must not hide the others' results
         result.error = f"{type(exc).__name__}: {exc}"
         print(f"[{stack.name}] FAILED: {result.error}", file=sys.stderr, flush=True)
@@ -1047,6 +1057,8 @@ def merge_runs(runs: list[StackResult]) -> StackResult:
     for r in runs:
         for line, n in r.log_findings.items():
             merged.log_findings[line] = merged.log_findings.get(line, 0) + n
+        for method, n in r.api_calls.items():
+            merged.api_calls[method] = merged.api_calls.get(method, 0) + n
     keys = list(dict.fromkeys((p["phase"], p["concurrency"]) for r in runs for p in r.phases))
     for label, c in keys:
         parts = [p for r in runs if (p := r.phase(label, c)) is not None]
@@ -1116,6 +1128,14 @@ def _split(cpu: dict[str, Any]) -> str:
     return f" ({'+'.join(map(str, procs))})" if len(procs) > 1 else ""
 
 
+def _cpu(p: dict[str, Any]) -> str:
+    # /proc counts CPU in 10 ms ticks: a phase shorter than ~0.5 s gives noise.
+    if p["wall_s"] < 0.5:
+        return "n/a (phase < 0.5 s)"
+    cpu = p["cpu_pct"]
+    return f"{cpu.get('app', 0):.0f}{_split(cpu)}/{cpu.get('standin', 0):.0f}/{cpu.get('loadgen', 0):.0f}"
+
+
 def results_table(results: list[StackResult]) -> str:
     head = ("| stack | C | /escalate ack p50 | ack p99 | req/s | cmd→views.open p50 | p99 "
             "| submit ack p50 | ack p99 | req/s | submit→postMessage p50 | p99 | errors | CPU% app/stand-in/loadgen |")
@@ -1126,7 +1146,6 @@ def results_table(results: list[StackResult]) -> str:
             continue
         for c in sorted({p["concurrency"] for p in r.phases}):
             cmd, sub = r.phase("/escalate", c), r.phase("submission", c)
-            cpu = cmd["cpu_pct"] if cmd else {}
             lines.append(
                 f"| {r.stack.name} | {c} "
                 f"| {_fmt(percentile(cmd['ack_ms'], 50))} | {_fmt(percentile(cmd['ack_ms'], 99))} | {cmd['rps']:.0f} "
@@ -1134,7 +1153,7 @@ def results_table(results: list[StackResult]) -> str:
                 f"| {_fmt(percentile(sub['ack_ms'], 50))} | {_fmt(percentile(sub['ack_ms'], 99))} | {sub['rps']:.0f} "
                 f"| {_fmt(percentile(sub['downstream_ms'], 50))} | {_fmt(percentile(sub['downstream_ms'], 99))} "
                 f"| cmd {_errors(cmd)}; sub {_errors(sub)} "
-                f"| {cpu.get('app', 0):.0f}{_split(cpu)}/{cpu.get('standin', 0):.0f}/{cpu.get('loadgen', 0):.0f} |"
+                f"| {_cpu(cmd)} |"
             )
     return "\n".join(lines)
 
@@ -1191,7 +1210,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--variant-stacks", default="",
                         help="stacks for the blocking-call variants (default: best async + best sync)")
     parser.add_argument("--api-latency-ms", type=float, default=0.0,
-                        help="stand-in response delay, to mimic Slack's own API latency")
+                        help="stand-in response delay, to mimic Slack's own API latency (e.g. 150); "
+                             "exposes thread-pool and connection-pool limits that a 0 ms stand-in hides")
     parser.add_argument("--json-out", type=Path, help="write raw samples and summaries here")
     parser.add_argument("--keep-logs", action="store_true", help="keep server logs (path printed)")
     parser.add_argument("--list", action="store_true", help="list candidate stacks and exit")
@@ -1275,7 +1295,7 @@ def main(argv: Sequence[str]) -> int:
         args.json_out.write_text(json.dumps({
             "versions": versions(), "args": {k: str(v) for k, v in vars(args).items()}, "selftest": selftest,
             "results": [{"stack": dataclasses.asdict(r.stack), "error": r.error, "phases": r.phases,
-                         "log_findings": r.log_findings} for r in results + variant_results],
+                         "log_findings": r.log_findings, "api_calls": r.api_calls} for r in results + variant_results],
         }, indent=1))
     return 0
 

@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.env_file)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if settings.log_level != "DEBUG":  # migration and HTTP-client chatter is noise at INFO
+            for noisy in ("alembic", "slack_sdk", "slack_bolt", "aiohttp.access"):
+                logging.getLogger(noisy).setLevel(logging.WARNING)
         return _dispatch(args, settings)
     except SettingsError as exc:
         print(f"escalation-bot: {exc}", file=sys.stderr)

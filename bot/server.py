@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from contextlib import asynccontextmanager
 
 import aiohttp
@@ -60,6 +61,39 @@ def asgi_app_from_env() -> Starlette:
         raise SystemExit(f"escalation-bot: {exc}") from None
 
 
+class StartupError(Exception):
+    """Slack could not be reached or refused a token at start: one line for the admin."""
+
+
+_TOKEN_FIXES = {
+    "invalid_auth": "is wrong or revoked: copy it again from your app's settings",
+    "not_authed": "is empty",
+    "token_revoked": "was revoked: reinstall the app and copy the new token",
+    "account_inactive": "belongs to an uninstalled app or a deactivated workspace: reinstall the app",
+    "not_allowed_token_type": "is the wrong kind of token",
+}
+
+
+def preflight(settings: Settings, *, socket_mode: bool) -> None:
+    """Check the tokens before serving, so a typo is one clear line rather than a stack trace later."""
+    from slack_sdk import WebClient
+
+    from bot.slack.gateway import SlackCallFailed, SlackGateway, make_web_client
+
+    checks = [("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url)).auth_test())]
+    if socket_mode:
+        app_client = WebClient(base_url=settings.slack_api_url, timeout=10)
+        checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client)._call("apps.connections.open", app_token=settings.slack_app_token)))
+    for name, call in checks:
+        try:
+            call()
+        except SlackCallFailed as exc:
+            if exc.error == "connection_error":
+                raise StartupError(f"cannot reach Slack at {settings.slack_api_url}: check the network (or SLACK_API_URL), then start again.") from None
+            fix = _TOKEN_FIXES.get(exc.error, f"was refused by Slack ({exc.error})")
+            raise SettingsError(f"{name} {fix}.") from None
+
+
 def _migrate(services: Services) -> None:
     from bot.cli import _database  # one place turns database errors into an admin's sentence
 
@@ -71,6 +105,10 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
 
     services = build_services(settings)
     _migrate(services)
+    try:
+        preflight(settings, socket_mode=False)
+    except StartupError as exc:  # HTTP mode only answers Slack: start anyway, Slack may come back
+        log.warning("%s", exc)
     if workers > 1 and settings.database_url.startswith("sqlite"):
         log.warning("SQLite is for one process; use PostgreSQL for --workers > 1")
     log.info("serving Slack at http://%s:%s%s", host, port, EVENTS_PATH)
@@ -85,6 +123,11 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
 def serve_socket_mode(settings: Settings) -> int:
     services = build_services(settings)
     _migrate(services)
+    try:
+        preflight(settings, socket_mode=True)
+    except StartupError as exc:
+        print(f"escalation-bot: {exc}", file=sys.stderr)
+        return 1
     asyncio.run(_socket_mode(services))
     return 0
 

@@ -45,3 +45,21 @@ def test_run_connects_with_socket_mode_and_opens_the_modal(fake_slack, socket_se
             process.kill()
             output, _ = process.communicate()
     assert "Traceback" not in output, output
+
+
+def test_a_refused_app_token_is_one_line(fake_slack, tmp_path):
+    fake_slack.fail("apps.connections.open", error="invalid_auth")
+    env = base_env(fake_slack, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    env["SLACK_APP_TOKEN"] = "xapp-1-A0001-revoked"
+    result = subprocess.run([sys.executable, "-m", "bot", "--env-file", "none.env", "run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "escalation-bot: SLACK_APP_TOKEN is wrong or revoked: copy it again from your app's settings."
+
+
+def test_unreachable_slack_is_one_line(tmp_path):
+    env = base_env(database_url=f"sqlite:///{tmp_path / 'bot.db'}")
+    env["SLACK_APP_TOKEN"] = "xapp-1-A0001-test"
+    env["SLACK_API_URL"] = "http://127.0.0.1:9/api/"  # nothing listens on the discard port
+    result = subprocess.run([sys.executable, "-m", "bot", "--env-file", "none.env", "run"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 1
+    assert "cannot reach Slack at http://127.0.0.1:9/api/" in result.stderr and "Traceback" not in result.stderr
