@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
         python = ensure_venv("test")
         return _exec([str(python), "-m", "pytest", *rest])
     if task == "bench":
-        python = ensure_venv("test")
+        python = ensure_venv("test,bench")
         return _exec([str(python), str(ROOT / "benchmarks" / "run.py"), *rest])
     print(f"unknown task {task!r}\n{__doc__}", file=sys.stderr)
     return 2

@@ -59,3 +59,17 @@ def test_the_command_is_acknowledged_at_once(bot):
     assert response.status_code == 200
     assert elapsed < 1.0, elapsed  # generous for a loaded CI machine; typically ~10 ms
     bot.slack.wait_for("views.open", answered=False)
+
+
+def test_a_burst_of_first_requests_makes_one_auth_test(bot):
+    import concurrent.futures
+
+    def one(_):
+        body, ctype = slash_command(user_id=AGENT, team_id=TEAM)
+        return bot.sender.post(body, ctype).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        assert set(pool.map(one, range(20))) == {200}
+    bot.slack.wait_for("views.open", count=20)
+    assert len(bot.slack.calls("auth.test")) == 1
+    assert all(c.token == "xoxb-test-token" for c in bot.slack.calls("views.open"))

@@ -25,6 +25,7 @@ from blocks.notices import apology
 from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
 from bot.settings import Settings
+from bot.slack.authorization import cached_single_team_authorize
 from bot.slack.gateway import SlackGateway, make_web_client
 from bot.storage.db import Database
 
@@ -85,7 +86,6 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     """The Bolt app with every listener registered. Call inside a running event loop (aiohttp)."""
     settings = services.settings
     client = AsyncWebClient(
-        token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         session=session,
         timeout=10,
@@ -93,6 +93,7 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     )
     app = AsyncApp(
         client=client,
+        authorize=cached_single_team_authorize(settings.slack_bot_token),
         signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
         process_before_response=True,
         request_verification_enabled=request_verification,
