@@ -94,20 +94,21 @@ def fake_slack() -> Iterator[FakeSlack]:
         yield slack
 
 
+def settings_env(api_url: str | None, database_url: str) -> dict[str, str]:
+    """The environment an admin would set, pointing at the stand-in Slack (if given)."""
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "DATABASE_URL": database_url,
+        **{f"ESCALATION_CHANNEL_{d.name}": channel for d, (channel, _name) in CHANNELS.items()},
+    }
+    if api_url:
+        env["SLACK_API_URL"] = api_url
+    return env
+
+
 def make_settings(fake_slack: FakeSlack, database_url: str, **overrides) -> Settings:
-    values = dict(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.base_url,
-        DATABASE_URL=database_url,
-        ESCALATION_CHANNEL_SUPPORT_L2=CHANNELS[Destination.SUPPORT_L2][0],
-        ESCALATION_CHANNEL_ENGINEERING=CHANNELS[Destination.ENGINEERING][0],
-        ESCALATION_CHANNEL_PRODUCT=CHANNELS[Destination.PRODUCT][0],
-        ESCALATION_CHANNEL_SECURITY=CHANNELS[Destination.SECURITY][0],
-        ESCALATION_CHANNEL_LEADERSHIP=CHANNELS[Destination.LEADERSHIP][0],
-    )
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **{**settings_env(fake_slack.base_url, database_url), **overrides})  # type: ignore[call-arg]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
 from bot.storage import queries
 from bot.storage.db import Database
-from tests.conftest import CHANNELS
+from tests.conftest import CHANNELS, settings_env
 from tests.factories import NOW, draft
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,18 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def base_env(fake_slack=None, database_url="sqlite:///unused.db") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ESCALATION_", "DATABASE_URL"))}
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET="0123456789abcdef0123456789abcdef",
-        DATABASE_URL=database_url,
-        ESCALATION_CHANNEL_SUPPORT_L2=CHANNELS[Destination.SUPPORT_L2][0],
-        ESCALATION_CHANNEL_ENGINEERING=CHANNELS[Destination.ENGINEERING][0],
-        ESCALATION_CHANNEL_PRODUCT=CHANNELS[Destination.PRODUCT][0],
-        ESCALATION_CHANNEL_SECURITY=CHANNELS[Destination.SECURITY][0],
-        ESCALATION_CHANNEL_LEADERSHIP=CHANNELS[Destination.LEADERSHIP][0],
-    )
-    if fake_slack is not None:
-        env["SLACK_API_URL"] = fake_slack.base_url
+    env.update(settings_env(fake_slack.base_url if fake_slack else None, database_url))
     env["PYTHONPATH"] = str(ROOT)  # the package, whether or not it is installed in this interpreter
     return env
 
