@@ -119,7 +119,7 @@ def test_running_log_records_state_changes_in_order(db):
 def test_migrations_are_idempotent_and_recorded(db):
     db.upgrade()
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_db):
@@ -132,3 +132,25 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_db):
 def test_ping_reports_a_dead_database(tmp_path):
     assert not Database("postgresql+psycopg://nobody@127.0.0.1:1/none").ping()
     assert Database(f"sqlite:///{tmp_path / 'x.db'}").ping()
+
+
+def test_models_and_migrations_agree(db):
+    """A model change without its migration fails here, on SQLite and PostgreSQL."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata) == []
+
+
+def test_migrations_downgrade_and_upgrade_again(db):
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    cfg = alembic_config(db.url, db.engine)
+    command.downgrade(cfg, "base")
+    command.upgrade(cfg, "head")
+    with db.session() as s:
+        assert create(s).escalation.number == 1

@@ -16,6 +16,24 @@ from bot.storage.types import UTCDateTime
 class EscalationStatus(str, Enum):
     PENDING_DELIVERY = "pending_delivery"  # stored, not yet in the destination channel
     OPEN = "open"  # posted and waiting on the receiving team
+    ACKNOWLEDGED = "acknowledged"  # a receiving owner took it
+    FIXED_PENDING = "fixed_pending"  # the receiving team says fixed; the agent confirms with the customer
+
+    @property
+    def label(self) -> str:
+        return {"pending_delivery": "Pending delivery", "open": "Waiting for acknowledgement", "acknowledged": "Acknowledged",
+                "fixed_pending": "Fixed, awaiting the agent's confirmation"}[self.value]
+
+
+# Statuses whose follow-ups run; later statuses (de-escalated, resolved) stop every nudge.
+ACTIVE_STATUSES = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value, EscalationStatus.FIXED_PENDING.value)
+
+
+class FollowUpKind(str, Enum):
+    CHECKIN = "checkin"  # the agent checks in with the receiving team (thread)
+    CUSTOMER_UPDATE = "customer_update"  # the agent updates the customer (DM)
+    ACK = "ack"  # nobody has acknowledged yet (thread ping, DM to the agent)
+    DEADLINE = "deadline"  # three quarters, one hour before, breach
 
 
 class LogKind(str, Enum):
@@ -23,6 +41,18 @@ class LogKind(str, Enum):
     POSTED = "posted"
     DELIVERY_FAILED = "delivery_failed"
     EXPORTED = "exported"
+    ACKNOWLEDGED = "acknowledged"
+    REACTION = "reaction"
+    FIXED = "fixed"
+    CHECKIN = "checkin"
+    CUSTOMER_UPDATE = "customer_update"
+    TEAM_UPDATE = "team_update"
+    INFO_REQUESTED = "info_requested"
+    THREAD_REPLY = "thread_reply"
+    SEVERITY_CHANGED = "severity_changed"
+    SNOOZED = "snoozed"
+    NUDGE = "nudge"
+    DEADLINE_WARNING = "deadline_warning"
 
 
 def _utc(nullable: bool = False, **kw: Any) -> Any:
@@ -35,6 +65,7 @@ class Escalation(SQLModel, table=True):
         UniqueConstraint("team_id", "number", name="uq_escalation_team_number"),
         UniqueConstraint("submission_key", name="uq_escalation_submission_key"),
         Index("ix_escalation_team_status", "team_id", "status"),
+        Index("ix_escalation_message", "channel_id", "message_ts"),  # reactions and thread replies find their brief
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -57,12 +88,24 @@ class Escalation(SQLModel, table=True):
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
     posted_at: datetime | None = _utc(nullable=True)
+    agent_tz: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})  # business days and local times are the agent's
+    receiving_owner_id: str | None = Field(default=None, max_length=32)
+    acknowledged_at: datetime | None = _utc(nullable=True)
+    last_update_at: datetime | None = _utc(nullable=True)
+    last_update_by: str | None = Field(default=None, max_length=32)
+    last_update_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    deadline_state: str | None = Field(default=None, max_length=16)  # at_risk | breached, from the deadline marks
 
 
 class EscalationLog(SQLModel, table=True):
-    """The running log: every state change or update, with who and when."""
+    """The running log: every state change or update, with who and when.
+
+    A scheduled nudge's entry carries (follow_up_id, due_at), unique together: it is written before
+    the nudge is sent, so a retried send after a crash or a second worker cannot double a period.
+    """
 
     __tablename__ = "escalation_log"
+    __table_args__ = (UniqueConstraint("follow_up_id", "due_at", name="uq_log_follow_up_period"),)
 
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int = Field(
@@ -73,6 +116,33 @@ class EscalationLog(SQLModel, table=True):
     kind: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False, default=""))
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    follow_up_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("follow_up.id", ondelete="SET NULL", name="fk_log_follow_up"), nullable=True))
+    due_at: datetime | None = _utc(nullable=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """One timer of one escalation: the database is the schedule, APScheduler only the clock.
+
+    The tick claims due rows with a lease (one worker at a time), sends, then advances next_due_at
+    from the previous due time on the cadence grid, so downtime yields one nudge, not a burst.
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "kind", name="uq_follow_up_kind"),
+        Index("ix_follow_up_due", "active", "next_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
+    kind: str = Field(max_length=32)
+    active: bool = True
+    next_due_at: datetime = _utc()
+    stage: str | None = Field(default=None, max_length=32)  # customer_update: due | overdue; deadline: the next mark
+    anchor_at: datetime = _utc()  # the last reset (check-in, customer update): the plan counts from here
+    snoozed_until: datetime | None = _utc(nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)
 
 
 class EscalationCounter(SQLModel, table=True):
