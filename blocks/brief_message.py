@@ -8,7 +8,7 @@ the brief's thread. The first message always keeps the headline, impact, request
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from blocks import facts, ids
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
@@ -18,6 +18,20 @@ MESSAGE_BLOCKS_MAX = 50
 # Slack rejects messages with about 13.2k characters of block text (msg_blocks_too_long, seen but
 # undocumented); stay well below it.
 MESSAGE_TEXT_BUDGET = 11_000
+
+
+@dataclass(frozen=True)
+class BriefState:
+    """Where the escalation stands, shown on the brief and kept current with chat.update."""
+
+    status: str = "Waiting for acknowledgement"
+    acknowledged: bool = False
+    owner: str | None = None
+    last_update_at: datetime | None = None
+    last_update_by: str | None = None
+    last_update_text: str | None = None
+    next_checkin_at: datetime | None = None
+    deadline_state: str | None = None  # at_risk | breached
 
 
 @dataclass
@@ -59,6 +73,34 @@ def fallback_text(number_ref: str, brief: Brief) -> str:
     return f"{number_ref} [{brief.severity.label}] to {brief.destination.label}: {brief.summary}"
 
 
+def _state_context(state: BriefState) -> dict:
+    parts = [f"*Status:* {state.status}"]
+    parts.append(f"*Receiving owner:* <@{state.owner}>" if state.owner else "*Receiving owner:* none yet")
+    if state.last_update_at:
+        by = f" by <@{state.last_update_by}>" if state.last_update_by else ""
+        text = f": {escape(' '.join(state.last_update_text.split())[:200])}" if state.last_update_text else ""
+        parts.append(f"*Last update* {slack_date(state.last_update_at)}{by}{text}")
+    if state.next_checkin_at:
+        parts.append(f"*Next check-in due* {slack_date(state.next_checkin_at)}")
+    if state.deadline_state:
+        parts.append({"at_risk": ":warning: *Deadline at risk*", "breached": ":red_circle: *Deadline breached*"}[state.deadline_state])
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(parts)[:3000]}]}
+
+
+def _buttons(escalation_id: int, state: BriefState) -> dict:
+    value = str(escalation_id)
+    elements = []
+    if not state.acknowledged:
+        elements.append({"type": "button", "action_id": ids.ACTION_ACKNOWLEDGE, "text": {"type": "plain_text", "text": "Acknowledge"}, "style": "primary", "value": value})
+    elements += [
+        {"type": "button", "action_id": ids.ACTION_ASK_INFO, "text": {"type": "plain_text", "text": "Ask for info"}, "value": value},
+        {"type": "button", "action_id": ids.ACTION_POST_UPDATE, "text": {"type": "plain_text", "text": "Post update"}, "value": value},
+        {"type": "button", "action_id": ids.ACTION_VIEW_LOG, "text": {"type": "plain_text", "text": "View log"}, "value": value},
+        {"type": "button", "action_id": ids.ACTION_EXPORT, "text": {"type": "plain_text", "text": "Export as text"}, "value": value},
+    ]
+    return {"type": "actions", "block_id": ids.BLOCK_BRIEF_ACTIONS, "elements": elements}
+
+
 def brief_message(
     *,
     ref: str,
@@ -66,7 +108,9 @@ def brief_message(
     agent_user_id: str,
     escalation_id: int,
     today: date | None = None,
+    state: BriefState | None = None,
 ) -> RenderedBrief:
+    state = state or BriefState()
     impact = brief.impact
     deadline = slack_date(brief.request.deadline)
     top: list[dict] = [
@@ -78,8 +122,14 @@ def brief_message(
                 {"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}
             ],
         },
+        _state_context(state),
         {"type": "divider"},
     ]
+    sla = facts.sla(impact)
+    if state.deadline_state == "breached":
+        sla = f"Breached (hard deadline passed); reported: {sla}"
+    elif state.deadline_state == "at_risk" and impact.sla_position.value == "compliant":
+        sla = f"At risk (hard deadline near); reported: {sla}"
     impact_pairs = [
         ("Affected customers", facts.affected(impact)),
         ("Depth", impact.depth.label),
@@ -87,7 +137,7 @@ def brief_message(
         ("Duration", facts.duration(impact, today)),
         ("Revenue exposure", facts.revenue(impact) or "None stated"),
         ("Reputation", facts.reputation(impact) or "None stated"),
-        ("SLA position", facts.sla(impact)),
+        ("SLA position", sla),
     ]
     impact_fields, impact_long = _fields(impact_pairs)
     top += [_section("*BUSINESS IMPACT*"), *impact_fields, *impact_long]
@@ -108,13 +158,7 @@ def brief_message(
     if brief.references:
         body += _sections("ATTACHMENTS AND REFERENCES", "\n".join(f"• {escape(r)}" for r in brief.references))
 
-    buttons = {
-        "type": "actions",
-        "block_id": ids.BLOCK_BRIEF_ACTIONS,
-        "elements": [
-            {"type": "button", "action_id": ids.ACTION_EXPORT, "text": {"type": "plain_text", "text": "Export as text"}, "value": str(escalation_id)}
-        ],
-    }
+    buttons = _buttons(escalation_id, state)
     # The request is what the receiving team acts on: it stays in the first message, just after impact.
     main, overflow = _fit(top + request, body, tail=[buttons])
     continuations = _paginate(ref, overflow)

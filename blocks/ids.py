@@ -20,3 +20,26 @@ ACTION_OPEN_LINK = "brief_open_link"  # a URL button: Slack still sends block_ac
 
 # Fixed block ids on the posted brief
 BLOCK_BRIEF_ACTIONS = "brief_actions"
+
+# Follow-through: buttons on the posted brief (the receiving team) and on nudges (the agent).
+ACTION_ACKNOWLEDGE = "brief_acknowledge"
+ACTION_ASK_INFO = "brief_ask_info"
+ACTION_POST_UPDATE = "brief_post_update"
+ACTION_VIEW_LOG = "brief_view_log"
+ACTION_LOG_CHECKIN = "nudge_log_checkin"
+ACTION_LOG_CUSTOMER_UPDATE = "nudge_log_customer_update"
+ACTION_CHANGE_SEVERITY = "nudge_change_severity"
+ACTION_SNOOZE_PREFIX = "nudge_snooze_"  # + minutes; the value is the follow-up id
+SNOOZE_MINUTES = (30, 60, 120)
+
+VIEW_LOG_CHECKIN = "log_checkin"
+VIEW_LOG_CUSTOMER_UPDATE = "log_customer_update"
+VIEW_ASK_INFO = "ask_info"
+VIEW_POST_UPDATE = "post_update"
+VIEW_CHANGE_SEVERITY = "change_severity"
+VIEW_RUNNING_LOG = "running_log"
+
+# Input blocks of those modals
+BLOCK_NOTE = "note"
+BLOCK_SEVERITY = "severity"
+BLOCK_REASON = "reason"

@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from blocks.brief_message import brief_message, continuation_text
+from blocks.brief_message import BriefState, brief_message, continuation_text
 from blocks.notices import delivery_failed_notice, posted_confirmation
 from blocks.plaintext import brief_text
 from bot.clock import Clock
-from bot.domain.brief import Brief, Destination, format_ref
+from bot.domain.brief import Brief, Destination, Severity, format_ref
+from bot.domain.cadence import Cadence
+from bot.followthrough.plan import initial_plans
 from bot.domain.routing import route
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import EscalationStatus, LogKind
+from bot.storage.models import ACTIVE_STATUSES, EscalationStatus, FollowUpKind, LogKind
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,12 @@ class Delivery:
 
 
 class Escalations:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str]) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence]) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
         self.channels = channels
+        self.cadences = cadences
 
     def escalate(
         self,
@@ -81,6 +84,7 @@ class Escalations:
             if not queries.claim_delivery(session, escalation_id, now=self.clock.now()):
                 return replace(self._delivery_of(escalation_id), in_progress=True)
             brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
+        agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date())
         try:
             channel, ts = self.gateway.post_message(
@@ -98,7 +102,12 @@ class Escalations:
             return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
 
         with self.db.session() as session:
-            queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now())
+            now = self.clock.now()
+            row = queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=now)
+            row.agent_tz = agent_tz
+            for plan in initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz):
+                queries.upsert_follow_up(session, escalation_id, plan.kind.value, next_due_at=plan.next_due_at, anchor_at=plan.anchor_at, stage=plan.stage)
+        self.refresh(escalation_id)  # the brief now shows its first check-in time
         total = len(rendered.continuations)
         for part, blocks in enumerate(rendered.continuations, 1):
             try:
@@ -118,6 +127,38 @@ class Escalations:
             if actor:
                 queries.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
             return ref, brief_text(queries.brief_of(row), ref=ref, tz=tz)
+
+    def render(self, session, row) -> tuple[str, list[dict]]:
+        """The brief's first message as it should read now (status, owner, last update, next check-in)."""
+        plans = queries.follow_ups(session, row.id)
+        checkin = plans.get(FollowUpKind.CHECKIN.value)
+        status = EscalationStatus(row.status)
+        state = BriefState(
+            status=status.label,
+            acknowledged=row.receiving_owner_id is not None,
+            owner=row.receiving_owner_id,
+            last_update_at=row.last_update_at,
+            last_update_by=row.last_update_by,
+            last_update_text=row.last_update_text,
+            next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
+            deadline_state=row.deadline_state,
+        )
+        rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
+                                 today=self.clock.now().date(), state=state)
+        return rendered.text, rendered.blocks
+
+    def refresh(self, escalation_id: int) -> None:
+        """Update the posted brief in place; best effort (the database is the record)."""
+        with self.db.session() as session:
+            row = queries.get_escalation(session, escalation_id)
+            if row is None or not row.message_ts:
+                return
+            channel, ts = row.channel_id, row.message_ts
+            text, blocks = self.render(session, row)
+        try:
+            self.gateway.update_message(channel, ts, text=text, blocks=blocks)
+        except SlackCallFailed as exc:
+            log.warning("could not update the brief %s: %s", escalation_id, exc.error)
 
     @staticmethod
     def _row(session, escalation_id: int, team_id: str | None):

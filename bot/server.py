@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.followthrough.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.app import Services, build_app, build_services
 
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def create_asgi_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+def create_asgi_app(settings: Settings, *, services: Services | None = None, run_scheduler: bool = True) -> Starlette:
     services = services or build_services(settings)
 
     @asynccontextmanager
@@ -34,9 +35,12 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None) -> 
         # doubled p99 latency in the serving benchmark).
         session = aiohttp.ClientSession()
         app.state.slack = AsyncSlackRequestHandler(build_app(services, session=session))
+        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick) if run_scheduler else None
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=True)  # let a tick in progress finish its sends
             await services.drain()
             await session.close()
 
@@ -145,7 +149,9 @@ async def _socket_mode(services: Services) -> None:
             web_client=AsyncWebClient(token=settings.slack_app_token, base_url=settings.slack_api_url, session=session),
         )
         log.info("connecting to Slack with Socket Mode")
+        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick)
         try:
             await handler.start_async()
         finally:
+            scheduler.shutdown(wait=True)
             await services.drain()

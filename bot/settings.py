@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.domain.brief import Destination
+from bot.domain.brief import Destination, Severity
+from bot.domain.cadence import Cadence, DurationError, parse_interval, parse_range
 from bot.domain.quantities import CURRENCIES
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
@@ -28,7 +29,12 @@ _HELP = {
     "ESCALATION_DEFAULT_CURRENCY": "use a three-letter ISO currency code such as USD, EUR or GBP",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
     "PORT": "use a port number between 1 and 65535",
+    "ESCALATION_SCHEDULER_TICK": "use a number of seconds between 1 and 3600 (default 30)",
+    "ESCALATION_ACK_EMOJI": "use an emoji name such as eyes (without colons)",
+    "ESCALATION_FIXED_EMOJI": "use an emoji name such as white_check_mark (without colons)",
 }
+_DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
+_RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
 _CHANNEL_HELP = (
     "set it to the channel ID (like C0123ABCDEF, not #name): open the channel, click its name, "
     "and copy the Channel ID at the bottom of the About tab"
@@ -55,6 +61,20 @@ class Settings(BaseSettings):
     channel_leadership: str = Field(validation_alias="ESCALATION_CHANNEL_LEADERSHIP")
 
     default_currency: str = Field(default="USD", validation_alias="ESCALATION_DEFAULT_CURRENCY")
+
+    # Follow-through cadence by severity (the method's table); durations like 45s, 90m, 2h, 1d, 1bd.
+    checkin_critical: str = Field(default="2h", validation_alias="ESCALATION_CHECKIN_CRITICAL")
+    checkin_high: str = Field(default="4h", validation_alias="ESCALATION_CHECKIN_HIGH")
+    checkin_medium: str = Field(default="1d", validation_alias="ESCALATION_CHECKIN_MEDIUM")
+    customer_update_critical: str = Field(default="2h-4h", validation_alias="ESCALATION_CUSTOMER_UPDATE_CRITICAL")
+    customer_update_high: str = Field(default="4h-8h", validation_alias="ESCALATION_CUSTOMER_UPDATE_HIGH")
+    customer_update_medium: str = Field(default="1bd-2bd", validation_alias="ESCALATION_CUSTOMER_UPDATE_MEDIUM")
+    ack_window_critical: str = Field(default="15m", validation_alias="ESCALATION_ACK_WINDOW_CRITICAL")
+    ack_window_high: str = Field(default="1h", validation_alias="ESCALATION_ACK_WINDOW_HIGH")
+    ack_window_medium: str = Field(default="1bd", validation_alias="ESCALATION_ACK_WINDOW_MEDIUM")
+    scheduler_tick: int = Field(default=30, ge=1, le=3600, validation_alias="ESCALATION_SCHEDULER_TICK")
+    ack_emoji: str = Field(default="eyes", validation_alias="ESCALATION_ACK_EMOJI")
+    fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -112,6 +132,32 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not a channel ID")
         return v
 
+    @field_validator("checkin_critical", "checkin_high", "checkin_medium", "ack_window_critical", "ack_window_high", "ack_window_medium")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        try:
+            parse_interval(v)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+        return v.strip()
+
+    @field_validator("customer_update_critical", "customer_update_high", "customer_update_medium")
+    @classmethod
+    def _range(cls, v: str) -> str:
+        try:
+            parse_range(v)
+        except DurationError as exc:
+            raise ValueError(str(exc)) from None
+        return v.strip()
+
+    @field_validator("ack_emoji", "fixed_emoji")
+    @classmethod
+    def _emoji(cls, v: str) -> str:
+        v = v.strip().strip(":")
+        if not re.fullmatch(r"[a-z0-9_+\-']+", v):
+            raise ValueError(f"{v!r} is not an emoji name")
+        return v
+
     @field_validator("default_currency")
     @classmethod
     def _currency(cls, v: str) -> str:
@@ -127,6 +173,18 @@ class Settings(BaseSettings):
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"{v!r} is not a log level")
         return v
+
+    @property
+    def cadences(self) -> dict[Severity, Cadence]:
+        """Check-in, customer-update and acknowledgement intervals per severity."""
+        return {
+            severity: Cadence(
+                checkin=parse_interval(getattr(self, f"checkin_{severity.value}")),
+                customer_update=parse_range(getattr(self, f"customer_update_{severity.value}")),
+                ack_window=parse_interval(getattr(self, f"ack_window_{severity.value}")),
+            )
+            for severity in Severity
+        }
 
     @property
     def channels(self) -> dict[Destination, str]:
@@ -156,7 +214,14 @@ def describe(exc: ValidationError) -> str:
     first = exc.errors()[0]
     loc = first["loc"][0] if first["loc"] else ""
     name = str(loc) if str(loc).isupper() else env_name(str(loc)) if loc in Settings.model_fields else str(loc)
-    help_text = _CHANNEL_HELP if name.startswith("ESCALATION_CHANNEL_") else _HELP.get(name, "see .env.example")
+    if name.startswith("ESCALATION_CHANNEL_"):
+        help_text = _CHANNEL_HELP
+    elif name.startswith("ESCALATION_CUSTOMER_UPDATE_"):
+        help_text = _RANGE_HELP
+    elif name.startswith(("ESCALATION_CHECKIN_", "ESCALATION_ACK_WINDOW_")):
+        help_text = _DURATION_HELP
+    else:
+        help_text = _HELP.get(name, "see .env.example")
     if first["type"] == "missing":
         return f"{name} is not set: {help_text}."
     reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")

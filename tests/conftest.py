@@ -165,7 +165,7 @@ def _run_bot(fake_slack: FakeSlack, database_url: str, clock: FrozenClock, **ove
     database = Database(database_url)
     database.upgrade()
     services = build_services(settings, clock=clock, db=database)
-    server = _ServerThread(create_asgi_app(settings, services=services))
+    server = _ServerThread(create_asgi_app(settings, services=services, run_scheduler=False))  # tests tick by hand
     url = server.start()
     sender = SlackSender(url, SIGNING_SECRET, response_url_base=fake_slack.hooks_url)
     try:

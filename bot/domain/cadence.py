@@ -210,7 +210,7 @@ DEFAULT_CADENCES: dict[str, Cadence] = {
 
 def cadence_for(severity: str, overrides: Mapping[str, Cadence] | None = None) -> Cadence:
     """The cadence for a severity value (`"critical"`, `"high"`, `"medium"`), configured ones first."""
-    # A `Severity` member hashes by its name, not its value, so look it up by the value explicitly.
+    # str() of a `Severity` member is "Severity.CRITICAL", so take its value before normalising.
     key = str(getattr(severity, "value", severity)).strip().lower()
     if overrides and key in overrides:
         return overrides[key]

@@ -24,6 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.notices import apology
 from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
+from bot.followthrough.service import FollowThrough
+from bot.followthrough.tick import Ticker
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
 from bot.slack.gateway import SlackGateway, make_web_client
@@ -43,6 +45,8 @@ class Services:
     db: Database
     clock: Clock
     escalations: Escalations
+    follow_through: FollowThrough
+    ticker: Ticker
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -79,7 +83,16 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
-    return Services(settings=settings, db=db, clock=clock, escalations=Escalations(db, gateway, clock, settings.channels))
+    cadences = settings.cadences
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        escalations=escalations,
+        follow_through=FollowThrough(db, gateway, clock, escalations, cadences),
+        ticker=Ticker(db, gateway, clock, escalations, cadences),
+    )
 
 
 def build_app(services: Services, *, session: aiohttp.ClientSession | None = None, request_verification: bool = True) -> AsyncApp:

@@ -87,6 +87,9 @@ class SlackGateway:
         data = self._call("chat.postMessage", **args)
         return data["channel"], data["ts"]
 
+    def update_message(self, channel: str, ts: str, *, text: str, blocks: list[dict]) -> None:
+        self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+
     def permalink(self, channel: str, ts: str) -> str | None:
         try:
             return self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import delete, or_, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
-from bot.storage.models import Escalation, EscalationLog, EscalationStatus, LogKind
+from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind
 
 BOT_ACTOR = "bot"
 # Longer than one post with its retries can take; a poster that died frees the brief after it.
@@ -180,4 +180,120 @@ def _require(session: Session, escalation_id: int) -> Escalation:
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise LookupError(f"escalation {escalation_id} does not exist")
+    return row
+
+
+# --- follow-ups: the schedule lives in the database --------------------------------------------
+
+@dataclass(frozen=True)
+class Claimed:
+    """A due follow-up this worker holds the lease on (plain values: safe across threads)."""
+
+    id: int
+    escalation_id: int
+    kind: str
+    due_at: datetime
+    stage: str | None
+
+
+def find_by_message(session: Session, channel_id: str, ts: str) -> Escalation | None:
+    """The brief posted as this message (reactions, thread replies)."""
+    return session.exec(select(Escalation).where(Escalation.channel_id == channel_id, Escalation.message_ts == ts)).first()
+
+
+def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
+    return {f.kind: f for f in session.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id))}
+
+
+def upsert_follow_up(
+    session: Session, escalation_id: int, kind: str, *, next_due_at: datetime, anchor_at: datetime, stage: str | None = None, active: bool = True
+) -> FollowUp:
+    """Plan (or re-plan) one timer; clears any snooze. The lease, if a tick holds one, stays its own."""
+    row = session.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id, FollowUp.kind == kind)).first()
+    if row is None:
+        row = FollowUp(escalation_id=escalation_id, kind=kind, next_due_at=next_due_at, anchor_at=anchor_at, stage=stage, active=active)
+    else:
+        row.next_due_at, row.anchor_at, row.stage, row.active, row.snoozed_until = next_due_at, anchor_at, stage, active, None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def deactivate_follow_ups(session: Session, escalation_id: int, kinds: tuple[str, ...] | None = None) -> None:
+    query = update(FollowUp).where(FollowUp.escalation_id == escalation_id)
+    if kinds:
+        query = query.where(FollowUp.kind.in_(kinds))
+    session.execute(query.values(active=False))
+
+
+def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int = 200) -> list[Claimed]:
+    """Lease up to `limit` due follow-ups in one statement.
+
+    PostgreSQL: the inner SELECT locks with SKIP LOCKED, so concurrent workers take disjoint rows
+    (without it, READ COMMITTED hands one row to several workers). SQLite ignores the lock clause;
+    its BEGIN IMMEDIATE transaction serialises workers instead.
+    """
+    due = (
+        select(FollowUp.id)
+        .where(FollowUp.active.is_(True), FollowUp.next_due_at <= now, or_(FollowUp.lease_until.is_(None), FollowUp.lease_until < now))
+        .order_by(FollowUp.next_due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(FollowUp)
+        .where(FollowUp.id.in_(due))
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(FollowUp.id, FollowUp.escalation_id, FollowUp.kind, FollowUp.next_due_at, FollowUp.stage)
+    ).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
+
+
+def record_period(session: Session, claimed: Claimed, *, text: str, at: datetime, data: dict | None = None) -> bool:
+    """Write the log entry for this period before sending; False if the period was already handled."""
+    try:
+        with session.begin_nested():
+            session.add(
+                EscalationLog(
+                    escalation_id=claimed.escalation_id, actor=BOT_ACTOR, kind=LogKind.NUDGE.value if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING.value,
+                    text=text, at=at, data=data, follow_up_id=claimed.id, due_at=claimed.due_at,
+                )
+            )
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def forget_period(session: Session, claimed: Claimed) -> None:
+    """The send failed: remove the period's entry so a later tick may send it again."""
+    session.execute(delete(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at))
+
+
+def advance(session: Session, claimed: Claimed, *, owner: str, next_due_at: datetime | None, stage: str | None) -> None:
+    """Move to the next period (None: this timer is done) and release the lease.
+
+    Only if nothing re-planned the timer meanwhile (a logged check-in, a severity change): their
+    plan wins over the grid this tick computed.
+    """
+    values: dict = {"stage": stage}
+    if next_due_at is None:
+        values["active"] = False
+    else:
+        values["next_due_at"] = next_due_at
+    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner, FollowUp.next_due_at == claimed.due_at).values(**values))
+    release(session, claimed, owner=owner)
+
+
+def release(session: Session, claimed: Claimed, *, owner: str) -> None:
+    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
+
+
+def snooze(session: Session, follow_up_id: int, *, until: datetime) -> FollowUp | None:
+    row = session.get(FollowUp, follow_up_id)
+    if row is None:
+        return None
+    row.next_due_at = until
+    row.snoozed_until = until
+    session.add(row)
     return row

@@ -1,0 +1,1 @@
+"""Follow-through: cadence nudges, deadline warnings, the receiving team's actions, the running log."""

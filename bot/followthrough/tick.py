@@ -1,0 +1,140 @@
+"""One scheduler tick: claim what is due, send it, advance it. Safe with any number of workers.
+
+APScheduler is only the clock that calls `Ticker.tick`; the schedule is the follow_up table. A
+period is recorded in the running log (unique per follow-up and due time) before its nudge is
+sent, so neither a second worker nor a retry after a crash can send it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from blocks import followup as views
+from bot.clock import Clock
+from bot.domain.brief import Severity, format_ref
+from bot.domain.cadence import Cadence
+from bot.escalations import Escalations
+from bot.followthrough.plan import DUE, OVERDUE, RUNS_IN, fire
+from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.storage import queries
+from bot.storage.db import Database
+from bot.storage.models import FollowUp, FollowUpKind, LogKind
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # longer than one batch of sends; a crashed worker's rows free up after it
+BATCH = 200
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0  # period already handled elsewhere, or the escalation no longer runs this timer
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Ticker:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], *, owner: str | None = None) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.escalations = escalations
+        self.cadences = cadences
+        self.owner = owner or worker_id()
+
+    def tick(self) -> TickReport:
+        report = TickReport()
+        now = self.clock.now()
+        with self.db.session() as s:
+            claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
+        report.claimed = len(claimed)
+        for item in claimed:
+            try:
+                self._one(item, now, report)
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                log.exception("follow-up %s failed", item.id)
+                report.failed += 1
+                report.errors.append(f"{item.id}: {exc}")
+                with self.db.session() as s:
+                    queries.release(s, item, owner=self.owner)
+        return report
+
+    def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
+        kind = FollowUpKind(item.kind)
+        with self.db.session() as s:
+            row = queries.get_escalation(s, item.escalation_id)
+            follow_up = s.get(FollowUp, item.id)
+            if row is None or follow_up is None or kind not in RUNS_IN.get(row.status, set()):
+                queries.advance(s, item, owner=self.owner, next_due_at=None, stage=item.stage)  # nothing to nudge, ever
+                report.skipped += 1
+                return
+            cadence = self.cadences[Severity(row.severity)]
+            brief = queries.brief_of(row)
+            firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=follow_up.anchor_at, now=now, cadence=cadence, tz=row.agent_tz,
+                          posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
+            ref = format_ref(row.number)
+            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now)
+            if not queries.record_period(s, item, text=text, at=now, data={"kind": kind.value, "stage": firing.stage}):
+                queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
+                report.skipped += 1
+                return
+        try:
+            self.gateway.post_message(channel, text=text, blocks=blocks, thread_ts=thread_ts)
+            if kind is FollowUpKind.ACK:  # the agent hears it too
+                dm_text, dm_blocks = views.ack_dm(ref=ref, channel_id=row.channel_id, waited=self._waited(item, row, now))
+                self.gateway.post_message(row.agent_user_id, text=dm_text, blocks=dm_blocks)
+        except SlackCallFailed as exc:
+            log.warning("%s %s nudge not sent: %s (will retry)", ref, kind.value, exc.error)
+            with self.db.session() as s:
+                queries.forget_period(s, item)
+                queries.release(s, item, owner=self.owner)
+            report.failed += 1
+            return
+        with self.db.session() as s:
+            queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
+            if kind is FollowUpKind.DEADLINE:
+                escalation = queries.get_escalation(s, item.escalation_id)
+                escalation.deadline_state = "breached" if firing.stage == "breach" else "at_risk"
+                s.add(escalation)
+        report.sent += 1
+        self.escalations.refresh(item.escalation_id)  # next check-in due, deadline state
+
+    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime):
+        thread = row.message_ts
+        if kind is FollowUpKind.CHECKIN:
+            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin), last_update=row.last_update_at)
+            return text, blocks, row.channel_id, thread
+        if kind is FollowUpKind.CUSTOMER_UPDATE:
+            last = self._last_customer_update(row.id)
+            text, blocks = views.customer_update_nudge(ref=ref, escalation_id=row.id, follow_up_id=item.id, overdue=stage == OVERDUE,
+                                                       every=str(cadence.customer_update), last_customer_update=last)
+            return text, blocks, row.agent_user_id, None
+        if kind is FollowUpKind.ACK:
+            text, blocks = views.ack_ping(ref=ref, severity=Severity(row.severity), waited=self._waited(item, row, now))
+            return text, blocks, row.channel_id, thread
+        text, blocks = views.deadline_notice(mark=stage or "breach", ref=ref, agent=row.agent_user_id, owner=row.receiving_owner_id, deadline=row.deadline_at)
+        return text, blocks, row.channel_id, thread
+
+    @staticmethod
+    def _waited(item: queries.Claimed, row, now: datetime) -> str:
+        minutes = int(((now - (row.posted_at or row.created_at)).total_seconds()) // 60)
+        return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+    def _last_customer_update(self, escalation_id: int) -> datetime | None:
+        with self.db.session() as s:
+            entries = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.CUSTOMER_UPDATE.value]
+            return entries[-1].at if entries else None
+
+
+__all__ = ["Ticker", "TickReport", "DUE", "OVERDUE", "worker_id"]
