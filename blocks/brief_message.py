@@ -95,6 +95,7 @@ def _buttons(escalation_id: int, state: BriefState) -> dict:
     elements += [
         {"type": "button", "action_id": ids.ACTION_ASK_INFO, "text": {"type": "plain_text", "text": "Ask for info"}, "value": value},
         {"type": "button", "action_id": ids.ACTION_POST_UPDATE, "text": {"type": "plain_text", "text": "Post update"}, "value": value},
+        {"type": "button", "action_id": ids.ACTION_CHANGE_SEVERITY, "text": {"type": "plain_text", "text": "Change severity"}, "value": value},
         {"type": "button", "action_id": ids.ACTION_VIEW_LOG, "text": {"type": "plain_text", "text": "View log"}, "value": value},
         {"type": "button", "action_id": ids.ACTION_EXPORT, "text": {"type": "plain_text", "text": "Export as text"}, "value": value},
     ]

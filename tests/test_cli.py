@@ -125,3 +125,31 @@ def test_export_prints_the_method_structure(tmp_path):
     assert missing.returncode == 1 and "no brief ESC-99" in missing.stderr
     wrong = run(["export", "banana"], base_env(database_url=url), tmp_path)
     assert wrong.returncode == 2 and "ESC-42" in wrong.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("ESCALATION_CHECKIN_HIGH", "2 hours", "ESCALATION_CHECKIN_HIGH '2 hours' is not a duration"),
+        ("ESCALATION_CUSTOMER_UPDATE_HIGH", "8h-4h", "ESCALATION_CUSTOMER_UPDATE_HIGH a range needs its lower bound first"),
+        ("ESCALATION_ACK_WINDOW_CRITICAL", "0m", "ESCALATION_ACK_WINDOW_CRITICAL a duration must be more than zero"),
+        ("ESCALATION_SCHEDULER_TICK", "0", "ESCALATION_SCHEDULER_TICK"),
+        ("ESCALATION_ACK_EMOJI", "eyes!!", "ESCALATION_ACK_EMOJI"),
+    ],
+)
+def test_malformed_cadence_settings_stop_start_up(tmp_path, name, value, expected):
+    result = run(["run", "--http"], base_env() | {name: value}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert expected in line and "Traceback" not in result.stderr
+
+
+def test_cadence_settings_are_read(tmp_path):
+    from bot.settings import Settings
+
+    settings = Settings(_env_file=None, **(base_env() | {"ESCALATION_CHECKIN_HIGH": "90m", "ESCALATION_CUSTOMER_UPDATE_MEDIUM": "1bd-3bd", "ESCALATION_ACK_EMOJI": ":raised_hands:"}))
+    from bot.domain.brief import Severity
+
+    assert str(settings.cadences[Severity.HIGH].checkin) == "1h30m"
+    assert str(settings.cadences[Severity.MEDIUM].customer_update) == "1bd-3bd"
+    assert settings.ack_emoji == "raised_hands"

@@ -91,7 +91,8 @@ class FollowThrough:
                              headline=":question: <@{user}> asks <@{agent}> on *{ref}*:", counts_as_update=False)
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
-            agent, link = row.agent_user_id, self.gateway.permalink(row.channel_id, row.message_ts) if row.message_ts else None
+            agent, channel, ts = row.agent_user_id, row.channel_id, row.message_ts
+        link = self.gateway.permalink(channel, ts) if ts else None  # never a Slack call inside a session
         where = f" <{link}|Answer in the thread>." if link else ""
         self._dm(agent, f":question: <@{user}> needs information on *{outcome.ref}*:\n{views.quoted(question)}\n{where}".rstrip())
         return outcome

@@ -84,7 +84,8 @@ class Ticker:
             firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=follow_up.anchor_at, now=now, cadence=cadence, tz=row.agent_tz,
                           posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
             ref = format_ref(row.number)
-            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now)
+            last_customer_update = queries.last_log_at(s, row.id, LogKind.CUSTOMER_UPDATE)
+            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, last_customer_update)
             if not queries.record_period(s, item, text=text, at=now, data={"kind": kind.value, "stage": firing.stage}):
                 queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
                 report.skipped += 1
@@ -110,15 +111,14 @@ class Ticker:
         report.sent += 1
         self.escalations.refresh(item.escalation_id)  # next check-in due, deadline state
 
-    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime):
+    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime, last_customer_update: datetime | None):
         thread = row.message_ts
         if kind is FollowUpKind.CHECKIN:
             text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin), last_update=row.last_update_at)
             return text, blocks, row.channel_id, thread
         if kind is FollowUpKind.CUSTOMER_UPDATE:
-            last = self._last_customer_update(row.id)
             text, blocks = views.customer_update_nudge(ref=ref, escalation_id=row.id, follow_up_id=item.id, overdue=stage == OVERDUE,
-                                                       every=str(cadence.customer_update), last_customer_update=last)
+                                                       every=str(cadence.customer_update), last_customer_update=last_customer_update)
             return text, blocks, row.agent_user_id, None
         if kind is FollowUpKind.ACK:
             text, blocks = views.ack_ping(ref=ref, severity=Severity(row.severity), waited=self._waited(item, row, now))
@@ -130,11 +130,6 @@ class Ticker:
     def _waited(item: queries.Claimed, row, now: datetime) -> str:
         minutes = int(((now - (row.posted_at or row.created_at)).total_seconds()) // 60)
         return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-
-    def _last_customer_update(self, escalation_id: int) -> datetime | None:
-        with self.db.session() as s:
-            entries = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.CUSTOMER_UPDATE.value]
-            return entries[-1].at if entries else None
 
 
 __all__ = ["Ticker", "TickReport", "DUE", "OVERDUE", "worker_id"]

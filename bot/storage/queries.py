@@ -172,6 +172,12 @@ def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
     )
 
 
+def last_log_at(session: Session, escalation_id: int, kind: LogKind) -> datetime | None:
+    return session.exec(
+        select(EscalationLog.at).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.at.desc()).limit(1)
+    ).first()
+
+
 def brief_of(row: Escalation) -> Brief:
     return Brief.model_validate(row.brief)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import brief_actions, brief_modal, commands, shortcuts
+from bot.slack.listeners import brief_actions, brief_modal, commands, follow_through, shortcuts
 
 
 def register_all(app: AsyncApp, services) -> None:
@@ -12,3 +12,4 @@ def register_all(app: AsyncApp, services) -> None:
     shortcuts.register(app, services)
     brief_modal.register(app, services)
     brief_actions.register(app, services)
+    follow_through.register(app, services)
