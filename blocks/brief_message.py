@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from blocks import facts, ids
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
-from bot.domain.brief import Brief
+from bot.domain.brief import Brief, Destination
 
 MESSAGE_BLOCKS_MAX = 50
 # Slack rejects messages with about 13.2k characters of block text (msg_blocks_too_long, seen but
@@ -110,12 +110,15 @@ def brief_message(
     escalation_id: int,
     today: date | None = None,
     state: BriefState | None = None,
+    routed_to: Destination | None = None,
 ) -> RenderedBrief:
+    """`routed_to`: where the tier rules sent it, when that differs from the destination asked for."""
     state = state or BriefState()
+    via = routed_to if routed_to is not None and routed_to is not brief.destination else None
     impact = brief.impact
     deadline = slack_date(brief.request.deadline)
     top: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}", "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}" + (f" (via {via.label})" if via else ""), "emoji": True}},
         _section(f"*ESCALATION:* {escape(brief.summary)}"),
         {
             "type": "context",
@@ -123,6 +126,7 @@ def brief_message(
                 {"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}
             ],
         },
+        *([{"type": "context", "elements": [{"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: Asked for {brief.destination.label}; routed to {via.label} first by the tier rules. L2: confirm and forward it."}]}] if via else []),
         _state_context(state),
         {"type": "divider"},
     ]

@@ -42,6 +42,7 @@ class ModalContext(BaseModel):
     source_channel_id: str | None = None
     origin: str = "command"  # command | shortcut
     prefill: dict[str, str] = {}
+    tier_warned: bool = False  # an L1 agent was told about the tier rule and may submit again
 
     def dump(self) -> str:
         text = self.model_dump_json(exclude_defaults=True)
@@ -151,6 +152,10 @@ def brief_modal(
 
     blocks: list[dict] = [
         *([{"type": "section", "text": {"type": "mrkdwn", "text": notice}}] if notice else []),
+        {
+            "type": "actions",
+            "elements": [{"type": "button", "action_id": ids.ACTION_TRIAGE_FIRST, "text": _plain("Not sure? Triage first"), "value": "triage"}],
+        },
         _context("Numbers, not adjectives: measurable escalations get faster attention. Fields marked optional can stay empty."),
         sel(
             "destination",

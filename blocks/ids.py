@@ -43,3 +43,12 @@ VIEW_RUNNING_LOG = "running_log"
 BLOCK_NOTE = "note"
 BLOCK_SEVERITY = "severity"
 BLOCK_REASON = "reason"
+
+# Triage: the decision helper
+VIEW_TRIAGE = "triage"
+VIEW_TRIAGE_RESULT = "triage_result"
+ACTION_TRIAGE_FIRST = "brief_triage_first"  # in the brief modal: "Not sure? Triage first"
+ACTION_TRIAGE_WRITE = "triage_write_brief"  # in the result: open the brief modal pre-filled
+BLOCK_TRIAGE_SYMPTOM = "triage_symptom"
+BLOCK_TRIAGE_GROUP_PREFIX = "triage_group_"  # + the group's index
+BLOCK_TRIAGE_SIMILAR = "triage_similar"

@@ -95,13 +95,12 @@ def saving_view() -> dict:
     return _modal("Escalation brief", ":hourglass_flowing_sand: Saving your brief and posting it to the receiving team…")
 
 
-def posted_view(*, ref: str, channel_id: str, permalink: str | None) -> dict:
+def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str | None = None) -> dict:
     link = f" <{permalink}|Open {ref}>." if permalink else ""
-    return _modal(
-        f"{ref} posted",
-        f":white_check_mark: *{ref}* is posted in <#{channel_id}>.{link}",
-        extra=[{"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up before being asked."}]}],
-    )
+    extra = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up before being asked."}]}]
+    if note:
+        extra.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: {escape(note)}"}})
+    return _modal(f"{ref} posted", f":white_check_mark: *{ref}* is posted in <#{channel_id}>.{link}", extra=extra)
 
 
 def not_delivered_view(*, ref: str, error: str, channel_id: str) -> dict:

@@ -17,9 +17,10 @@ from bot.clock import Clock
 from bot.domain.brief import Brief, Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.followthrough.plan import initial_plans
-from bot.domain.routing import route
+from bot.domain.routing import Tier, route
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
+from bot.storage.queries import BOT_ACTOR
 from bot.storage.db import Database
 from bot.storage.models import ACTIVE_STATUSES, EscalationStatus, FollowUpKind, LogKind
 
@@ -36,11 +37,14 @@ class Delivery:
     error: str | None = None
     permalink: str | None = None
     duplicate: bool = False  # a repeated submission of a brief already stored: nothing was done
+    route_note: str | None = None  # why it went to another team than asked (tier rules)
     in_progress: bool = False  # another request is posting it right now
 
 
 class Escalations:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence]) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
+                 *, enforce_tiers: bool = True) -> None:
+        self.enforce_tiers = enforce_tiers
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -55,8 +59,9 @@ class Escalations:
         brief: Brief,
         source_channel_id: str | None = None,
         submission_key: str | None = None,
+        tier: Tier = Tier.L2,
     ) -> Delivery:
-        target = route(brief.destination, self.channels)
+        target = route(brief.destination, self.channels, tier=tier, enforce_tiers=self.enforce_tiers)
         with self.db.session() as session:
             created = queries.create_escalation(
                 session,
@@ -69,11 +74,15 @@ class Escalations:
                 now=self.clock.now(),
             )
             escalation_id = created.escalation.id
+            if created.is_new and target.note:
+                created.escalation.destination = target.destination.value
+                session.add(created.escalation)
+                queries.add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.CREATED, text=f"Routed to {target.destination.label}: {target.note}", at=self.clock.now())
         if not created.is_new:
             # The first submission owns the posting; a repeat only reports where things stand.
             log.info("duplicate submission %s for escalation %s ignored", submission_key, escalation_id)
             return replace(self._delivery_of(escalation_id), duplicate=True)
-        return self.deliver(escalation_id)
+        return replace(self.deliver(escalation_id), route_note=target.note)
 
     def deliver(self, escalation_id: int, *, team_id: str | None = None) -> Delivery:
         """Post a stored brief to its channel; idempotent once posted."""
@@ -84,8 +93,9 @@ class Escalations:
             if not queries.claim_delivery(session, escalation_id, now=self.clock.now()):
                 return replace(self._delivery_of(escalation_id), in_progress=True)
             brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
+            routed_to = Destination(row.destination)
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date())
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to)
         try:
             channel, ts = self.gateway.post_message(
                 channel,
@@ -144,7 +154,7 @@ class Escalations:
             deadline_state=row.deadline_state,
         )
         rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
-                                 today=self.clock.now().date(), state=state)
+                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination))
         return rendered.text, rendered.blocks
 
     def refresh(self, escalation_id: int) -> None:

@@ -31,6 +31,8 @@ _HELP = {
     "PORT": "use a port number between 1 and 65535",
     "ESCALATION_SCHEDULER_TICK": "use a number of seconds between 1 and 3600 (default 30)",
     "ESCALATION_ACK_EMOJI": "use an emoji name such as eyes (without colons)",
+    "ESCALATION_L2_USERGROUP": "use the user group's ID (like S0123ABCDEF, not @name): in Slack, People → User groups → the group → copy its ID",
+    "ESCALATION_ENFORCE_TIERS": "use true or false",
     "ESCALATION_FIXED_EMOJI": "use an emoji name such as white_check_mark (without colons)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
@@ -74,6 +76,8 @@ class Settings(BaseSettings):
     ack_window_medium: str = Field(default="1bd", validation_alias="ESCALATION_ACK_WINDOW_MEDIUM")
     scheduler_tick: int = Field(default=30, ge=1, le=3600, validation_alias="ESCALATION_SCHEDULER_TICK")
     ack_emoji: str = Field(default="eyes", validation_alias="ESCALATION_ACK_EMOJI")
+    l2_usergroup: str | None = Field(default=None, validation_alias="ESCALATION_L2_USERGROUP")
+    enforce_tiers: bool = Field(default=True, validation_alias="ESCALATION_ENFORCE_TIERS")
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
@@ -149,6 +153,14 @@ class Settings(BaseSettings):
         except DurationError as exc:
             raise ValueError(str(exc)) from None
         return v.strip()
+
+    @field_validator("l2_usergroup")
+    @classmethod
+    def _usergroup(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not re.fullmatch(r"S[A-Z0-9]{6,}", v):
+            raise ValueError(f"{v!r} is not a user group ID")
+        return v
 
     @field_validator("ack_emoji", "fixed_emoji")
     @classmethod

@@ -1,26 +1,51 @@
-"""Where a brief goes: the destination team's channel.
+"""Where a brief goes: the destination team's channel, under the method's tier rules.
 
-Security skips tier progression entirely (the method's rule): whoever escalates, a security brief
-goes straight to the security channel. Tier enforcement for L1 → Engineering/Product comes with the
-triage rules; this module is the one place that decides the channel.
+Support L1 escalates to L2; L2 escalates to Engineering or Product; any tier may go to Security
+(which skips tier progression entirely) or Leadership. An L1 agent asking for Engineering or Product
+is routed to Support L2 first when tiers are enforced, or warned when they are not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 from bot.domain.brief import Destination
 
 
+class Tier(str, Enum):
+    L1 = "l1"
+    L2 = "l2"
+
+
+# Destinations an L1 agent reaches only through Support L2.
+L2_ONLY = frozenset({Destination.ENGINEERING, Destination.PRODUCT})
+
+
 @dataclass(frozen=True)
 class Route:
-    destination: Destination
+    destination: Destination  # where it actually goes
     channel_id: str
-    note: str | None = None  # why the brief went somewhere other than asked, shown to the agent
+    requested: Destination  # what the agent asked for
+    note: str | None = None  # why it went elsewhere, shown to the agent and on the brief
 
 
-def route(destination: Destination, channels: Mapping[Destination, str]) -> Route:
-    if destination is Destination.SECURITY:
-        return Route(destination, channels[Destination.SECURITY])
-    return Route(destination, channels[destination])
+def skips_tier(destination: Destination, tier: Tier) -> bool:
+    """True when this agent asks for a team the tier rules put beyond their reach."""
+    return tier is Tier.L1 and destination in L2_ONLY
+
+
+def tier_note(destination: Destination) -> str:
+    return (
+        f"Support L1 escalates to {destination.label} through Support L2: L2 confirms it needs "
+        f"{destination.label.lower()} and forwards it with the L2 findings."
+    )
+
+
+def route(destination: Destination, channels: Mapping[Destination, str], *, tier: Tier = Tier.L2, enforce_tiers: bool = True) -> Route:
+    if destination is Destination.SECURITY:  # security skips tier progression, whoever escalates
+        return Route(destination, channels[Destination.SECURITY], destination)
+    if enforce_tiers and skips_tier(destination, tier):
+        return Route(Destination.SUPPORT_L2, channels[Destination.SUPPORT_L2], destination, tier_note(destination))
+    return Route(destination, channels[destination], destination)

@@ -26,6 +26,8 @@ from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
 from bot.followthrough.service import FollowThrough
 from bot.followthrough.tick import Ticker
+from bot.knowledge import Knowledge
+from bot.tiers import Tiers
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
 from bot.slack.gateway import SlackGateway, make_web_client
@@ -47,6 +49,8 @@ class Services:
     escalations: Escalations
     follow_through: FollowThrough
     ticker: Ticker
+    tiers: Tiers
+    knowledge: Knowledge
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -84,7 +88,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     clock = clock or SystemClock()
     gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
     cadences = settings.cadences
-    escalations = Escalations(db, gateway, clock, settings.channels, cadences)
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers)
     return Services(
         settings=settings,
         db=db,
@@ -92,6 +96,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         escalations=escalations,
         follow_through=FollowThrough(db, gateway, clock, escalations, cadences),
         ticker=Ticker(db, gateway, clock, escalations, cadences),
+        tiers=Tiers(gateway, settings.l2_usergroup),
+        knowledge=Knowledge(db, clock),
     )
 
 

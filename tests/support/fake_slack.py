@@ -381,6 +381,7 @@ class FakeSlack:
             "api.test": self._api_test,
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
+            "usergroups.users.list": self._usergroups_users_list,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
@@ -996,6 +997,13 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _usergroups_users_list(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        # Tests set `usergroups = {"S…": ["U…", …]}`; an unknown group is Slack's no_such_subteam.
+        groups = getattr(self, "usergroups", {})
+        if args.get("usergroup") not in groups:
+            raise _ApiError("no_such_subteam")
+        return {"ok": True, "users": list(groups[args["usergroup"]])}
 
     def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         # Tests running a Socket Mode server of their own set `socket_mode_url` to its ws:// address.

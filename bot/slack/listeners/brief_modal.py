@@ -16,6 +16,7 @@ from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
 from blocks.notices import not_delivered_view, posted_view, saving_view
 from bot.domain.brief import Destination
+from bot.domain.routing import skips_tier, tier_note
 from bot.domain.validation import BriefInvalid, validate_draft
 from bot.slack import payloads
 from bot.slack.app import error_reference
@@ -73,9 +74,16 @@ def register(app: AsyncApp, services) -> None:
             )
             return
 
+        tier = services.tiers.cached_tier(payloads.user_id(body))
+        if not services.settings.enforce_tiers and skips_tier(brief.destination, tier) and not context.tier_warned:
+            # Tiers not enforced: warn once, and let the agent go on by pressing Escalate again.
+            warned = context.model_copy(update={"tier_warned": True})
+            notice = f":warning: {tier_note(brief.destination)} You are not in the L2 group: consider choosing *Support L2*. Press *Escalate* again to send it to {brief.destination.label} anyway."
+            await ack(response_action="update", view=brief_modal(destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice))
+            return
         await ack(response_action="update", view=saving_view())
         services.spawn(
-            _escalate(services, client, body, view, brief, context, values),
+            _escalate(services, client, body, view, brief, context, values, tier),
             what="escalate",
         )
 
@@ -84,7 +92,7 @@ def register(app: AsyncApp, services) -> None:
         await ack()
 
 
-async def _escalate(services, client, body: dict, view: dict, brief, context: ModalContext, values: dict) -> None:
+async def _escalate(services, client, body: dict, view: dict, brief, context: ModalContext, values: dict, tier) -> None:
     try:
         delivery = await services.run_sync(
             services.escalations.escalate,
@@ -93,6 +101,7 @@ async def _escalate(services, client, body: dict, view: dict, brief, context: Mo
             brief=brief,
             source_channel_id=context.source_channel_id,
             submission_key=view.get("id"),
+            tier=tier,
         )
     except Exception:  # noqa: BLE001 - the brief must come back to the agent whatever failed
         ref = error_reference()
@@ -104,7 +113,7 @@ async def _escalate(services, client, body: dict, view: dict, brief, context: Mo
     if delivery.duplicate or delivery.in_progress:
         return  # the first submission reports the result in this same modal
     if delivery.posted:
-        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink)
+        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note)
     else:
         result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
     await _update(client, view.get("id"), result)

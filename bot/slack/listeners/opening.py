@@ -28,6 +28,7 @@ def prefill_from_text(text: str) -> dict[str, str]:
 
 
 async def open_brief_modal(client, trigger_id: str, context: ModalContext, respond=None) -> None:
+    """Open first (the trigger expires in 3 s); callers warm caches afterwards."""
     try:
         await client.views_open(trigger_id=trigger_id, view=brief_modal(context=context))
     except SlackApiError as exc:

@@ -1,0 +1,45 @@
+"""Search results and recurring-pattern flags, as Block Kit."""
+
+from __future__ import annotations
+
+from blocks.text import escape, slack_date, truncate
+
+
+def _status(status: str) -> str:
+    return status.replace("_", " ").capitalize()
+
+
+def search_results(words: str, hits) -> tuple[str, list[dict]]:
+    if not hits:
+        text = f"No past escalations match “{escape(truncate(words, 100))}”."
+        return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    text = f"{len(hits)} past escalation{'s' if len(hits) != 1 else ''} for “{escape(truncate(words, 100))}”, best match first:"
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    for hit in hits:
+        link = f"<https://slack.com/archives/{hit.channel_id}/p{hit.message_ts.replace('.', '')}|{hit.ref}>" if hit.message_ts else hit.ref
+        lines = [f"*{link}* {escape(truncate(hit.summary, 150))}", f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}"]
+        if hit.resolution:
+            lines.append(f"_Resolution:_ {escape(truncate(hit.resolution, 600))}")
+        if hit.lessons:
+            lines.append(f"_Lessons learned:_ {escape(truncate(hit.lessons, 600))}")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    return text, blocks[:50]
+
+
+def _link(related) -> str:
+    if related.message_ts:
+        return f"<https://slack.com/archives/{related.channel_id}/p{related.message_ts.replace('.', '')}|{related.ref}>"
+    return related.ref
+
+
+def pattern_lines(pattern) -> list[str]:
+    """The flags for a brief: recurring pattern, resurfaced, trending up (empty when none applies)."""
+    lines = []
+    if pattern.recurring:
+        refs = ", ".join(_link(r) for r in pattern.related[:8])
+        lines.append(f":repeat: *Recurring pattern: {pattern.independent_reports} independent reports* ({refs})")
+    for old in pattern.resurfaced[:3]:
+        lines.append(f":recycle: *Resurfaced:* {_link(old)} had been resolved: {escape(truncate(old.resolution or 'no resolution recorded', 300))}")
+    if pattern.trending_up:
+        lines.append(":chart_with_upwards_trend: *Trending up:* severity has risen across related briefs")
+    return lines

@@ -1,0 +1,125 @@
+"""What past escalations know: similar briefs (recurring patterns), what support resolved, search.
+
+The matching itself is full-text search in the database (bot.storage.search); this module turns
+matches into what people see, and applies the method's rules: reports count as independent only
+from different customers; a match with a resolved brief has resurfaced; rising severity across
+related briefs is trending up. Security briefs are found only by the people involved in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.brief import Destination, Severity, format_ref
+from bot.storage import queries
+from bot.storage.db import Database
+from bot.storage.models import Escalation
+
+RESOLVED = "resolved"
+SEVERITY_ORDER = {Severity.MEDIUM.value: 0, Severity.HIGH.value: 1, Severity.CRITICAL.value: 2}
+
+
+@dataclass(frozen=True)
+class Related:
+    escalation_id: int
+    ref: str
+    summary: str
+    severity: str
+    status: str
+    created_at: datetime
+    channel_id: str
+    message_ts: str | None
+    resolution: str | None
+    customers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    related: tuple[Related, ...] = ()  # earlier briefs with the same symptom, oldest first
+    independent_reports: int = 1  # this brief plus matches from customers not already counted
+    resurfaced: tuple[Related, ...] = ()  # matches that had been resolved
+    trending_up: bool = False
+
+    @property
+    def recurring(self) -> bool:
+        return self.independent_reports >= 3
+
+    @property
+    def flagged(self) -> bool:
+        return self.recurring or bool(self.resurfaced) or self.trending_up
+
+
+@dataclass(frozen=True)
+class Hit:
+    ref: str
+    summary: str
+    status: str
+    severity: str
+    destination: str
+    created_at: datetime
+    resolution: str | None
+    lessons: str | None
+    channel_id: str
+    message_ts: str | None
+    score: float = 0.0
+
+
+def customers_of(row: Escalation) -> tuple[str, ...]:
+    """Normalised customer names from the brief's "which customers" (empty when not given)."""
+    names = (queries.brief_of(row).impact.affected_names or "").replace(" and ", ",").replace(";", ",")
+    return tuple(sorted({" ".join(n.lower().replace("corp", "").replace("inc", "").split()) for n in names.split(",") if n.strip()}))
+
+
+def _related(row: Escalation) -> Related:
+    return Related(row.id, format_ref(row.number), row.summary, row.severity, row.status, row.created_at, row.channel_id, row.message_ts, row.resolution, customers_of(row))
+
+
+@dataclass
+class Knowledge:
+    db: Database
+    clock: Clock
+    window_days: int = 30
+    _cache: dict = field(default_factory=dict)
+
+    def pattern_for(self, session, row: Escalation) -> Pattern:
+        from bot.storage import search
+
+        since = row.created_at - timedelta(days=self.window_days)
+        matches = search.similar_escalations(session, team_id=row.team_id, text=search.searchable_text(row.brief), product_area=row.product_area, since=since, exclude_id=row.id)
+        earlier = [r for r in (queries.get_escalation(session, m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
+        related = sorted((_related(r) for r in earlier), key=lambda r: r.created_at)
+        seen: set[str] = set(customers_of(row))
+        independent = 1
+        for r in related:
+            if not r.customers or not (set(r.customers) & seen):  # a different customer (or one we cannot tell)
+                independent += 1
+                seen |= set(r.customers)
+        severities = [SEVERITY_ORDER[r.severity] for r in related] + [SEVERITY_ORDER[row.severity]]
+        trending = len(severities) >= 2 and severities[-1] > severities[0] and all(b >= a for a, b in zip(severities, severities[1:]))
+        return Pattern(tuple(related), independent, tuple(r for r in related if r.status == RESOLVED), trending)
+
+    def resolved_like(self, team_id: str, symptom: str) -> list[tuple[str, str, str]]:
+        """Past briefs with a similar symptom that support resolved, with their resolution."""
+        from bot.storage import search
+
+        with self.db.session() as s:
+            matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
+            rows = [queries.get_escalation(s, m.escalation_id) for m in matches]
+            return [(format_ref(r.number), r.summary, r.resolution) for r in rows if r is not None and r.status == RESOLVED and r.resolution][:5]
+
+    def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
+        from bot.storage import search
+
+        with self.db.session() as s:
+            hits = []
+            for match in search.search_escalations(s, team_id=team_id, words=words, limit=20):
+                row = queries.get_escalation(s, match.escalation_id)
+                if row is None:
+                    continue
+                if row.destination == Destination.SECURITY.value and asker not in (row.agent_user_id, row.receiving_owner_id):
+                    continue  # security briefs are shown only to the people involved
+                hits.append(Hit(format_ref(row.number), row.summary, row.status, row.severity, row.destination, row.created_at,
+                                row.resolution, getattr(row, "lessons", None), row.channel_id, row.message_ts, match.score))
+            return hits[:10]
