@@ -111,6 +111,7 @@ def brief_message(
     today: date | None = None,
     state: BriefState | None = None,
     routed_to: Destination | None = None,
+    flags: list[str] | None = None,
 ) -> RenderedBrief:
     """`routed_to`: where the tier rules sent it, when that differs from the destination asked for."""
     state = state or BriefState()
@@ -128,6 +129,7 @@ def brief_message(
         },
         *([{"type": "context", "elements": [{"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: Asked for {brief.destination.label}; routed to {via.label} first by the tier rules. L2: confirm and forward it."}]}] if via else []),
         _state_context(state),
+        *([_section("\n".join(flags))] if flags else []),
         {"type": "divider"},
     ]
     sla = facts.sla(impact)

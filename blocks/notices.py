@@ -21,12 +21,13 @@ def delivery_problem(error: str, channel: str) -> str:
     return _DELIVERY_FIXES.get(error, _DEFAULT_FIX).format(channel=channel, error=error)
 
 
-def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: str | None) -> tuple[str, list[dict]]:
+def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: str | None, flags: list[str] | None = None) -> tuple[str, list[dict]]:
     link = f"<{permalink}|Open {ref}>" if permalink else f"See <#{channel_id}>"
     text = f":white_check_mark: {ref} is posted in <#{channel_id}>. {link}."
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}:* {escape(summary)}"}]},
+        *([{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(flags)}}] if flags else []),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up with the receiving team before they have to ask."}]},
     ]
     return text, blocks
@@ -95,9 +96,11 @@ def saving_view() -> dict:
     return _modal("Escalation brief", ":hourglass_flowing_sand: Saving your brief and posting it to the receiving team…")
 
 
-def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str | None = None) -> dict:
+def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str | None = None, flags: tuple[str, ...] = ()) -> dict:
     link = f" <{permalink}|Open {ref}>." if permalink else ""
     extra = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up before being asked."}]}]
+    if flags:
+        extra.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(flags)}})
     if note:
         extra.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: {escape(note)}"}})
     return _modal(f"{ref} posted", f":white_check_mark: *{ref}* is posted in <#{channel_id}>.{link}", extra=extra)

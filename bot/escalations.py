@@ -17,6 +17,8 @@ from bot.clock import Clock
 from bot.domain.brief import Brief, Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.followthrough.plan import initial_plans
+from bot.knowledge import Knowledge
+from blocks.search import pattern_lines
 from bot.domain.routing import Tier, route
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
@@ -36,6 +38,7 @@ class Delivery:
     ts: str | None = None
     error: str | None = None
     permalink: str | None = None
+    flags: tuple[str, ...] = ()  # recurring pattern, resurfaced, trending up (mrkdwn lines)
     duplicate: bool = False  # a repeated submission of a brief already stored: nothing was done
     route_note: str | None = None  # why it went to another team than asked (tier rules)
     in_progress: bool = False  # another request is posting it right now
@@ -43,8 +46,9 @@ class Delivery:
 
 class Escalations:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
-                 *, enforce_tiers: bool = True) -> None:
+                 *, enforce_tiers: bool = True, knowledge: Knowledge | None = None) -> None:
         self.enforce_tiers = enforce_tiers
+        self.knowledge = knowledge
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -74,6 +78,8 @@ class Escalations:
                 now=self.clock.now(),
             )
             escalation_id = created.escalation.id
+            if created.is_new and self.knowledge is not None:
+                self.knowledge.record(session, created.escalation)
             if created.is_new and target.note:
                 created.escalation.destination = target.destination.value
                 session.add(created.escalation)
@@ -94,8 +100,10 @@ class Escalations:
                 return replace(self._delivery_of(escalation_id), in_progress=True)
             brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
             routed_to = Destination(row.destination)
+            pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+        flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to)
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags)
         try:
             channel, ts = self.gateway.post_message(
                 channel,
@@ -125,9 +133,26 @@ class Escalations:
             except SlackCallFailed as exc:  # the brief is posted and stored whole; the export has every word
                 log.warning("%s continuation %s/%s failed: %s", ref, part, total, exc.error)
         permalink = self.gateway.permalink(channel, ts)
-        text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink)
+        if pattern is not None and pattern.recurring:
+            self._note_earlier_threads(escalation_id, ref, pattern, permalink)
+        text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
         self._tell(agent, text, blocks)
-        return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink)
+        return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
+
+    def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None) -> None:
+        """Tell each earlier brief's thread that one more independent report arrived."""
+        link = f"<{permalink}|{ref}>" if permalink else ref
+        for related in pattern.related:
+            if not related.message_ts:
+                continue
+            text = f":repeat: {link} reports the same symptom: *{pattern.independent_reports} independent reports* now."
+            try:
+                self.gateway.post_message(related.channel_id, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}], thread_ts=related.message_ts)
+            except SlackCallFailed as exc:
+                log.warning("pattern note to %s failed: %s", related.ref, exc.error)
+                continue
+            with self.db.session() as session:
+                queries.add_log(session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now())
 
     def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
         """(ref, the brief as plain text in the method's structure), logged when a person exported it."""
@@ -153,8 +178,9 @@ class Escalations:
             next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
             deadline_state=row.deadline_state,
         )
+        flags = pattern_lines(self.knowledge.recorded(session, row.id)) if self.knowledge else []
         rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
-                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination))
+                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags)
         return rendered.text, rendered.blocks
 
     def refresh(self, escalation_id: int) -> None:

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import Escalation
+from bot.storage.models import Escalation, LogKind
 
 RESOLVED = "resolved"
 SEVERITY_ORDER = {Severity.MEDIUM.value: 0, Severity.HIGH.value: 1, Severity.CRITICAL.value: 2}
@@ -66,6 +66,18 @@ class Hit:
     score: float = 0.0
 
 
+def pattern_summary(pattern: Pattern) -> str:
+    parts = []
+    if pattern.recurring:
+        parts.append(f"Recurring pattern: {pattern.independent_reports} independent reports")
+    if pattern.resurfaced:
+        parts.append("Resurfaced: " + ", ".join(r.ref for r in pattern.resurfaced))
+    if pattern.trending_up:
+        parts.append("Trending up")
+    related = ", ".join(r.ref for r in pattern.related)
+    return "; ".join(parts) + (f" (related: {related})" if related else "")
+
+
 def customers_of(row: Escalation) -> tuple[str, ...]:
     """Normalised customer names from the brief's "which customers" (empty when not given)."""
     names = (queries.brief_of(row).impact.affected_names or "").replace(" and ", ",").replace(";", ",")
@@ -99,6 +111,25 @@ class Knowledge:
         severities = [SEVERITY_ORDER[r.severity] for r in related] + [SEVERITY_ORDER[row.severity]]
         trending = len(severities) >= 2 and severities[-1] > severities[0] and all(b >= a for a, b in zip(severities, severities[1:]))
         return Pattern(tuple(related), independent, tuple(r for r in related if r.status == RESOLVED), trending)
+
+    def record(self, session, row: Escalation) -> Pattern:
+        """Find the pattern for a newly stored brief and keep it in its running log (if flagged)."""
+        pattern = self.pattern_for(session, row)
+        if pattern.flagged:
+            queries.add_log(session, row.id, actor=queries.BOT_ACTOR, kind=LogKind.PATTERN, text=pattern_summary(pattern), at=row.created_at,
+                            data={"independent_reports": pattern.independent_reports, "related": [r.escalation_id for r in pattern.related],
+                                  "resurfaced": [r.escalation_id for r in pattern.resurfaced], "trending_up": pattern.trending_up})
+        return pattern
+
+    def recorded(self, session, escalation_id: int) -> Pattern:
+        """The pattern found when the brief was stored (no search: rendering stays cheap)."""
+        entry = queries.last_log_entry(session, escalation_id, LogKind.PATTERN)
+        if entry is None or not entry.data:
+            return Pattern()
+        rows = {i: queries.get_escalation(session, i) for i in entry.data.get("related", [])}
+        related = tuple(_related(r) for r in rows.values() if r is not None)
+        resurfaced = tuple(r for r in related if r.escalation_id in set(entry.data.get("resurfaced", [])))
+        return Pattern(related, int(entry.data.get("independent_reports", 1)), resurfaced, bool(entry.data.get("trending_up")))
 
     def resolved_like(self, team_id: str, symptom: str) -> list[tuple[str, str, str]]:
         """Past briefs with a similar symptom that support resolved, with their resolution."""

@@ -87,7 +87,7 @@ def preflight(settings: Settings, *, socket_mode: bool) -> None:
     checks = [("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url)).auth_test())]
     if socket_mode:
         app_client = WebClient(base_url=settings.slack_api_url, timeout=10)
-        checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client)._call("apps.connections.open", app_token=settings.slack_app_token)))
+        checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client).open_socket_connection(settings.slack_app_token)))
     for name, call in checks:
         try:
             call()

@@ -40,7 +40,7 @@ class Tiers:
             if self._members is not None and time.monotonic() - self._fetched_at < self.ttl:
                 return
             try:
-                users = self.gateway._call("usergroups.users.list", usergroup=self.usergroup).get("users") or []
+                users = self.gateway.usergroup_members(self.usergroup)
             except SlackCallFailed as exc:
                 log.warning("could not read the L2 user group %s: %s", self.usergroup, exc.error)
                 return

@@ -119,7 +119,7 @@ def test_running_log_records_state_changes_in_order(db):
 def test_migrations_are_idempotent_and_recorded(db):
     db.upgrade()
     with db.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(sqlite_db):
@@ -140,8 +140,10 @@ def test_models_and_migrations_agree(db):
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
+    from bot.storage.search import include_object
+
     with db.engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}), SQLModel.metadata) == []
 
 
 def test_migrations_downgrade_and_upgrade_again(db):

@@ -88,7 +88,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     clock = clock or SystemClock()
     gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
     cadences = settings.cadences
-    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers)
+    knowledge = Knowledge(db, clock)
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge)
     return Services(
         settings=settings,
         db=db,
@@ -97,7 +98,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         follow_through=FollowThrough(db, gateway, clock, escalations, cadences),
         ticker=Ticker(db, gateway, clock, escalations, cadences),
         tiers=Tiers(gateway, settings.l2_usergroup),
-        knowledge=Knowledge(db, clock),
+        knowledge=knowledge,
     )
 
 

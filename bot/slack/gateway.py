@@ -109,6 +109,13 @@ class SlackGateway:
     def auth_test(self) -> dict:
         return self._call("auth.test")
 
+    def open_socket_connection(self, app_token: str) -> str:
+        """apps.connections.open: proves the app-level token works (returns a one-time WebSocket URL)."""
+        return self._call("apps.connections.open", app_token=app_token).get("url", "")
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        return list(self._call("usergroups.users.list", usergroup=usergroup).get("users") or [])
+
     def channel_status(self, channel_id: str) -> ChannelStatus:
         try:
             channel = self._call("conversations.info", channel=channel_id).get("channel", {})

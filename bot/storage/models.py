@@ -53,6 +53,8 @@ class LogKind(str, Enum):
     SNOOZED = "snoozed"
     NUDGE = "nudge"
     DEADLINE_WARNING = "deadline_warning"
+    PATTERN = "pattern"  # recurring pattern / resurfaced / trending up, found when the brief was stored
+    PATTERN_NOTE = "pattern_note"  # a later brief reported the same symptom
 
 
 def _utc(nullable: bool = False, **kw: Any) -> Any:
@@ -95,6 +97,12 @@ class Escalation(SQLModel, table=True):
     last_update_by: str | None = Field(default=None, max_length=32)
     last_update_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     deadline_state: str | None = Field(default=None, max_length=16)  # at_risk | breached, from the deadline marks
+    # Recurring-pattern matching (bot.storage.search). search_text is what the full-text index holds;
+    # only search.index_escalation writes it, because SQLite's index is kept in step by hand.
+    product_area: str | None = Field(default=None, max_length=64)
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resolved_at: datetime | None = _utc(nullable=True)
+    search_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class EscalationLog(SQLModel, table=True):

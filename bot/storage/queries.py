@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
 from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind
+from bot.storage.search import index_escalation
 
 BOT_ACTOR = "bot"
 # Longer than one post with its retries can take; a poster that died frees the brief after it.
@@ -81,6 +82,7 @@ def create_escalation(
         if existing is None:
             raise
         return Created(existing, is_new=False)
+    index_escalation(session, row.id)
     add_log(session, row.id, actor=agent_user_id, kind=LogKind.CREATED, text=f"Escalated to {brief.destination.label}", at=now)
     return Created(row, is_new=True)
 
@@ -170,6 +172,12 @@ def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
             select(EscalationLog).where(EscalationLog.escalation_id == escalation_id).order_by(EscalationLog.at, EscalationLog.id)
         )
     )
+
+
+def last_log_entry(session: Session, escalation_id: int, kind: LogKind) -> EscalationLog | None:
+    return session.exec(
+        select(EscalationLog).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.id.desc()).limit(1)
+    ).first()
 
 
 def last_log_at(session: Session, escalation_id: int, kind: LogKind) -> datetime | None:

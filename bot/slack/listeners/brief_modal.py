@@ -113,7 +113,7 @@ async def _escalate(services, client, body: dict, view: dict, brief, context: Mo
     if delivery.duplicate or delivery.in_progress:
         return  # the first submission reports the result in this same modal
     if delivery.posted:
-        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note)
+        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note, flags=delivery.flags)
     else:
         result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
     await _update(client, view.get("id"), result)

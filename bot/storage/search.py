@@ -1,0 +1,339 @@
+"""Full-text search over briefs: recurring-pattern matching and `/escalate search`.
+
+The database matches and ranks (SQLite: FTS5 and bm25; PostgreSQL: a tsvector column and
+ts_rank_cd); Python only turns text into a short list of safe terms. User text never reaches either
+query language as syntax: terms are reduced to [a-z0-9]+ before they are quoted or joined.
+
+Both databases index `escalation.search_text`: the brief's text normalised here (lower case, no
+accents, punctuation turned to spaces, thesaurus concepts added), so `ERR_SSO_4031`, `/api/v2/export`
+or `e-mail` become the same words on both, and both stem them (porter / english snowball).
+
+A match's score is its rank divided by the rank the new brief's own text gets for the same query:
+"how much of what this brief says is also said there", about 0..1 whatever the brief's length.
+PostgreSQL's ranks do not depend on the other briefs; bm25's do (its IDF is over the whole
+index), so the SQLite threshold moves as briefs accumulate: recalibrate it on real data with
+benchmarks/pattern_matching.py, which prints precision and recall per threshold.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlalchemy import text as sql
+from sqlmodel import Session
+
+from bot.storage.models import Escalation
+from bot.storage.types import UTCDateTime
+
+FTS_TABLE = "escalation_fts"  # SQLite only: FTS5 over escalation.search_text (external content)
+VECTOR_COLUMN = "search_vector"  # PostgreSQL only: generated tsvector column with a GIN index
+VECTOR_INDEX = "ix_escalation_search_vector"
+WINDOW_INDEX = "ix_escalation_team_created"  # both: (team_id, created_at), where matching starts
+
+# Tuned on the "dev" briefs of tests/data/pattern_briefs.json; benchmarks/pattern_matching.py prints the figures.
+MAX_TERMS = 24  # a brief yields up to hundreds of words; its summary and most repeated ones carry the symptom
+THRESHOLD = {"sqlite": 0.27, "postgresql": 0.25}  # minimum relative score (share of the brief's own rank)
+CONCEPT_WEIGHT = 3  # SQLite: bm25 sums every phrase of the query, so a concept listed 3 times counts 3 times
+# (PostgreSQL's ts_rank_cd has no such lever, and weighting concepts there measured no better)
+PG_RANK_NORMALIZATION = 1  # ts_rank_cd: divide by 1 + log(document length), so long briefs don't win by size
+# Product areas: measured, a penalty for different areas (0.7) or requiring the same area (0.0) did not
+# help: briefs of one symptom are filed under different areas or none, near misses share the area.
+OTHER_AREA_FACTOR = 1.0  # score multiplier when both briefs name a product area and they differ
+CANDIDATES = 50  # best-ranked rows the threshold is applied to
+SEARCH_TERMS = 16  # /escalate search: more words than this are ignored
+RECENT_POOL = 3000  # only this many most recent matches are ranked (a 30-day window at 100k briefs/3 years: ~2,100)
+RANK_POOL = 200  # PostgreSQL: of those, ts_rank preselects this many for ts_rank_cd
+_PROBE_ROWID = -1  # SQLite: where the new text is indexed, inside a savepoint, to rank it against itself
+
+# English function words (PostgreSQL's list drops them too; FTS5 has none) and words every brief
+# uses whatever its symptom ("customer", "since", "error"): matching on them only adds noise.
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being below between both
+    but by can cannot could did do does doing don down during each few for from further had has have having he her here
+    hers herself him himself his how i if in into is it its itself just let me more most my myself no nor not now of off
+    on once only or other ought our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves
+    s t re ve ll d m via per etc eg ie vs
+    customer customers client clients user users team teams account accounts company people staff
+    since today yesterday week weeks day days hour hours morning afternoon monday tuesday wednesday thursday friday
+    saturday sunday january february march april may june july august september october november december
+    issue issues problem problems error errors reported reports says said tried try trying still get gets got see sees
+    saw seen works working work worked every new one two three first need needs needed want wants able unable
+    """.split()
+)
+
+# A thesaurus of support vocabulary: each concept word is added after any of its spellings, in the
+# index and in queries alike, so "spins forever" meets "504" (both gain "hang"/"timeout") and
+# "double billing" meets "charged twice". Concepts are general SaaS support terms, not per-customer.
+THESAURUS: dict[str, str] = {
+    # failure modes
+    "timeout": r"time ?outs?|timed ?out|times ?out|timing ?out|504|gateway time ?out|deadline exceeded|request took too long",
+    "hang": r"spins? forever|spinner|spinning|never (?:completes?|finish(?:es)?|loads?|ends)|hangs?|hanging|freez(?:es|e|ing)|frozen|stuck at \d+|stays? at \d+",
+    "slow": r"slow(?:ly|ness|er)?|sluggish|latency|takes (?:ages|forever|minutes)|performance degradation",
+    "crash": r"crash(?:es|ed|ing)?|closes immediately|force clos(?:e|es|ed)|fatal exception|segfault|app dies",
+    "outage": r"outage|down for everyone|service unavailable|503|500 internal server error|internal server error|unreachable",
+    "loop": r"redirect loop|too many redirects|redirected you too many times|redirect(?:s|ed)? (?:back|again)|bounc(?:e|es|ing) back|over and over|endless redirect|back and forth|infinite loop",
+    "forbidden": r"403|forbidden|access denied|permission denied|not authori[sz]ed|don t have permission|lost access|no access",
+    "unauthenticated": r"401|unauthori[sz]ed|invalid token|token expired|session expired",
+    "ratelimit": r"rate ?limit(?:s|ed|ing)?|throttl(?:e|ed|es|ing)|429|too many requests|quota exceeded",
+    "undelivered": r"not (?:being )?delivered|never (?:arrives?|arrived|delivered)|not arriving|stopped (?:firing|arriving|triggering|sending)|no (?:events|deliveries)|hours late|delayed by \d+",
+    "notreceived": r"(?:never|don t|doesn t|do not|no longer) (?:get|gets|receive|receives)|not (?:received|receiving)|none (?:got|received)",
+    "bounce": r"bounc(?:e|es|ed)|hard ?bounce|rejected by|550|dmarc|dkim|spf|spam folder|junk folder",
+    "dataloss": r"los(?:e|es|ing|t) (?:changes|edits|data|notes|work|records)|data loss|vanish(?:es|ed)?|disappear(?:s|ed)?|are gone|is gone|overwritten|wiped|discard(?:s|ed|ing)",
+    "duplicate": r"duplicat(?:e|es|ed|ion)|twice|double(?:d)?|two copies|same record (?:appears )?two",
+    "doublecharge": r"charged twice|billed twice|double (?:billing|billed|charged?|charges)|duplicate (?:charges?|payments?|invoices?|debits?)|two (?:identical )?(?:charges|debits|payments)",
+    "encoding": r"encoding|mojibake|garbled|mangled?|garbage characters|broken characters|utf ?8|latin ?1|byte order mark|bom|accent(?:s|ed)?|umlauts?|diacritics?|special characters",
+    "stale": r"stale|out of date|outdated|hours behind|index(?:ing)? lag|backlog|not (?:yet )?indexed|old (?:name|title|value)",
+    "wrongvalue": r"wrong|incorrect|inaccurate|mismatch(?:ed|es)?|does not match|doesn t match|miscalculat(?:ed|es|ion)",
+    "missingdata": r"missing|empty|blank|not (?:shown|showing|displayed)",
+    "exposure": r"data (?:leak|exposure)|exposed|leak(?:s|ed|ing)?|other tenant|another tenant|can see .{0,20}(?:not|n t) (?:allowed|supposed)",
+    # components and spellings
+    "login": r"(?:log|logs|logged|logging|sign|signs|signed|signing) ?(?:in|on)|logon|signin",
+    "sso": r"single sign ?on|saml|okta|azure ad|entra|onelogin|ping ?identity|idp|identity provider|adfs",
+    "twofactor": r"two ?factor|2fa|mfa|multi ?factor|otp|one time (?:code|password)|verification code",
+    "webhook": r"webhooks?|callbacks?|zapier|zaps?|event notifications?",
+    "sync": r"synchroni[sz](?:e|es|ed|ing|ation)|syncs?|synced|syncing",
+    "offline": r"offline|no (?:signal|reception|coverage|connectivity|network)|without (?:signal|coverage|connectivity|a connection|network)|airplane mode|flight mode",
+    "export": r"exports?|exported|exporting|download(?:s|ed|ing)?",
+    "import": r"imports?|imported|importing|importer|upload(?:s|ed|ing)?",
+    "invoice": r"invoices?|invoiced|bill(?:s|ed|ing)?|receipts?",
+    "payment": r"payments?|charge(?:s|d)?|debit(?:s|ed)?|card|refund(?:s|ed)?|chargeback",
+    "email": r"e ?mails?|mailbox(?:es)?|inbox",
+    "mobile": r"mobile|ios|android|iphone|ipad|phone app|tablet",
+    "permission": r"permissions?|roles?|access rights|privileges?",
+    "api": r"api|rest|endpoint|graphql|sdk",
+}
+_CONCEPTS = [(re.compile(r"\b(?:" + spellings + r")\b"), concept) for concept, spellings in THESAURUS.items()]
+_NON_WORD = re.compile(r"[\W_]+")
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Match:
+    escalation_id: int
+    score: float  # higher is closer; similar_escalations: relative (about 0..1), search_escalations: the raw rank
+
+
+def searchable_text(brief: dict[str, Any]) -> str:
+    """The symptom as people describe it: summary, narrative, and for Engineering the observed outcome and logs."""
+    engineering = brief.get("engineering") or {}
+    reproduction = engineering.get("reproduction") or {}
+    parts = (brief.get("summary"), brief.get("narrative"), reproduction.get("observed"), engineering.get("logs"))
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def index_form(text: str) -> str:
+    """What the index holds: lower case, no accents, no punctuation, thesaurus concepts added."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = _NON_WORD.sub(" ", plain).strip()
+    for pattern, concept in _CONCEPTS:
+        plain = pattern.sub(lambda m: f"{m.group(0)} {concept}", plain)
+    return plain
+
+
+def index_escalation(session: Session, escalation_id: int) -> None:
+    """(Re)index one escalation from its row; call after any change to its brief."""
+    row = session.get(Escalation, escalation_id)
+    if row is None:
+        raise LookupError(f"escalation {escalation_id} does not exist")
+    new = index_form(searchable_text(row.brief))
+    old = row.search_text
+    if new == old:
+        return
+    if _dialect(session) == "sqlite":
+        # External-content FTS5 forgets a row only when told exactly what it indexed: the old text.
+        if old is not None:
+            session.execute(sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search_text) VALUES ('delete', :id, :old)"), {"id": row.id, "old": old})
+        session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:id, :new)"), {"id": row.id, "new": new})
+    row.search_text = new  # PostgreSQL recomputes search_vector from it
+    session.add(row)
+    session.flush()
+
+
+def query_terms(text: str, *, limit: int | None = MAX_TERMS) -> list[str]:
+    """Distinct content words of `text`, most telling first: the first line's, then by repetition, then by position."""
+    tokens = [t for t in _TOKEN.findall(index_form(text)) if _is_term(t)]
+    counts = Counter(tokens)
+    first_line = set(_TOKEN.findall(index_form(text.split("\n", 1)[0])))
+    position: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        position.setdefault(token, i)
+    ordered = sorted(counts, key=lambda t: (t not in first_line, -counts[t], position[t]))
+    return ordered[:limit] if limit else ordered
+
+
+def _is_term(token: str) -> bool:
+    if token in STOP_WORDS or len(token) < 2:
+        return False
+    if token.isdigit():
+        return len(token) == 3  # status codes (404, 429, 550) tell; counts, years and ids do not
+    return True
+
+
+def similar_escalations(
+    session: Session,
+    *,
+    team_id: str,
+    text: str,
+    product_area: str | None,
+    since: datetime,
+    exclude_id: int | None = None,
+    limit: int = 20,
+) -> list[Match]:
+    """Briefs of this workspace created at or after `since` that describe the same symptom as `text`, best first."""
+    terms = query_terms(text)
+    if not terms:
+        return []
+    dialect = _dialect(session)
+    ranked, own = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
+                          product_area=product_area, limit=max(limit, CANDIDATES), own_text=index_form(text),
+                          concept_weight=CONCEPT_WEIGHT)
+    if own <= 0:
+        return []
+    threshold = THRESHOLD[dialect]
+    relative = [Match(m.escalation_id, m.score / own) for m in ranked]
+    return [m for m in relative if m.score >= threshold][:limit]
+
+
+def search_escalations(session: Session, *, team_id: str, words: str, limit: int = 10) -> list[Match]:
+    """`/escalate search`: briefs with every word first, then those with some of them; each part best ranked first."""
+    terms = query_terms(words, limit=SEARCH_TERMS)
+    if not terms:
+        return []
+    dialect = _dialect(session)
+    found, _ = _ranked(session, dialect, terms, "AND", team_id=team_id, limit=limit)
+    if len(found) < limit and len(terms) > 1:
+        seen = {m.escalation_id for m in found}
+        partial, _ = _ranked(session, dialect, terms, "OR", team_id=team_id, limit=limit + len(found))
+        found += [m for m in partial if m.escalation_id not in seen][: limit - len(found)]
+    return found
+
+
+def _ranked(
+    session: Session,
+    dialect: str,
+    terms: list[str],
+    operator: str,
+    *,
+    team_id: str,
+    limit: int,
+    since: datetime | None = None,
+    exclude_id: int | None = None,
+    product_area: str | None = None,
+    own_text: str | None = None,
+    concept_weight: int = 1,
+) -> tuple[list[Match], float]:
+    """Rows of `team_id` matching `terms`, best first, and the rank `own_text` gets (0.0 when not given).
+
+    Only briefs created since `since` (when given) and, of those, the RECENT_POOL most recent that
+    match are ranked: the cost of a common word or a long window stays flat as briefs accumulate.
+    """
+    params: dict[str, Any] = {"team": team_id, "limit": limit}
+    filters = ["{e}.team_id = :team"]  # {e}: the alias of escalation in the engine's query
+    if since is not None:
+        filters.append("{e}.created_at >= :since")
+        params["since"] = since
+    if exclude_id is not None:
+        filters.append("{e}.id <> :exclude")
+        params["exclude"] = exclude_id
+    factor = "1.0"
+    if product_area and OTHER_AREA_FACTOR != 1.0:
+        factor = "(CASE WHEN c.product_area IS NOT NULL AND c.product_area <> :area THEN :other_area ELSE 1.0 END)"
+        params.update(area=product_area, other_area=OTHER_AREA_FACTOR)
+    if dialect == "sqlite":
+        return _sqlite_ranked(session, terms, operator, params, filters, factor, own_text, concept_weight)
+    return _postgres_ranked(session, terms, operator, params, filters, factor, own_text)
+
+
+def _sqlite_ranked(
+    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], factor: str,
+    own_text: str | None, concept_weight: int,
+) -> tuple[list[Match], float]:
+    # Quoted [a-z0-9]+ terms: NEAR/AND/OR/NOT, '*', ':' or '^' typed by a user are only words here.
+    weighted = [t for t in terms for _ in range(concept_weight if t in THESAURUS else 1)]
+    params["q"] = f" {operator} ".join(f'"{t}"' for t in weighted)
+    # FTS5 seeks its doclists to a rowid bound instead of ranking every brief that shares a word:
+    # the RECENT_POOL-th most recent match of this workspace (0 when there are fewer) and, with a
+    # window, its smallest id (no brief of the window has a smaller one; NULL when it is empty).
+    params["pool"] = RECENT_POOL - 1
+    bound = (f"coalesce((SELECT p.rowid FROM {FTS_TABLE} AS p JOIN escalation AS r ON r.id = p.rowid "
+             f"WHERE p.search_text MATCH :q AND r.team_id = :team ORDER BY p.rowid DESC LIMIT 1 OFFSET :pool), 0)")
+    if "since" in params:
+        bound = f"max({bound}, (SELECT min(w.id) FROM escalation AS w WHERE w.team_id = :team AND w.created_at >= :since))"
+    rows = f"""
+        SELECT c.id AS id, -bm25({FTS_TABLE}) * {factor} AS score
+        FROM {FTS_TABLE} JOIN escalation AS c ON c.id = {FTS_TABLE}.rowid
+        WHERE {FTS_TABLE} MATCH :q AND {FTS_TABLE}.rowid >= {bound} AND {' AND '.join(filters).format(e="c")}
+        ORDER BY score DESC, c.id DESC LIMIT :limit"""
+    if own_text is None:
+        return _matches(session, rows, params), 0.0
+    # bm25 ranks only what is indexed: index the text in a savepoint, rank it, roll back.
+    probe = session.begin_nested()
+    try:
+        session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:probe, :own)"), {"probe": _PROBE_ROWID, "own": own_text})
+        own = session.execute(
+            sql(f"SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid = :probe"),
+            {"q": params["q"], "probe": _PROBE_ROWID},
+        ).scalar()
+        return _matches(session, rows, params), float(own or 0.0)
+    finally:
+        probe.rollback()
+
+
+def _postgres_ranked(
+    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], factor: str, own_text: str | None,
+) -> tuple[list[Match], float]:
+    # Terms are [a-z0-9]+ only, so joined with | or & they make a well-formed tsquery whatever was typed.
+    params.update(q=(" | " if operator == "OR" else " & ").join(terms), norm=PG_RANK_NORMALIZATION)
+    recent = f"""
+        SELECT e.id, e.product_area, e.{VECTOR_COLUMN} AS vector
+        FROM escalation AS e, (SELECT to_tsquery('english', :q) AS query) AS q
+        WHERE e.{VECTOR_COLUMN} @@ q.query AND {' AND '.join(filters).format(e="e")}
+        ORDER BY e.created_at DESC, e.id DESC LIMIT :recent"""
+    # ts_rank_cd costs up to ~4x ts_rank a row (long OR queries): ts_rank picks the best, ts_rank_cd ranks them.
+    candidates = f"""
+        SELECT m.* FROM ({recent}) AS m, (SELECT to_tsquery('english', :q) AS query) AS q
+        ORDER BY ts_rank(m.vector, q.query, :norm) DESC LIMIT :pool"""
+    params.update(recent=RECENT_POOL, pool=RANK_POOL)
+    rows = f"""
+        SELECT c.id AS id, ts_rank_cd(c.vector, q.query, :norm) * {factor} AS score
+        FROM ({candidates}) AS c, (SELECT to_tsquery('english', :q) AS query) AS q
+        ORDER BY score DESC, c.id DESC LIMIT :limit"""
+    own = 0.0
+    if own_text is not None:
+        own = session.execute(
+            sql("SELECT ts_rank_cd(to_tsvector('english', :own), to_tsquery('english', :q), :norm)"),
+            {"own": own_text, "q": params["q"], "norm": PG_RANK_NORMALIZATION},
+        ).scalar() or 0.0
+    return _matches(session, rows, params), float(own)
+
+
+def _matches(session: Session, query: str, params: dict[str, Any]) -> list[Match]:
+    statement = sql(query)
+    if "since" in params:
+        statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+    return [Match(escalation_id=r.id, score=float(r.score)) for r in session.execute(statement, params)]
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """For Alembic: the full-text index is per database and outside the models, so never diff it."""
+    if type_ == "table" and name is not None and (name == FTS_TABLE or name.startswith(FTS_TABLE + "_")):
+        return False
+    if type_ == "column" and name == VECTOR_COLUMN and getattr(getattr(obj, "table", None), "name", None) == "escalation":
+        return False
+    if type_ == "index" and name in (VECTOR_INDEX, WINDOW_INDEX):
+        return False
+    return True
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
