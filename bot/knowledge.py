@@ -8,12 +8,12 @@ related briefs is trending up. Security briefs are found only by the people invo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
-from bot.storage import queries
+from bot.storage import queries, search
 from bot.storage.db import Database
 from bot.storage.models import Escalation, LogKind
 
@@ -93,11 +93,8 @@ class Knowledge:
     db: Database
     clock: Clock
     window_days: int = 30
-    _cache: dict = field(default_factory=dict)
 
     def pattern_for(self, session, row: Escalation) -> Pattern:
-        from bot.storage import search
-
         since = row.created_at - timedelta(days=self.window_days)
         matches = search.similar_escalations(session, team_id=row.team_id, text=search.searchable_text(row.brief), product_area=row.product_area, since=since, exclude_id=row.id)
         earlier = [r for r in (queries.get_escalation(session, m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
@@ -133,16 +130,12 @@ class Knowledge:
 
     def resolved_like(self, team_id: str, symptom: str) -> list[tuple[str, str, str]]:
         """Past briefs with a similar symptom that support resolved, with their resolution."""
-        from bot.storage import search
-
         with self.db.session() as s:
             matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
             rows = [queries.get_escalation(s, m.escalation_id) for m in matches]
             return [(format_ref(r.number), r.summary, r.resolution) for r in rows if r is not None and r.status == RESOLVED and r.resolution][:5]
 
     def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
-        from bot.storage import search
-
         with self.db.session() as s:
             hits = []
             for match in search.search_escalations(s, team_id=team_id, words=words, limit=20):

@@ -130,7 +130,8 @@ def test_security_and_leadership_accept_any_tier(tiered_bot, destination):
     wait_until(lambda: bot.slack.calls("usergroups.users.list"), what="tier lookup")
     view = choose(bot, view, "destination", destination.value)
     submit(bot, view, draft(destination, now=bot.clock.now()))
-    wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[destination][0]], what="direct post")
+    posted = wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[destination][0]], what="direct post")
+    assert len(posted) == 1 and stored(bot)[0].destination == destination.value
 
 
 @pytest.mark.parametrize("tiered_bot", [False], indirect=True)

@@ -20,6 +20,7 @@ def register(app: AsyncApp, services) -> None:
     async def on_escalate_message(ack, body, client, respond) -> None:
         await ack()
         services.spawn(_open(body, client, respond), what="escalate this message", notify=lambda text: respond(text=text, response_type="ephemeral"))
+        services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")  # before they submit
 
 
 async def _open(body: dict, client, respond) -> None:
