@@ -223,7 +223,7 @@ def _paginate(ref: str, blocks: list[dict]) -> list[list[dict]]:
     if current:
         pages.append(current)
     total = len(pages)
-    return [[{"type": "context", "elements": [{"type": "mrkdwn", "text": f"{ref}, continued ({n}/{total})"}]}, *page] for n, page in enumerate(pages, 1)]
+    return [[{"type": "context", "elements": [{"type": "mrkdwn", "text": continuation_text(ref, n, total)}]}, *page] for n, page in enumerate(pages, 1)]
 
 
 def continuation_text(ref: str, part: int, total: int) -> str:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from blocks import ids
 from blocks.facts import actions_label, package_title
-from blocks.text import truncate
+from blocks.text import plain, truncate
 from bot.domain.brief import (
     Depth,
     Destination,
@@ -63,14 +63,10 @@ class ModalContext(BaseModel):
             return cls()
 
 
-def _plain(text: str, emoji: bool = True) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": emoji}
-
-
 def _option(value: str, text: str, description: str | None = None) -> dict:
-    opt = {"text": _plain(truncate(text, 75)), "value": value}
+    opt = {"text": plain(truncate(text, 75)), "value": value}
     if description:
-        opt["description"] = _plain(truncate(description, 75))
+        opt["description"] = plain(truncate(description, 75))
     return opt
 
 
@@ -80,9 +76,9 @@ def _enum_options(enum: type) -> list[dict]:
 
 def _input(field: str, label: str, element: dict, *, required: set[str], hint: str | None = None, dispatch: bool = False) -> dict:
     element = {**element, "action_id": field}
-    block = {"type": "input", "block_id": field, "label": _plain(label), "element": element, "optional": field not in required}
+    block = {"type": "input", "block_id": field, "label": plain(label), "element": element, "optional": field not in required}
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     if dispatch:
         block["dispatch_action"] = True
     return block
@@ -91,14 +87,14 @@ def _input(field: str, label: str, element: dict, *, required: set[str], hint: s
 def _text(placeholder: str | None = None, *, multiline: bool = False, max_length: int = TEXT_MAX, initial: str | None = None) -> dict:
     el: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
     if placeholder:
-        el["placeholder"] = _plain(placeholder)
+        el["placeholder"] = plain(placeholder)
     if initial:
         el["initial_value"] = initial[:max_length]
     return el
 
 
 def _select(options: list[dict], placeholder: str, initial: str | None = None) -> dict:
-    el: dict[str, Any] = {"type": "static_select", "placeholder": _plain(placeholder), "options": options}
+    el: dict[str, Any] = {"type": "static_select", "placeholder": plain(placeholder), "options": options}
     chosen = next((o for o in options if o["value"] == initial), None)
     if chosen:
         el["initial_option"] = chosen
@@ -106,7 +102,7 @@ def _select(options: list[dict], placeholder: str, initial: str | None = None) -
 
 
 def _header(text: str) -> dict:
-    return {"type": "header", "text": _plain(text)}
+    return {"type": "header", "text": plain(text)}
 
 
 def _context(text: str) -> dict:
@@ -138,7 +134,7 @@ def brief_modal(
         return _input(field, label, _select(options, placeholder, initial.get(field)), required=req, hint=hint, dispatch=dispatch)
 
     def date(field: str, label: str, hint: str | None = None) -> dict:
-        el: dict[str, Any] = {"type": "datepicker", "placeholder": _plain("Pick a date")}
+        el: dict[str, Any] = {"type": "datepicker", "placeholder": plain("Pick a date")}
         if _ISO_DATE.fullmatch(str(initial.get(field) or "")):
             el["initial_date"] = initial[field]
         return _input(field, label, el, required=req, hint=hint)
@@ -154,7 +150,7 @@ def brief_modal(
         *([{"type": "section", "text": {"type": "mrkdwn", "text": notice}}] if notice else []),
         {
             "type": "actions",
-            "elements": [{"type": "button", "action_id": ids.ACTION_TRIAGE_FIRST, "text": _plain("Not sure? Triage first"), "value": "triage"}],
+            "elements": [{"type": "button", "action_id": ids.ACTION_TRIAGE_FIRST, "text": plain("Not sure? Triage first"), "value": "triage"}],
         },
         _context("Numbers, not adjectives: measurable escalations get faster attention. Fields marked optional can stay empty."),
         sel(
@@ -218,9 +214,9 @@ def brief_modal(
     return {
         "type": "modal",
         "callback_id": ids.VIEW_BRIEF,
-        "title": _plain(TITLE),
-        "submit": _plain("Escalate"),
-        "close": _plain("Cancel"),
+        "title": plain(TITLE),
+        "submit": plain("Escalate"),
+        "close": plain("Cancel"),
         "private_metadata": context.dump(),
         "blocks": blocks,
     }

@@ -6,16 +6,12 @@ import json
 from datetime import datetime
 
 from blocks import ids
-from blocks.text import SECTION_TEXT_MAX, chunks, escape, slack_date, truncate
+from blocks.text import SECTION_TEXT_MAX, chunks, escape, plain, slack_date, truncate
 from bot.domain.brief import Severity
 
 
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
 def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
+    button = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
     if style:
         button["style"] = style
     return button
@@ -94,37 +90,37 @@ def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalat
     block = {
         "type": "input",
         "block_id": ids.BLOCK_NOTE,
-        "label": _plain(label),
-        "element": {"type": "plain_text_input", "action_id": ids.BLOCK_NOTE, "multiline": True, "max_length": 3000, "placeholder": _plain(placeholder)},
+        "label": plain(label),
+        "element": {"type": "plain_text_input", "action_id": ids.BLOCK_NOTE, "multiline": True, "max_length": 3000, "placeholder": plain(placeholder)},
     }
     if hint:
-        block["hint"] = _plain(hint)
+        block["hint"] = plain(hint)
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain(truncate(title, 24)),
-        "submit": _plain(submit),
-        "close": _plain("Cancel"),
+        "title": plain(truncate(title, 24)),
+        "submit": plain(submit),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps({"escalation_id": escalation_id}),
         "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}*"}]}, block],
     }
 
 
 def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:
-    options = [{"text": _plain(s.label), "value": s.value, "description": _plain(s.definition)} for s in Severity]
+    options = [{"text": plain(s.label), "value": s.value, "description": plain(s.definition)} for s in Severity]
     return {
         "type": "modal",
         "callback_id": ids.VIEW_CHANGE_SEVERITY,
-        "title": _plain("Change severity"),
-        "submit": _plain("Change"),
-        "close": _plain("Cancel"),
+        "title": plain("Change severity"),
+        "submit": plain("Change"),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps({"escalation_id": escalation_id}),
         "blocks": [
             {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}* is {current.label} now. Re-assess when circumstances shift, either way."}]},
-            {"type": "input", "block_id": ids.BLOCK_SEVERITY, "label": _plain("New severity"),
+            {"type": "input", "block_id": ids.BLOCK_SEVERITY, "label": plain("New severity"),
              "element": {"type": "static_select", "action_id": ids.BLOCK_SEVERITY, "options": options, "initial_option": next(o for o in options if o["value"] == current.value)}},
-            {"type": "input", "block_id": ids.BLOCK_REASON, "label": _plain("Why"),
-             "element": {"type": "plain_text_input", "action_id": ids.BLOCK_REASON, "multiline": True, "max_length": 3000, "placeholder": _plain("What changed: more customers hit, a workaround found…")}},
+            {"type": "input", "block_id": ids.BLOCK_REASON, "label": plain("Why"),
+             "element": {"type": "plain_text_input", "action_id": ids.BLOCK_REASON, "multiline": True, "max_length": 3000, "placeholder": plain("What changed: more customers hit, a workaround found…")}},
         ],
     }
 
@@ -145,7 +141,7 @@ def running_log_view(*, ref: str, entries: list[tuple[datetime, str, str, str]])
     return {
         "type": "modal",
         "callback_id": ids.VIEW_RUNNING_LOG,
-        "title": _plain(truncate(f"{ref} log", 24)),
-        "close": _plain("Close"),
+        "title": plain(truncate(f"{ref} log", 24)),
+        "close": plain("Close"),
         "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"Running log of *{escape(ref)}*: {len(entries)} entries."}]}, *sections],
     }

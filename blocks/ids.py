@@ -16,7 +16,6 @@ VIEW_BRIEF_RESULT = "brief_result"  # the modal after Escalate: saving, posted, 
 # Actions
 ACTION_EXPORT = "brief_export"
 ACTION_RETRY_DELIVERY = "brief_retry_delivery"
-ACTION_OPEN_LINK = "brief_open_link"  # a URL button: Slack still sends block_actions, which we ack
 
 # Fixed block ids on the posted brief
 BLOCK_BRIEF_ACTIONS = "brief_actions"

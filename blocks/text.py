@@ -8,6 +8,11 @@ SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 
 
+def plain(text: str, emoji: bool = True) -> dict:
+    """A plain_text object (labels, titles, buttons, options)."""
+    return {"type": "plain_text", "text": text, "emoji": emoji}
+
+
 def escape(text: str) -> str:
     """Make typed text inert in mrkdwn: `<!channel>`, `<@U1>` and `<http://x|disguised>` show as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -7,12 +7,8 @@ from typing import Any
 
 from blocks import ids
 from blocks.brief_modal import ModalContext
-from blocks.text import escape, truncate
+from blocks.text import escape, plain, truncate
 from bot.domain.triage import CRITERIA, GROUPS, Decision
-
-
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text, "emoji": True}
 
 
 def _section(text: str) -> dict:
@@ -27,28 +23,28 @@ def triage_view(context: ModalContext | None = None) -> dict:
             "type": "input",
             "block_id": ids.BLOCK_TRIAGE_SYMPTOM,
             "optional": True,
-            "label": _plain("The symptom, in a few words"),
-            "hint": _plain("Used to find similar past escalations."),
+            "label": plain("The symptom, in a few words"),
+            "hint": plain("Used to find similar past escalations."),
             "element": {"type": "plain_text_input", "action_id": ids.BLOCK_TRIAGE_SYMPTOM, "max_length": 150,
                         "initial_value": context.prefill.get("summary", "")[:150]} if context.prefill.get("summary") else
                        {"type": "plain_text_input", "action_id": ids.BLOCK_TRIAGE_SYMPTOM, "max_length": 150},
         },
     ]
     for index, group in enumerate(GROUPS):
-        options = [{"text": _plain(c.text), "value": c.id} for c in CRITERIA if c.group == group]
+        options = [{"text": plain(c.text), "value": c.id} for c in CRITERIA if c.group == group]
         blocks.append({
             "type": "input",
             "block_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}",
             "optional": True,
-            "label": _plain(group),
+            "label": plain(group),
             "element": {"type": "checkboxes", "action_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}", "options": options},
         })
     return {
         "type": "modal",
         "callback_id": ids.VIEW_TRIAGE,
-        "title": _plain("Escalate or not?"),
-        "submit": _plain("Decide"),
-        "close": _plain("Cancel"),
+        "title": plain("Escalate or not?"),
+        "submit": plain("Decide"),
+        "close": plain("Cancel"),
         "private_metadata": context.dump(),
         "blocks": blocks,
     }
@@ -81,7 +77,7 @@ def result_view(decision: Decision, *, context: ModalContext, symptom: str, simi
         ]
         if decision.cautions:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Also true, but outweighed: " + "; ".join(c.text for c in decision.cautions)}]})
-        button = {"type": "button", "style": "primary", "action_id": ids.ACTION_TRIAGE_WRITE, "text": _plain("Write the brief"),
+        button = {"type": "button", "style": "primary", "action_id": ids.ACTION_TRIAGE_WRITE, "text": plain("Write the brief"),
                   "value": json.dumps({"destination": decision.destination.value, "severity": decision.severity.value, "symptom": symptom[:150]})}
     else:
         why = "\n".join(f"• {c.text}" for c in decision.reasons) or "• Nothing ticked calls for escalation yet."
@@ -93,14 +89,14 @@ def result_view(decision: Decision, *, context: ModalContext, symptom: str, simi
         if similar:
             lines = [f"• *{escape(ref)}* {escape(truncate(summary, 120))}\n   _Resolved:_ {escape(truncate(resolution, 300))}" for ref, summary, resolution in similar[:5]]
             blocks.append({"type": "section", "block_id": ids.BLOCK_TRIAGE_SIMILAR, "text": {"type": "mrkdwn", "text": "*Similar past escalations support resolved*\n" + "\n".join(lines)}})
-        button = {"type": "button", "action_id": ids.ACTION_TRIAGE_WRITE, "text": _plain("Escalate anyway"),
+        button = {"type": "button", "action_id": ids.ACTION_TRIAGE_WRITE, "text": plain("Escalate anyway"),
                   "value": json.dumps({"symptom": symptom[:150]})}
     blocks.append({"type": "actions", "elements": [button]})
     return {
         "type": "modal",
         "callback_id": ids.VIEW_TRIAGE_RESULT,
-        "title": _plain("Triage"),
-        "close": _plain("Done"),
+        "title": plain("Triage"),
+        "close": plain("Done"),
         "private_metadata": context.dump(),
         "blocks": blocks,
     }

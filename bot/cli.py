@@ -57,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
-        from bot.storage.db import Database
-
         db = _database(settings)
         print(f"database is at the latest schema ({_redacted(db.url)})")
         return 0

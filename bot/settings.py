@@ -136,20 +136,15 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not a channel ID")
         return v
 
-    @field_validator("checkin_critical", "checkin_high", "checkin_medium", "ack_window_critical", "ack_window_high", "ack_window_medium")
+    @field_validator(
+        "checkin_critical", "checkin_high", "checkin_medium", "ack_window_critical", "ack_window_high", "ack_window_medium",
+        "customer_update_critical", "customer_update_high", "customer_update_medium",
+    )
     @classmethod
-    def _interval(cls, v: str) -> str:
+    def _duration(cls, v: str, info) -> str:
+        parse = parse_range if info.field_name.startswith("customer_update_") else parse_interval
         try:
-            parse_interval(v)
-        except DurationError as exc:
-            raise ValueError(str(exc)) from None
-        return v.strip()
-
-    @field_validator("customer_update_critical", "customer_update_high", "customer_update_medium")
-    @classmethod
-    def _range(cls, v: str) -> str:
-        try:
-            parse_range(v)
+            parse(v)
         except DurationError as exc:
             raise ValueError(str(exc)) from None
         return v.strip()

@@ -35,6 +35,14 @@ def report(bot, customer: str, severity: str = "high", days_later: float = 1, **
     return post_brief(bot, severity, affected_names=customer, **(symptom or EXPORT))
 
 
+def resolve(bot, escalation_id: int, resolution: str) -> None:
+    """Closing arrives with a later issue; until then tests record a resolution directly."""
+    with bot.db.session() as s:
+        r = queries.get_escalation(s, escalation_id)
+        r.status, r.resolution = "resolved", resolution
+        s.add(r)
+
+
 def brief_text(bot, escalation_id: int) -> str:
     r = row(bot, escalation_id)
     return json.dumps(bot.slack.message(r.channel_id, r.message_ts)["blocks"])
@@ -74,10 +82,7 @@ def test_reports_older_than_the_window_do_not_count(bot):
 
 def test_a_match_with_a_resolved_brief_is_flagged_resurfaced_with_the_old_resolution(bot):
     old = report(bot, "Acme Corp")
-    with bot.db.session() as s:
-        r = queries.get_escalation(s, old)
-        r.status, r.resolution = "resolved", "Raised the export worker timeout to 300 s (fix 2026.11.3)"
-        s.add(r)
+    resolve(bot, old, "Raised the export worker timeout to 300 s (fix 2026.11.3)")
     new = report(bot, "Globex", days_later=5)
     text = brief_text(bot, new)
     assert "Resurfaced" in text and "Raised the export worker timeout" in text
@@ -114,10 +119,7 @@ def test_security_briefs_are_found_only_by_the_people_involved(bot):
 
 def test_triage_keep_shows_what_support_resolved_before(bot):
     old = report(bot, "Acme Corp")
-    with bot.db.session() as s:
-        r = queries.get_escalation(s, old)
-        r.status, r.resolution = "resolved", "Split the export by month; documented in KB-112"
-        s.add(r)
+    resolve(bot, old, "Split the export by month; documented in KB-112")
     view = open_triage(bot)
     body, ctype = view_submission(view, triage_values(view, {"documented_fix"}, "csv export times out large report"), user_id=AGENT, team_id=TEAM)
     assert bot.sender.post(body, ctype).status_code == 200

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.support.socket_mode_server import SocketModeServer
-from tests.test_cli import ROOT, base_env
+from tests.test_cli import base_env
 
 
 @pytest.fixture

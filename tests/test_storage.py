@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +13,7 @@ from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import EscalationLog, EscalationStatus
+from bot.storage.models import EscalationStatus
 from tests.factories import NOW, draft
 
 

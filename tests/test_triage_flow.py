@@ -12,7 +12,7 @@ from bot.domain.triage import CRITERIA, GROUPS
 from sqlmodel import select
 from bot.storage.models import Escalation
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
-from tests.e2e import choose, open_modal, response_json, state_for, submit, wait_until
+from tests.e2e import choose, open_modal, response_json, submit, wait_until
 from tests.factories import draft
 from tests.support.slack_requests import view_submission
 

@@ -36,6 +36,11 @@ def skips_tier(destination: Destination, tier: Tier) -> bool:
     return tier is Tier.L1 and destination in L2_ONLY
 
 
+def needs_tier_warning(destination: Destination, tier: Tier, *, enforce_tiers: bool, already_warned: bool) -> bool:
+    """Tiers not enforced: an L1 agent skipping a tier is warned once, then may go on."""
+    return not enforce_tiers and skips_tier(destination, tier) and not already_warned
+
+
 def tier_note(destination: Destination) -> str:
     return (
         f"Support L1 escalates to {destination.label} through Support L2: L2 confirms it needs "

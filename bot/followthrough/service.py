@@ -184,9 +184,11 @@ class FollowThrough:
             row = self._row(s, escalation_id, team_id)
             return format_ref(row.number), [(e.at, e.actor, e.kind, e.text) for e in queries.log_entries(s, escalation_id)]
 
-    def lookup(self, team_id: str, number: int) -> Escalation | None:
+    def lookup(self, team_id: str, number: int) -> int | None:
+        """The id of ESC-<number> in this workspace, if it exists."""
         with self.db.session() as s:
-            return queries.get_by_number(s, team_id, number)
+            row = queries.get_by_number(s, team_id, number)
+            return row.id if row else None
 
     def current(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, Severity]:
         with self.db.session() as s:

@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.domain.brief import Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
-from bot.followthrough.plan import DUE, OVERDUE, RUNS_IN, fire
+from bot.followthrough.plan import OVERDUE, RUNS_IN, fire
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.db import Database
@@ -80,7 +80,6 @@ class Ticker:
                 report.skipped += 1
                 return
             cadence = self.cadences[Severity(row.severity)]
-            brief = queries.brief_of(row)
             firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=follow_up.anchor_at, now=now, cadence=cadence, tz=row.agent_tz,
                           posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
             ref = format_ref(row.number)
@@ -131,5 +130,3 @@ class Ticker:
         minutes = int(((now - (row.posted_at or row.created_at)).total_seconds()) // 60)
         return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 
-
-__all__ = ["Ticker", "TickReport", "DUE", "OVERDUE", "worker_id"]

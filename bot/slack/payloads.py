@@ -29,6 +29,12 @@ def channel_id(body: dict[str, Any]) -> str | None:
     return body.get("channel_id") or None
 
 
+def action_id_value(body: dict[str, Any]) -> int | None:
+    """The integer a button carries in its value (an escalation or follow-up id), or None."""
+    value = action_value(body) or ""
+    return int(value) if value.isdigit() else None
+
+
 def action_value(body: dict[str, Any]) -> str | None:
     actions = body.get("actions")
     if isinstance(actions, list) and actions and isinstance(actions[0], dict):

@@ -10,7 +10,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
@@ -21,9 +20,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        # check_same_thread off: Bolt runs listeners on a thread pool; each session is still
-        # used by one thread at a time. NullPool for :memory: would lose the database, so only
-        # file databases are supported (tests use temporary files).
+        # check_same_thread off: work runs on worker threads; each session is still used by one
+        # thread at a time. Only file databases: an in-memory one is private to each connection.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
@@ -89,5 +87,3 @@ def alembic_config(url: str, engine: Engine | None = None) -> Config:
         cfg.attributes["engine"] = engine
     return cfg
 
-
-__all__ = ["Database", "alembic_config", "make_engine", "NullPool"]

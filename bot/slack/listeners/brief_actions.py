@@ -14,11 +14,6 @@ from bot.slack import payloads
 log = logging.getLogger(__name__)
 
 
-def _escalation_id(body: dict) -> int | None:
-    value = payloads.action_value(body) or ""
-    return int(value) if value.isdigit() else None
-
-
 def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_EXPORT)
     async def on_export(ack, body, client, respond) -> None:
@@ -33,7 +28,7 @@ def register(app: AsyncApp, services) -> None:
 
 
 async def _export(services, body: dict, client, respond) -> None:
-    escalation_id = _escalation_id(body)
+    escalation_id = payloads.action_id_value(body)
     user = payloads.user_id(body)
     if escalation_id is None:
         return
@@ -51,7 +46,7 @@ async def _export(services, body: dict, client, respond) -> None:
 
 
 async def _retry(services, body: dict, respond) -> None:
-    escalation_id = _escalation_id(body)
+    escalation_id = payloads.action_id_value(body)
     if escalation_id is None:
         return
     delivery = await services.run_sync(services.escalations.deliver, escalation_id, team_id=payloads.team_id(body))

@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
 from blocks.notices import not_delivered_view, posted_view, saving_view
 from bot.domain.brief import Destination
-from bot.domain.routing import skips_tier, tier_note
+from bot.domain.routing import needs_tier_warning, tier_note
 from bot.domain.validation import BriefInvalid, validate_draft
 from bot.slack import payloads
 from bot.slack.app import error_reference
+from bot.slack.listeners.opening import update_view
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def register(app: AsyncApp, services) -> None:
             context=ModalContext.load(view.get("private_metadata")),
             initial=initial_from_state(values),
         )
-        services.spawn(_update(client, view.get("id"), new_view, view.get("hash")), what="re-render the brief modal")
+        services.spawn(update_view(client, view.get("id"), new_view, view.get("hash")), what="re-render the brief modal")
 
     @app.view(ids.VIEW_BRIEF)
     async def on_submit(ack, body, view, client) -> None:
@@ -75,8 +75,7 @@ def register(app: AsyncApp, services) -> None:
             return
 
         tier = services.tiers.cached_tier(payloads.user_id(body))
-        if not services.settings.enforce_tiers and skips_tier(brief.destination, tier) and not context.tier_warned:
-            # Tiers not enforced: warn once, and let the agent go on by pressing Escalate again.
+        if needs_tier_warning(brief.destination, tier, enforce_tiers=services.settings.enforce_tiers, already_warned=context.tier_warned):
             warned = context.model_copy(update={"tier_warned": True})
             notice = f":warning: {tier_note(brief.destination)} You are not in the L2 group: consider choosing *Support L2*. Press *Escalate* again to send it to {brief.destination.label} anyway."
             await ack(response_action="update", view=brief_modal(destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice))
@@ -108,7 +107,7 @@ async def _escalate(services, client, body: dict, view: dict, brief, context: Mo
         log.exception("storing a brief failed [%s]", ref)
         notice = f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. If it keeps failing, tell your Slack admin and quote `{ref}`."
         restored = brief_modal(destination=brief.destination, eng_kind=values and draft_from_state(values).get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice)
-        await _update(client, view.get("id"), restored)
+        await update_view(client, view.get("id"), restored)
         return
     if delivery.duplicate or delivery.in_progress:
         return  # the first submission reports the result in this same modal
@@ -116,18 +115,4 @@ async def _escalate(services, client, body: dict, view: dict, brief, context: Mo
         result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note, flags=delivery.flags)
     else:
         result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
-    await _update(client, view.get("id"), result)
-
-
-async def _update(client, view_id: str | None, view: dict, view_hash: str | None = None) -> None:
-    if not view_id:
-        return
-    try:
-        kwargs = {"view_id": view_id, "view": view}
-        if view_hash:
-            kwargs["hash"] = view_hash
-        await client.views_update(**kwargs)
-    except SlackApiError as exc:
-        # hash_conflict: the agent changed something meanwhile (a newer update wins);
-        # not_found: they closed the modal. Neither loses anything: the brief is stored.
-        log.info("views.update skipped: %s", exc.response.get("error") if exc.response is not None else exc)
+    await update_view(client, view.get("id"), result)

@@ -29,11 +29,6 @@ _NOTE_MODALS = {
 _LOG_COMMAND = re.compile(r"^log\s+(?:esc-)?(\d+)\s*$", re.IGNORECASE)
 
 
-def _id(body: dict) -> int | None:
-    value = payloads.action_value(body) or ""
-    return int(value) if value.isdigit() else None
-
-
 def _metadata_id(view: dict) -> int | None:
     try:
         return int(json.loads(view.get("private_metadata") or "{}")["escalation_id"])
@@ -58,7 +53,7 @@ def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_ACKNOWLEDGE)
     async def on_acknowledge(ack, body, respond) -> None:
         await ack()
-        escalation_id, user, team = _id(body), payloads.user_id(body), payloads.team_id(body)
+        escalation_id, user, team = payloads.action_id_value(body), payloads.user_id(body), payloads.team_id(body)
 
         async def run() -> None:
             outcome = await services.run_sync(ft.acknowledge, escalation_id, user, team_id=team)
@@ -74,7 +69,7 @@ def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_LOG_CUSTOMER_UPDATE)
     async def on_note_button(ack, body, client, respond) -> None:
         await ack()
-        escalation_id = _id(body)
+        escalation_id = payloads.action_id_value(body)
         callback, title, label, submit, placeholder, hint = _NOTE_MODALS[body["actions"][0]["action_id"]]
 
         async def run() -> None:
@@ -88,7 +83,7 @@ def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_CHANGE_SEVERITY)
     async def on_change_severity(ack, body, client, respond) -> None:
         await ack()
-        escalation_id = _id(body)
+        escalation_id = payloads.action_id_value(body)
 
         async def run() -> None:
             ref, severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
@@ -100,7 +95,7 @@ def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_VIEW_LOG)
     async def on_view_log(ack, body, client, respond) -> None:
         await ack()
-        escalation_id = _id(body)
+        escalation_id = payloads.action_id_value(body)
         if escalation_id is not None:
             services.spawn(_open_log(services, client, body.get("trigger_id", ""), escalation_id, payloads.team_id(body)), what="view log", notify=ephemeral(respond))
 
@@ -109,7 +104,7 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         action = body["actions"][0]
         minutes = int(action["action_id"].removeprefix(ids.ACTION_SNOOZE_PREFIX))
-        follow_up_id = _id(body)
+        follow_up_id = payloads.action_id_value(body)
 
         async def run() -> None:
             outcome = await services.run_sync(ft.snooze, follow_up_id, payloads.user_id(body), minutes, team_id=payloads.team_id(body))
@@ -184,9 +179,9 @@ async def open_log_by_command(services, client, body: dict, respond) -> bool:
     if not match:
         return False
     team = payloads.team_id(body)
-    row = await services.run_sync(services.follow_through.lookup, team, int(match.group(1)))
-    if row is None:
+    escalation_id = await services.run_sync(services.follow_through.lookup, team, int(match.group(1)))
+    if escalation_id is None:
         await respond(text=f"There is no ESC-{match.group(1)} in this workspace.", response_type="ephemeral")
         return True
-    await _open_log(services, client, body.get("trigger_id", ""), row.id, team)
+    await _open_log(services, client, body.get("trigger_id", ""), escalation_id, team)
     return True

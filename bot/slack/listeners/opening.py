@@ -27,6 +27,20 @@ def prefill_from_text(text: str) -> dict[str, str]:
     return {"summary": text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…", "narrative": text[:3000]}
 
 
+async def update_view(client, view_id: str | None, view: dict, view_hash: str | None = None) -> None:
+    """views.update that tolerates the modal having moved on: hash_conflict (a newer update wins) or
+    not_found (the person closed it). Neither loses anything: what matters is stored."""
+    if not view_id:
+        return
+    kwargs = {"view_id": view_id, "view": view}
+    if view_hash:
+        kwargs["hash"] = view_hash
+    try:
+        await client.views_update(**kwargs)
+    except SlackApiError as exc:
+        log.info("views.update skipped: %s", exc.response.get("error") if exc.response is not None else exc)
+
+
 async def open_brief_modal(client, trigger_id: str, context: ModalContext, respond=None) -> None:
     """Open first (the trigger expires in 3 s); callers warm caches afterwards."""
     try:

@@ -7,7 +7,6 @@ import json
 import logging
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
 
 from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal
@@ -15,6 +14,7 @@ from blocks.triage import checked_and_symptom, result_view, triage_view
 from bot.domain.brief import Destination
 from bot.domain.triage import decide
 from bot.slack import payloads
+from bot.slack.listeners.opening import update_view
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         view = body.get("view") or {}
         context = ModalContext.load(view.get("private_metadata"))
-        services.spawn(_update(client, view.get("id"), triage_view(context)), what="triage first")
+        services.spawn(update_view(client, view.get("id"), triage_view(context)), what="triage first")
 
     @app.view(ids.VIEW_TRIAGE)
     async def on_decide(ack, body, view, client) -> None:
@@ -58,21 +58,11 @@ def register(app: AsyncApp, services) -> None:
             destination = Destination(chosen.get("destination"))
         except ValueError:
             destination = None
-        services.spawn(_update(client, view.get("id"), brief_modal(destination=destination, context=context, initial=initial)), what="write the brief")
+        services.spawn(update_view(client, view.get("id"), brief_modal(destination=destination, context=context, initial=initial)), what="write the brief")
 
 
 async def _show_resolved_like(services, client, body: dict, view: dict, decision, context: ModalContext, symptom: str) -> None:
     """When the answer is keep: past briefs with a similar symptom that support resolved, and how."""
     similar = await services.run_sync(services.knowledge.resolved_like, payloads.team_id(body), symptom)
     if similar:
-        await _update(client, view.get("id"), result_view(decision, context=context, symptom=symptom, similar=similar))
-
-
-async def _update(client, view_id: str | None, view: dict) -> None:
-    if not view_id:
-        return
-    try:
-        await client.views_update(view_id=view_id, view=view)
-    except SlackApiError as exc:
-        log.info("views.update skipped: %s", exc.response.get("error") if exc.response is not None else exc)
-
+        await update_view(client, view.get("id"), result_view(decision, context=context, symptom=symptom, similar=similar))
