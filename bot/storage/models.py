@@ -18,15 +18,20 @@ class EscalationStatus(str, Enum):
     OPEN = "open"  # posted and waiting on the receiving team
     ACKNOWLEDGED = "acknowledged"  # a receiving owner took it
     FIXED_PENDING = "fixed_pending"  # the receiving team says fixed; the agent confirms with the customer
+    DEESCALATED = "deescalated"  # handed back to support (method: de-escalation); nudges stop
+    RESOLVED = "resolved"  # closed by the agent with lessons learned; nudges stop
 
     @property
     def label(self) -> str:
         return {"pending_delivery": "Pending delivery", "open": "Waiting for acknowledgement", "acknowledged": "Acknowledged",
-                "fixed_pending": "Fixed, awaiting the agent's confirmation"}[self.value]
+                "fixed_pending": "Fixed, awaiting the agent's confirmation", "deescalated": "De-escalated",
+                "resolved": "Resolved"}[self.value]
 
 
 # Statuses whose follow-ups run; later statuses (de-escalated, resolved) stop every nudge.
 ACTIVE_STATUSES = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value, EscalationStatus.FIXED_PENDING.value)
+# Statuses that end an escalation; a re-open returns it to OPEN (or ACKNOWLEDGED if it had an owner).
+CLOSED_STATUSES = (EscalationStatus.DEESCALATED.value, EscalationStatus.RESOLVED.value)
 
 
 class FollowUpKind(str, Enum):
@@ -55,6 +60,10 @@ class LogKind(str, Enum):
     DEADLINE_WARNING = "deadline_warning"
     PATTERN = "pattern"  # recurring pattern / resurfaced / trending up, found when the brief was stored
     PATTERN_NOTE = "pattern_note"  # a later brief reported the same symptom
+    DEESCALATED = "deescalated"
+    RESOLVED = "resolved"  # closed with lessons learned
+    REOPENED = "reopened"
+    REFUSED = "refused"  # someone without the right tried to act on the brief (who, what)
 
 
 def _utc(nullable: bool = False, **kw: Any) -> Any:
