@@ -323,3 +323,9 @@ def test_membership_is_read_once_and_cached(bot_with_admin):
         click(bot, ids.ACTION_ACKNOWLEDGE, escalation_id, user=user, message=message)
     wait_until(lambda: len(entries(bot, escalation_id, "acknowledged")) == 2 and entries(bot, escalation_id, "refused"), what="clicks handled")
     assert len(bot.slack.calls("conversations.members")) == warm  # the clicks never waited on Slack
+
+
+def test_help_lists_the_lifecycle_buttons(bot):
+    text = bot.sender.command(command="/escalate", text="help", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT").json()["text"]
+    for button in ("Mark fixed", "De-escalate", "Close with lessons learned", "Re-open"):
+        assert button in text

@@ -3,8 +3,9 @@ channel, and admins (ESCALATION_ADMINS). Anyone else is refused, told so private
 is written to the brief's running log.
 
 Channel membership comes from conversations.members, cached per channel for a few minutes. The
-cache is warmed when the app starts, and a stale entry is still used while a background refresh
-replaces it, so a click waits on Slack only the first time a channel is seen after a failed warm-up.
+cache is warmed when the app starts, and a stale entry still admits its members while a background
+refresh replaces it, so a click waits on Slack only when the cache is cold (a failed warm-up) or to
+re-check a refusal against stale data.
 If membership cannot be read at all, non-members of the other groups are refused (with a note to
 try again): the rule fails closed.
 """
@@ -50,14 +51,21 @@ class ChannelMembers:
         for channel in dict.fromkeys(channels):
             self._fetch(channel)
 
-    def members(self, channel: str) -> frozenset[str] | None:
-        """The channel's members; None when they could not be read and nothing is cached."""
+    def contains(self, channel: str, user: str) -> bool | None:
+        """Is `user` in `channel`? None when the members could not be read (and none are cached).
+
+        A fresh cache answers alone. A stale one answers "yes" at once (and is refreshed in the
+        background); a "no" from it is checked with Slack first, so someone who just joined the
+        channel is not refused on old data.
+        """
         entry = self._cache.get(channel)
-        if entry is None:
-            return self._fetch(channel)
-        if self._now() - entry.fetched_at >= self.ttl:
+        if entry is not None and self._now() - entry.fetched_at < self.ttl:
+            return user in entry.members
+        if entry is not None and user in entry.members:
             self._refresh_in_background(channel)
-        return entry.members
+            return True
+        members = self._fetch(channel)
+        return None if members is None else user in members
 
     def _refresh_in_background(self, channel: str) -> None:
         with self._lock:
@@ -99,16 +107,16 @@ class Guard:
             ref, agent, owner, channel = format_ref(row.number), row.agent_user_id, row.receiving_owner_id, row.channel_id
         if user in (agent, owner) or user in self.admins:
             return None
-        members = self.members.members(channel)  # never inside a session: it may call Slack
-        if members is not None and user in members:
+        member = self.members.contains(channel, user)  # never inside a session: it may call Slack
+        if member:
             return None
-        if members is None:
+        if member is None:
             message = f":no_entry: I could not check who is in <#{channel}> just now, so I can't let you {what} {ref}. Try again in a minute."
         else:
             message = (f":no_entry: Only the escalating agent, the receiving owner, members of <#{channel}> and admins can {what} {ref}. "
                        f"Ask <@{agent}> or someone in <#{channel}>.")
         with self.db.session() as s:
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.REFUSED, text=f"Refused: tried to {what}" + ("" if members is not None else " (membership unknown)"),
-                            at=self.clock.now(), data={"action": what, "membership_known": members is not None})
+            queries.add_log(s, escalation_id, actor=user, kind=LogKind.REFUSED, text=f"Refused: tried to {what}" + ("" if member is not None else " (membership unknown)"),
+                            at=self.clock.now(), data={"action": what, "membership_known": member is not None})
         log.info("%s refused to %s for %s", what, user, ref)
         return message
