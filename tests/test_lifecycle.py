@@ -207,8 +207,9 @@ def test_fixed_then_closed_with_lessons_learned(bot_any_db):
 
 def test_mark_fixed_twice_has_one_effect(bot):
     escalation_id = post_brief(bot)
-    click(bot, ids.ACTION_MARK_FIXED, escalation_id)
-    click(bot, ids.ACTION_MARK_FIXED, escalation_id)
+    message = bot.slack.message(ENG, row(bot, escalation_id).message_ts)
+    click(bot, ids.ACTION_MARK_FIXED, escalation_id, message=message)
+    click(bot, ids.ACTION_MARK_FIXED, escalation_id, message=message)
     wait_until(lambda: ephemerals(bot), what="already fixed")
     assert len(entries(bot, escalation_id, "fixed")) == 1
     assert "fixed, awaiting the agent's confirmation already" in ephemerals(bot)[-1].args["text"]
@@ -306,7 +307,7 @@ def test_admins_and_channel_members_may_act(bot_with_admin):
     wait_until(lambda: row(bot, escalation_id).receiving_owner_id == MEMBER, what="member acknowledged")
     click(bot, ids.ACTION_DEESCALATE, escalation_id, user=ADMIN)  # in no channel, but an admin
     submit(bot, opened(bot, ids.VIEW_DEESCALATE), deescalation(), user=ADMIN)
-    wait_until(lambda: row(bot, escalation_id).status == "deescalated", what="admin de-escalated")
+    wait_until(lambda: brief_updates(bot, ids.ACTION_REOPEN), what="admin de-escalated")
     click(bot, ids.ACTION_REOPEN, escalation_id, user=ADMIN)
     wait_until(lambda: row(bot, escalation_id).status == "acknowledged", what="admin re-opened")
     assert "refused" not in log_kinds(bot, escalation_id)
