@@ -5,14 +5,16 @@ clock moves and the tick runs, to show that nudges stop (and resume after a re-o
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from threading import Barrier
 
 import pytest
 
 from blocks import ids
 from blocks.lifecycle import deescalate_modal
 from bot.domain.brief import Destination
-from bot.domain.lifecycle import Lessons
+from bot.domain.lifecycle import Deescalation, DeescalationReason, Lessons
 from bot.storage import queries
 from bot.storage.models import EscalationLog
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
@@ -330,3 +332,25 @@ def test_help_lists_the_lifecycle_buttons(bot):
     text = bot.sender.command(command="/escalate", text="help", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT").json()["text"]
     for button in ("Mark fixed", "De-escalate", "Close with lessons learned", "Re-open"):
         assert button in text
+
+
+def test_concurrent_closes_and_reopens_have_one_effect(bot_any_db):
+    """Several workers (replicas, retried deliveries) acting at the same instant: one transition each way."""
+    bot = bot_any_db
+    escalation_id = post_brief(bot)
+    gate = Barrier(4)
+
+    def at_once(fn):
+        def run(_):
+            gate.wait()
+            return fn()
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(run, range(4)))
+
+    d = Deescalation(DeescalationReason.WORKAROUND, "Clearing the cache unblocks them", customer_told=True)
+    outcomes = at_once(lambda: bot.services.lifecycle.deescalate(escalation_id, AGENT, d, team_id=TEAM))
+    assert sorted(o.message is None for o in outcomes) == [False, False, False, True]
+    outcomes = at_once(lambda: bot.services.lifecycle.reopen(escalation_id, AGENT, team_id=TEAM))
+    assert sorted(o.message is None for o in outcomes) == [False, False, False, True]
+    assert len(entries(bot, escalation_id, "deescalated")) == 1 and len(entries(bot, escalation_id, "reopened")) == 1
+    assert len([c for c in posts(bot, channel=ENG, thread=True) if "re-opened" in c.args["text"]]) == 1
