@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.clock import FrozenClock
+from bot.domain.validation import validate_draft
 from bot.followthrough.permissions import ChannelMembers, Guard
 from bot.settings import SettingsError, load_settings
 from bot.slack.gateway import SlackGateway, make_web_client
 from bot.storage import queries
 from tests.conftest import settings_env
 from tests.factories import NOW, draft
-from bot.domain.validation import validate_draft
 
 PEOPLE = [f"U{n:08d}" for n in range(2500)]
 
