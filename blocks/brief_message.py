@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from blocks import facts, ids
+from blocks.lifecycle import reopen_button
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
 from bot.domain.brief import Brief, Destination
 
@@ -32,6 +33,9 @@ class BriefState:
     last_update_text: str | None = None
     next_checkin_at: datetime | None = None
     deadline_state: str | None = None  # at_risk | breached
+    # Which buttons fit: "active" (the receiving team works on it), "fixed" (the agent confirms and
+    # closes), "closed" (de-escalated or resolved: it can be re-opened).
+    phase: str = "active"
 
 
 @dataclass
@@ -89,16 +93,23 @@ def _state_context(state: BriefState) -> dict:
 
 def _buttons(escalation_id: int, state: BriefState) -> dict:
     value = str(escalation_id)
+
+    def button(text: str, action_id: str, style: str | None = None) -> dict:
+        b = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
+        return {**b, "style": style} if style else b
+
     elements = []
-    if not state.acknowledged:
-        elements.append({"type": "button", "action_id": ids.ACTION_ACKNOWLEDGE, "text": {"type": "plain_text", "text": "Acknowledge"}, "style": "primary", "value": value})
-    elements += [
-        {"type": "button", "action_id": ids.ACTION_ASK_INFO, "text": {"type": "plain_text", "text": "Ask for info"}, "value": value},
-        {"type": "button", "action_id": ids.ACTION_POST_UPDATE, "text": {"type": "plain_text", "text": "Post update"}, "value": value},
-        {"type": "button", "action_id": ids.ACTION_CHANGE_SEVERITY, "text": {"type": "plain_text", "text": "Change severity"}, "value": value},
-        {"type": "button", "action_id": ids.ACTION_VIEW_LOG, "text": {"type": "plain_text", "text": "View log"}, "value": value},
-        {"type": "button", "action_id": ids.ACTION_EXPORT, "text": {"type": "plain_text", "text": "Export as text"}, "value": value},
-    ]
+    if state.phase == "closed":
+        elements.append(reopen_button(escalation_id))
+    elif state.phase == "fixed":
+        elements += [button("Close with lessons learned", ids.ACTION_CLOSE, "primary"), button("Post update", ids.ACTION_POST_UPDATE),
+                     button("Ask for info", ids.ACTION_ASK_INFO)]
+    else:
+        if not state.acknowledged:
+            elements.append(button("Acknowledge", ids.ACTION_ACKNOWLEDGE, "primary"))
+        elements += [button("Ask for info", ids.ACTION_ASK_INFO), button("Post update", ids.ACTION_POST_UPDATE), button("Mark fixed", ids.ACTION_MARK_FIXED),
+                     button("Change severity", ids.ACTION_CHANGE_SEVERITY), button("De-escalate", ids.ACTION_DEESCALATE)]
+    elements += [button("View log", ids.ACTION_VIEW_LOG), button("Export as text", ids.ACTION_EXPORT)]
     return {"type": "actions", "block_id": ids.BLOCK_BRIEF_ACTIONS, "elements": elements}
 
 

@@ -51,3 +51,14 @@ ACTION_TRIAGE_WRITE = "triage_write_brief"  # in the result: open the brief moda
 BLOCK_TRIAGE_SYMPTOM = "triage_symptom"
 BLOCK_TRIAGE_GROUP_PREFIX = "triage_group_"  # + the group's index
 BLOCK_TRIAGE_SIMILAR = "triage_similar"
+
+# Lifecycle: fixed, de-escalation, resolution (close with lessons learned), re-open
+ACTION_MARK_FIXED = "brief_mark_fixed"
+ACTION_DEESCALATE = "brief_deescalate"
+ACTION_CLOSE = "brief_close"  # the agent: close with lessons learned
+ACTION_REOPEN = "brief_reopen"
+VIEW_DEESCALATE = "deescalate"
+VIEW_CLOSE = "close_with_lessons"
+# Input blocks (block_id = action_id), by the domain's field names (bot.domain.lifecycle)
+DEESCALATE_BLOCKS = {"reason": "deesc_reason", "findings": "deesc_findings", "root_cause": "deesc_root_cause", "customer_told": "deesc_customer_told"}
+CLOSE_BLOCKS = {"confirmed": "close_confirmed", "what_happened": "close_what_happened", "root_cause": "close_root_cause", "next_time": "close_next_time"}

@@ -24,7 +24,8 @@ from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.queries import BOT_ACTOR
 from bot.storage.db import Database
-from bot.storage.models import ACTIVE_STATUSES, EscalationStatus, FollowUpKind, LogKind
+from bot.domain.lifecycle import DeescalationReason, humanise
+from bot.storage.models import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, FollowUpKind, LogKind
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,8 @@ class Escalations:
         checkin = plans.get(FollowUpKind.CHECKIN.value)
         status = EscalationStatus(row.status)
         state = BriefState(
-            status=status.label,
+            status=self._status_text(session, row, status),
+            phase="closed" if status.value in CLOSED_STATUSES else "fixed" if status is EscalationStatus.FIXED_PENDING else "active",
             acknowledged=row.receiving_owner_id is not None,
             owner=row.receiving_owner_id,
             last_update_at=row.last_update_at,
@@ -182,6 +184,17 @@ class Escalations:
         rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
                                  today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags)
         return rendered.text, rendered.blocks
+
+    @staticmethod
+    def _status_text(session, row, status: EscalationStatus) -> str:
+        """De-escalated with its reason; resolved with how long it took; otherwise the status's label."""
+        if status is EscalationStatus.DEESCALATED:
+            entry = queries.last_log_entry(session, row.id, LogKind.DEESCALATED)
+            reason = (entry.data or {}).get("reason") if entry else None
+            return f":leftwards_arrow_with_hook: De-escalated: {DeescalationReason(reason).label}" if reason else "De-escalated"
+        if status is EscalationStatus.RESOLVED and row.resolved_at:
+            return f":white_check_mark: Resolved in {humanise(row.resolved_at - (row.posted_at or row.created_at))}"
+        return status.label
 
     def refresh(self, escalation_id: int) -> None:
         """Update the posted brief in place; best effort (the database is the record)."""

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.storage import queries, search
 from bot.storage.db import Database
-from bot.storage.models import Escalation, LogKind
+from bot.storage.models import CLOSED_STATUSES, Escalation, LogKind
 
 RESOLVED = "resolved"
 SEVERITY_ORDER = {Severity.MEDIUM.value: 0, Severity.HIGH.value: 1, Severity.CRITICAL.value: 2}
@@ -129,11 +129,12 @@ class Knowledge:
         return Pattern(related, int(entry.data.get("independent_reports", 1)), resurfaced, bool(entry.data.get("trending_up")))
 
     def resolved_like(self, team_id: str, symptom: str) -> list[tuple[str, str, str]]:
-        """Past briefs with a similar symptom that support resolved, with their resolution."""
+        """Past briefs with a similar symptom that were resolved or de-escalated, with what was learned."""
         with self.db.session() as s:
             matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
             rows = [queries.get_escalation(s, m.escalation_id) for m in matches]
-            return [(format_ref(r.number), r.summary, r.resolution) for r in rows if r is not None and r.status == RESOLVED and r.resolution][:5]
+            return [(format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
+                    for r in rows if r is not None and r.status in CLOSED_STATUSES and r.resolution][:5]
 
     def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
         with self.db.session() as s:
@@ -145,5 +146,5 @@ class Knowledge:
                 if row.destination == Destination.SECURITY.value and asker not in (row.agent_user_id, row.receiving_owner_id):
                     continue  # security briefs are shown only to the people involved
                 hits.append(Hit(format_ref(row.number), row.summary, row.status, row.severity, row.destination, row.created_at,
-                                row.resolution, getattr(row, "lessons", None), row.channel_id, row.message_ts, match.score))
+                                row.resolution, row.lessons, row.channel_id, row.message_ts, match.score))
             return hits[:10]

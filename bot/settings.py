@@ -34,6 +34,7 @@ _HELP = {
     "ESCALATION_L2_USERGROUP": "use the user group's ID (like S0123ABCDEF, not @name): in Slack, People → User groups → the group → copy its ID",
     "ESCALATION_ENFORCE_TIERS": "use true or false",
     "ESCALATION_FIXED_EMOJI": "use an emoji name such as white_check_mark (without colons)",
+    "ESCALATION_ADMINS": "use Slack user IDs separated by commas, like U0123ABCDEF,U0456GHIJKL (profile → ⋮ → Copy member ID)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     l2_usergroup: str | None = Field(default=None, validation_alias="ESCALATION_L2_USERGROUP")
     enforce_tiers: bool = Field(default=True, validation_alias="ESCALATION_ENFORCE_TIERS")
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
+    # Who may act on any brief besides its agent, receiving owner and destination channel's members.
+    escalation_admins: str = Field(default="", validation_alias="ESCALATION_ADMINS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -156,6 +159,19 @@ class Settings(BaseSettings):
         if v is not None and not re.fullmatch(r"S[A-Z0-9]{6,}", v):
             raise ValueError(f"{v!r} is not a user group ID")
         return v
+
+    @field_validator("escalation_admins")
+    @classmethod
+    def _admins(cls, v: str | None) -> str:
+        ids = [part.strip() for part in (v or "").split(",") if part.strip()]
+        bad = [i for i in ids if not re.fullmatch(r"[UW][A-Z0-9]{6,}", i)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a user ID")
+        return ",".join(ids)
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(i for i in self.escalation_admins.split(",") if i)
 
     @field_validator("ack_emoji", "fixed_emoji")
     @classmethod

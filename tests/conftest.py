@@ -87,7 +87,8 @@ def clock() -> FrozenClock:
 def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as slack:
         for channel_id, name in CHANNELS.values():
-            slack.add_channel(channel_id, name, is_member=True, is_private=channel_id.startswith("G"))
+            # U0ENGINEER is in every receiving team's channel: they may act on its briefs.
+            slack.add_channel(channel_id, name, is_member=True, is_private=channel_id.startswith("G"), members=["U0ENGINEER"])
         slack.add_channel("C0SUPPORT", "support", is_member=True)  # where agents type /escalate
         slack.add_user(AGENT, "agent.alice", tz="Europe/Paris")
         slack.add_user("U0ENGINEER", "eng.bob", tz="America/New_York")

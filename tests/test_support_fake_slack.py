@@ -210,6 +210,26 @@ def test_channel_registry_rules(client, fake_slack):
         client.conversations_info(channel="C0NOPE")
 
 
+def test_conversations_members_pages_with_a_cursor(client, fake_slack):
+    people = [f"U{n:08d}" for n in range(250)]
+    fake_slack.add_channel("C0BIG", "big", members=people)
+    fake_slack.add_channel("C0PRIV", "private-not-member", is_member=False, is_private=True, members=["U1"])
+    first = client.conversations_members(channel="C0BIG")  # Slack's default page: 100
+    assert first["members"] == people[:100] and first["response_metadata"]["next_cursor"]
+    seen, cursor = list(first["members"]), first["response_metadata"]["next_cursor"]
+    while cursor:
+        page = client.conversations_members(channel="C0BIG", cursor=cursor, limit=70)
+        seen += page["members"]
+        cursor = page["response_metadata"]["next_cursor"]
+    assert seen == people
+    assert client.conversations_members(channel="C0BIG", limit=1000)["response_metadata"]["next_cursor"] == ""
+    for channel, error in (("C0NOPE", "channel_not_found"), ("C0PRIV", "channel_not_found")):
+        with pytest.raises(SlackApiError, match=error):
+            client.conversations_members(channel=channel)
+    with pytest.raises(SlackApiError, match="invalid_cursor"):
+        client.conversations_members(channel="C0BIG", cursor="not-a-cursor!")
+
+
 def test_not_in_channel_without_public_posting():
     with FakeSlack(public_posting=False) as fake:
         fake.add_channel("C0PUB", "pub", is_member=False)

@@ -46,6 +46,21 @@ def initial_plans(*, posted_at: datetime, deadline: datetime, cadence: Cadence, 
     return plans
 
 
+def resume(*, now: datetime, posted_at: datetime, deadline: datetime, cadence: Cadence, tz: str, acknowledged: bool) -> list[Plan]:
+    """A re-opened escalation: the cadence starts again from now (the ack window only if nobody owns
+    it); the deadline keeps its marks from the original posting, the next one still ahead."""
+    plans = [
+        Plan(FollowUpKind.CHECKIN, add_interval(now, cadence.checkin, tz), now),
+        Plan(FollowUpKind.CUSTOMER_UPDATE, add_interval(now, cadence.customer_update.due, tz), now, DUE),
+    ]
+    if not acknowledged:
+        plans.append(Plan(FollowUpKind.ACK, add_interval(now, cadence.ack_window, tz), now))
+    mark = next_deadline_mark(posted_at, deadline, after=now)
+    if mark is not None:
+        plans.append(Plan(FollowUpKind.DEADLINE, mark[1], posted_at, mark[0]))
+    return plans
+
+
 def reset_checkin(*, at: datetime, cadence: Cadence, tz: str) -> Plan:
     """A check-in was logged (or the agent replied in the thread): the next one is due a full interval later."""
     return Plan(FollowUpKind.CHECKIN, add_interval(at, cadence.checkin, tz), at)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from blocks import followup as views
+from blocks.lifecycle import fixed_dm
 from bot.clock import Clock
 from bot.domain.brief import Severity, format_ref
 from bot.domain.cadence import Cadence
@@ -20,7 +21,8 @@ from bot.followthrough import plan
 from bot.slack.gateway import SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import ACTIVE_STATUSES, Escalation, EscalationStatus, FollowUp, FollowUpKind, LogKind
+from bot.followthrough.permissions import Guard
+from bot.storage.models import ACTIVE_STATUSES, CLOSED_STATUSES, Escalation, EscalationStatus, FollowUp, FollowUpKind, LogKind
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,9 @@ class Outcome:
 
 
 class FollowThrough:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence]) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence],
+                 guard: Guard | None = None) -> None:
+        self.guard = guard  # None: anyone may act (tools and tests without Slack membership)
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -45,10 +49,14 @@ class FollowThrough:
 
     def acknowledge(self, escalation_id: int, user: str, *, team_id: str | None = None, via: str = "button") -> Outcome:
         """The clicker (or :eyes: reactor) becomes the receiving owner; the ack pings stop."""
+        if refused := self.refused(escalation_id, user, "acknowledge", team_id=team_id):
+            return refused
         now = self.clock.now()
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
             ref = format_ref(row.number)
+            if row.status in CLOSED_STATUSES:
+                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}; re-open it first.")
             if row.receiving_owner_id == user:
                 return Outcome(ref, f"You already own {ref}.")
             previous = row.receiving_owner_id
@@ -60,25 +68,27 @@ class FollowThrough:
             text = f"Acknowledged by <@{user}> via {via}" + (f" (was <@{previous}>)" if previous else "")
             queries.add_log(s, escalation_id, actor=user, kind=LogKind.ACKNOWLEDGED, text=text, at=now)
             thread = (row.channel_id, row.message_ts)
-        self._thread(thread, f":eyes: <@{user}> acknowledged *{ref}* and is the receiving owner now.")
+        self.notify_thread(thread, f":eyes: <@{user}> acknowledged *{ref}* and is the receiving owner now.")
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
     def mark_fixed(self, escalation_id: int, user: str, *, team_id: str | None = None) -> Outcome:
         """Fixed pending the agent's confirmation: the agent is asked to confirm with the customer and close it."""
+        if refused := self.refused(escalation_id, user, "mark fixed", team_id=team_id):
+            return refused
         now = self.clock.now()
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            if row.status not in ACTIVE_STATUSES or row.status == EscalationStatus.FIXED_PENDING.value:
-                return Outcome(ref)
-            row.status, row.updated_at = EscalationStatus.FIXED_PENDING.value, now
+            waiting = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value)
+            if not queries.transition(s, escalation_id, from_statuses=waiting, to=EscalationStatus.FIXED_PENDING.value, now=now):
+                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             row.receiving_owner_id = row.receiving_owner_id or user
             s.add(row)
             queries.add_log(s, escalation_id, actor=user, kind=LogKind.FIXED, text=f"Marked fixed by <@{user}>, pending the agent's confirmation", at=now)
             agent, thread = row.agent_user_id, (row.channel_id, row.message_ts)
-        self._thread(thread, f":white_check_mark: <@{user}> marked *{ref}* fixed. <@{agent}>, please confirm with the customer.")
-        self._dm(agent, f":white_check_mark: <@{user}> marked *{ref}* fixed. Confirm the fix with the customer, then close the escalation with what you learned.")
+        self.notify_thread(thread, f":white_check_mark: <@{user}> marked *{ref}* fixed. <@{agent}>, please confirm with the customer.")
+        self.dm(*fixed_dm(ref=ref, by=user, escalation_id=escalation_id), user=agent)
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -94,7 +104,7 @@ class FollowThrough:
             agent, channel, ts = row.agent_user_id, row.channel_id, row.message_ts
         link = self.gateway.permalink(channel, ts) if ts else None  # never a Slack call inside a session
         where = f" <{link}|Answer in the thread>." if link else ""
-        self._dm(agent, f":question: <@{user}> needs information on *{outcome.ref}*:\n{views.quoted(question)}\n{where}".rstrip())
+        self.dm(f":question: <@{user}> needs information on *{outcome.ref}*:\n{views.quoted(question)}\n{where}".rstrip(), user=agent)
         return outcome
 
     # --- the escalating agent ------------------------------------------------------------------
@@ -112,6 +122,8 @@ class FollowThrough:
 
     def change_severity(self, escalation_id: int, user: str, severity: Severity, reason: str, *, team_id: str | None = None) -> Outcome:
         """Re-assess severity: both timers (and the ack window) re-planned at once on the new cadence."""
+        if refused := self.refused(escalation_id, user, "change the severity of", team_id=team_id):
+            return refused
         now = self.clock.now()
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
@@ -130,7 +142,7 @@ class FollowThrough:
             queries.add_log(s, escalation_id, actor=user, kind=LogKind.SEVERITY_CHANGED, text=f"{old.label} → {severity.label}: {reason}",
                             at=now, data={"from": old.value, "to": severity.value})
             thread = (row.channel_id, row.message_ts)
-        self._thread(thread, f"{severity.emoji} <@{user}> changed the severity of *{ref}* from {old.label} to *{severity.label}*:\n{views.quoted(reason)}")
+        self.notify_thread(thread, f"{severity.emoji} <@{user}> changed the severity of *{ref}* from {old.label} to *{severity.label}*:\n{views.quoted(reason)}")
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -173,10 +185,16 @@ class FollowThrough:
                 return False
             escalation_id, team_id = row.id, row.team_id
             queries.add_log(s, row.id, actor=user, kind=LogKind.REACTION, text=f":{emoji}:", at=self.clock.now())
+        outcome = None
         if emoji == ack_emoji:
-            self.acknowledge(escalation_id, user, team_id=team_id, via=f":{emoji}:")
+            outcome = self.acknowledge(escalation_id, user, team_id=team_id, via=f":{emoji}:")
         elif emoji == fixed_emoji:
-            self.mark_fixed(escalation_id, user, team_id=team_id)
+            outcome = self.mark_fixed(escalation_id, user, team_id=team_id)
+        if outcome is not None and outcome.message:
+            try:  # a reaction has no response_url: tell the reactor where they reacted, only to them
+                self.gateway.post_ephemeral(channel, user, text=outcome.message, thread_ts=None)
+            except SlackCallFailed as exc:
+                log.info("could not tell %s about their reaction: %s", user, exc.error)
         return True
 
     def running_log(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, list[tuple[datetime, str, str, str]]]:
@@ -197,6 +215,11 @@ class FollowThrough:
 
     # --- shared ----------------------------------------------------------------------------------
 
+    def refused(self, escalation_id: int, user: str, what: str, *, team_id: str | None) -> Outcome | None:
+        """An Outcome telling `user` they may not `what` this brief (logged), or None when they may."""
+        message = self.guard.refusal(escalation_id, user, what, team_id=team_id) if self.guard else None
+        return Outcome("", message) if message else None
+
     def _note(self, escalation_id: int, user: str, text: str, *, team_id: str | None, kind: LogKind, headline: str, counts_as_update: bool = True) -> Outcome:
         now = self.clock.now()
         with self.db.session() as s:
@@ -208,7 +231,7 @@ class FollowThrough:
             row.updated_at = now
             s.add(row)
             thread, agent = (row.channel_id, row.message_ts), row.agent_user_id
-        self._thread(thread, headline.format(user=user, agent=agent, ref=ref) + "\n" + views.quoted(text))
+        self.notify_thread(thread, headline.format(user=user, agent=agent, ref=ref) + "\n" + views.quoted(text))
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -223,7 +246,7 @@ class FollowThrough:
             queries.upsert_follow_up(s, escalation_id, kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
         self.escalations.refresh(escalation_id)
 
-    def _thread(self, thread: tuple[str, str | None], text: str) -> None:
+    def notify_thread(self, thread: tuple[str, str | None], text: str) -> None:
         channel, ts = thread
         if not ts:
             return
@@ -232,9 +255,9 @@ class FollowThrough:
         except SlackCallFailed as exc:
             log.warning("thread note failed in %s: %s", channel, exc.error)
 
-    def _dm(self, user: str, text: str) -> None:
+    def dm(self, text: str, blocks: list[dict] | None = None, *, user: str) -> None:
         try:
-            self.gateway.post_message(user, text=text, blocks=views.thread_note(text)[1])
+            self.gateway.post_message(user, text=text, blocks=blocks or views.thread_note(text)[1])
         except SlackCallFailed as exc:
             log.warning("DM to %s failed: %s", user, exc.error)
 

@@ -24,6 +24,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.notices import apology
 from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
+from bot.followthrough.lifecycle import Lifecycle
+from bot.followthrough.permissions import ChannelMembers, Guard
 from bot.followthrough.service import FollowThrough
 from bot.followthrough.tick import Ticker
 from bot.knowledge import Knowledge
@@ -51,6 +53,8 @@ class Services:
     ticker: Ticker
     tiers: Tiers
     knowledge: Knowledge
+    lifecycle: Lifecycle
+    members: ChannelMembers  # destination channels' members: who may act on a brief
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -90,15 +94,19 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
     escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge)
+    members = ChannelMembers(gateway)
+    follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=Guard(db, clock, members, settings.admins))
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         escalations=escalations,
-        follow_through=FollowThrough(db, gateway, clock, escalations, cadences),
+        follow_through=follow_through,
         ticker=Ticker(db, gateway, clock, escalations, cadences),
         tiers=Tiers(gateway, settings.l2_usergroup),
         knowledge=knowledge,
+        lifecycle=Lifecycle(follow_through),
+        members=members,
     )
 
 
@@ -132,6 +140,8 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     from bot.slack.listeners import register_all
 
     register_all(app, services)
+    # Know who is in each destination channel before anyone clicks (permission checks read the cache).
+    services.spawn(services.run_sync(services.members.warm, settings.channels.values()), what="channel members")
     return app
 
 

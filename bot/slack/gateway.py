@@ -87,6 +87,12 @@ class SlackGateway:
         data = self._call("chat.postMessage", **args)
         return data["channel"], data["ts"]
 
+    def post_ephemeral(self, channel: str, user: str, *, text: str, thread_ts: str | None = None) -> None:
+        args: dict[str, Any] = {"channel": channel, "user": user, "text": text}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        self._call("chat.postEphemeral", **args)
+
     def update_message(self, channel: str, ts: str, *, text: str, blocks: list[dict]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
@@ -115,6 +121,20 @@ class SlackGateway:
 
     def usergroup_members(self, usergroup: str) -> list[str]:
         return list(self._call("usergroups.users.list", usergroup=usergroup).get("users") or [])
+
+    def channel_members(self, channel_id: str, *, page_size: int = 1000) -> list[str]:
+        """Everyone in the channel, following conversations.members' cursor to the last page."""
+        members: list[str] = []
+        cursor = None
+        while True:
+            args: dict[str, Any] = {"channel": channel_id, "limit": page_size}
+            if cursor:
+                args["cursor"] = cursor
+            data = self._call("conversations.members", **args)
+            members += data.get("members") or []
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return members
 
     def channel_status(self, channel_id: str) -> ChannelStatus:
         try:

@@ -110,7 +110,8 @@ class Escalation(SQLModel, table=True):
     # only search.index_escalation writes it, because SQLite's index is kept in step by hand.
     product_area: str | None = Field(default=None, max_length=64)
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    resolved_at: datetime | None = _utc(nullable=True)
+    resolved_at: datetime | None = _utc(nullable=True)  # when it was resolved or de-escalated
+    lessons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # what future agents should do
     search_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 

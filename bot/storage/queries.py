@@ -104,6 +104,25 @@ def find_by_number(session: Session, number: int) -> list[Escalation]:
     return list(session.exec(select(Escalation).where(Escalation.number == number).order_by(Escalation.team_id)))
 
 
+def transition(session: Session, escalation_id: int, *, from_statuses: tuple[str, ...], to: str, now: datetime) -> bool:
+    """Move the status only if it is still one of `from_statuses`, atomically (one UPDATE … WHERE).
+
+    Double clicks, repeated submissions and two people at once: exactly one caller gets True.
+    """
+    result = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.status.in_(from_statuses))
+        .values(status=to, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    moved = result.rowcount == 1
+    if moved:
+        row = session.get(Escalation, escalation_id)
+        if row is not None:
+            session.refresh(row)
+    return moved
+
+
 def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease: timedelta = DELIVERY_LEASE) -> bool:
     """Take the right to post this brief for `lease`, atomically; False if posted or someone else holds it."""
     result = session.execute(

@@ -141,11 +141,12 @@ def index_form(text: str) -> str:
 
 
 def index_escalation(session: Session, escalation_id: int) -> None:
-    """(Re)index one escalation from its row; call after any change to its brief."""
+    """(Re)index one escalation from its row; call after any change to its brief or resolution."""
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise LookupError(f"escalation {escalation_id} does not exist")
-    new = index_form(searchable_text(row.brief))
+    # What support learned is found too: a resolution, a de-escalation's findings, lessons learned.
+    new = index_form("\n".join(p for p in (searchable_text(row.brief), row.resolution, row.lessons) if p))
     old = row.search_text
     if new == old:
         return

@@ -19,6 +19,7 @@ or a seeded ``failure_rate``.
 
 from __future__ import annotations
 
+import base64
 import collections
 import copy
 import email.parser
@@ -123,6 +124,7 @@ class Channel:
     user: str | None = None  # for DMs
     topic: str = ""
     purpose: str = ""
+    members: list[str] = field(default_factory=list)  # conversations.members (the bot is not listed)
 
     def to_api(self) -> dict[str, Any]:
         if self.is_im:
@@ -388,6 +390,7 @@ class FakeSlack:
             "chat.postEphemeral": self._chat_post_ephemeral,
             "chat.getPermalink": self._chat_get_permalink,
             "conversations.info": self._conversations_info,
+            "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
@@ -496,9 +499,10 @@ class FakeSlack:
         *,
         topic: str = "",
         purpose: str = "",
+        members: list[str] | None = None,
     ) -> Channel:
         ch = Channel(id=id, name=name.lstrip("#"), is_member=is_member, is_private=is_private,
-                     is_archived=is_archived, topic=topic, purpose=purpose)
+                     is_archived=is_archived, topic=topic, purpose=purpose, members=list(members or []))
         with self._lock:
             self._channels[id] = ch
         return ch
@@ -1068,6 +1072,24 @@ class FakeSlack:
         if ch is None or (ch.is_private and not ch.is_member):
             raise _ApiError("channel_not_found")
         return {"ok": True, "channel": ch.to_api()}
+
+    def _conversations_members(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        # Slack pages with an opaque cursor (limit defaults to 100, at most 1000); an empty
+        # next_cursor means the last page. Private channels the bot is not in are channel_not_found.
+        cid = args.get("channel")
+        ch = self._channels.get(cid) if isinstance(cid, str) else None
+        if ch is None or (ch.is_private and not ch.is_member):
+            raise _ApiError("channel_not_found")
+        limit = min(int(args.get("limit") or 100), 1000)
+        cursor = str(args.get("cursor") or "")
+        try:
+            start = int(base64.b64decode(cursor.encode()).decode().removeprefix("offset:")) if cursor else 0
+        except ValueError:
+            raise _ApiError("invalid_cursor") from None
+        page = ch.members[start:start + limit]
+        more = start + limit < len(ch.members)
+        next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "members": list(page), "response_metadata": {"next_cursor": next_cursor}}
 
     def _conversations_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         if args.get("channel"):

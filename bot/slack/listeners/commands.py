@@ -27,7 +27,9 @@ HELP = (
     "• `/escalate triage`: decide whether to escalate, to whom and how severe\n"
     "• `/escalate log ESC-42`: the running log of a brief\n"
     "• `/escalate search export timeout`: past briefs, with status, resolution and lessons learned\n"
-    "• Message menu → *Escalate this message*: the form, starting from that message"
+    "• Message menu → *Escalate this message*: the form, starting from that message\n"
+    "On a posted brief: *Acknowledge*, *Ask for info*, *Post update*, *Mark fixed*, *Change severity*, *De-escalate*, "
+    "*View log*, *Export as text*; once fixed, the agent's *Close with lessons learned*; once closed, *Re-open*."
 )
 _SEARCH = re.compile(r"^search\s+(.+)$", re.IGNORECASE | re.DOTALL)
 

@@ -86,6 +86,10 @@ def register(app: AsyncApp, services) -> None:
         escalation_id = payloads.action_id_value(body)
 
         async def run() -> None:
+            refused = await services.run_sync(ft.refused, escalation_id, payloads.user_id(body), "change the severity of", team_id=payloads.team_id(body))
+            if refused:
+                await respond(text=refused.message, response_type="ephemeral", replace_original=False)
+                return
             ref, severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=severity_modal(escalation_id=escalation_id, ref=ref, current=severity))
 
@@ -134,7 +138,7 @@ def register(app: AsyncApp, services) -> None:
             services.spawn(services.run_sync(operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"])
 
     @app.view(ids.VIEW_CHANGE_SEVERITY)
-    async def on_severity(ack, body, view) -> None:
+    async def on_severity(ack, body, view, client) -> None:
         reason = _value(view, ids.BLOCK_REASON)
         try:
             severity = Severity(_value(view, ids.BLOCK_SEVERITY))
@@ -146,8 +150,15 @@ def register(app: AsyncApp, services) -> None:
             return
         await ack()
         escalation_id = _metadata_id(view)
+        user = payloads.user_id(body)
+
+        async def run() -> None:
+            outcome = await services.run_sync(ft.change_severity, escalation_id, user, severity, reason, team_id=payloads.team_id(body))
+            if outcome.message:  # no response_url after a modal: a refusal goes by DM
+                await client.chat_postMessage(channel=user, text=outcome.message)
+
         if escalation_id is not None:
-            services.spawn(services.run_sync(ft.change_severity, escalation_id, payloads.user_id(body), severity, reason, team_id=payloads.team_id(body)), what="change severity")
+            services.spawn(run(), what="change severity")
 
     @app.event("reaction_added")
     async def on_reaction(event: dict) -> None:
