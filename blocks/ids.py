@@ -51,3 +51,10 @@ ACTION_TRIAGE_WRITE = "triage_write_brief"  # in the result: open the brief moda
 BLOCK_TRIAGE_SYMPTOM = "triage_symptom"
 BLOCK_TRIAGE_GROUP_PREFIX = "triage_group_"  # + the group's index
 BLOCK_TRIAGE_SIMILAR = "triage_similar"
+
+# App Home and /escalate list (insight)
+ACTION_HOME_OPEN = "home_open_brief"  # a link button: acked, nothing to do
+ACTION_HOME_PREVIOUS = "home_page_previous"  # value: {"mine": offset, "team": offset}, the page to show
+ACTION_HOME_NEXT = "home_page_next"
+BLOCK_HOME_ROW_PREFIX = "home_row_"  # + section (mine|team) + "_" + escalation id
+BLOCK_HOME_NAV_PREFIX = "home_nav_"  # + section

@@ -26,6 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
 from bot.followthrough.service import FollowThrough
 from bot.followthrough.tick import Ticker
+from bot.insight import Insight
 from bot.knowledge import Knowledge
 from bot.tiers import Tiers
 from bot.settings import Settings
@@ -51,6 +52,7 @@ class Services:
     ticker: Ticker
     tiers: Tiers
     knowledge: Knowledge
+    insight: Insight | None = None  # App Home, /escalate list and stats
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -99,6 +101,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         ticker=Ticker(db, gateway, clock, escalations, cadences),
         tiers=Tiers(gateway, settings.l2_usergroup),
         knowledge=knowledge,
+        insight=Insight(db, gateway, clock, list(settings.channels.values())),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import brief_actions, brief_modal, commands, follow_through, shortcuts, triage
+from bot.slack.listeners import brief_actions, brief_modal, commands, follow_through, home, shortcuts, triage
 
 
 def register_all(app: AsyncApp, services) -> None:
@@ -14,3 +14,4 @@ def register_all(app: AsyncApp, services) -> None:
     brief_actions.register(app, services)
     follow_through.register(app, services)
     triage.register(app, services)
+    home.register(app, services)
