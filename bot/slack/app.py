@@ -26,6 +26,7 @@ from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
 from bot.followthrough.service import FollowThrough
 from bot.followthrough.tick import Ticker
+from bot.digest import Digest
 from bot.insight import Insight
 from bot.knowledge import Knowledge
 from bot.tiers import Tiers
@@ -53,6 +54,7 @@ class Services:
     tiers: Tiers
     knowledge: Knowledge
     insight: Insight | None = None  # App Home, /escalate list and stats
+    digest: Digest | None = None  # the weekly digest to the leadership channel
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -102,6 +104,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         tiers=Tiers(gateway, settings.l2_usergroup),
         knowledge=knowledge,
         insight=Insight(db, gateway, clock, list(settings.channels.values())),
+        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled),
     )
 
 
