@@ -86,7 +86,10 @@ class Digest:
         week = week_due(now, self.tz)
         if now - week.due > CATCH_UP:
             return DigestReport(skipped="not due")
-        team = self.team_id()
+        try:
+            team = self.team_id()
+        except SlackCallFailed as exc:  # Slack unreachable: the next minute tries again
+            return DigestReport(skipped=f"slack: {exc.error}")
         key = f"weekly:{team}:{week.key_date.isoformat()}"
         with self.db.session() as s:
             run = digests.claim(s, key, owner=self.owner, now=now, lease=LEASE)
