@@ -97,7 +97,7 @@ def stacked_bars(labels: list[str], series: dict[str, list[int]], *, title: str,
     totals = [sum(series[n][i] for n in names) for i in range(len(labels))]
     step = _nice_step(max(totals + [1]))
     top = max(step, -(-max(totals + [1]) // step) * step)
-    left, right, plot_top, plot_bottom = 64, width - 24, 84, height - 56
+    left, right, plot_top, plot_bottom = 64, width - 24, 104, height - 56  # room above the tallest bar for its count
 
     canvas.text(left, 20, title, INK, 2)
     x = left  # the legend, under the title
