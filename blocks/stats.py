@@ -97,7 +97,7 @@ def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = Non
         for p in figures.patterns:
             flags = ", ".join(f for f, on in (("trending up", p.trending_up), ("resurfaced", p.resurfaced)) if on)
             related = f" (with {', '.join(p.related[:6])})" if p.related else ""
-            lines.append(f"• *{p.ref}* {escape(truncate(p.summary, 120))}: {p.independent_reports} independent reports{related}"
+            lines.append(f"• *{p.ref}* {escape(truncate(p.summary, 120))}: {p.independent_reports} independent report{'s' if p.independent_reports != 1 else ''}{related}"
                          + (f", {flags}" if flags else ""))
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top recurring patterns*\n" + "\n".join(lines)}})
     else:

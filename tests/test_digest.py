@@ -167,3 +167,26 @@ def test_a_digest_more_than_a_day_late_is_skipped_and_a_disabled_one_never_runs(
     ticker = Digest(bot.db, bot.services.digest.gateway, bot.clock, channel_id=LEADERSHIP, enabled=False)
     bot.clock.set(PARIS_MONDAY_9 + timedelta(hours=1))
     assert ticker.tick().skipped == "disabled" and leadership_posts(bot) == []
+
+
+def test_the_scheduler_checks_for_the_digest_every_minute_in_every_replica():
+    from bot.digest import DigestReport
+    from bot.followthrough.scheduler import DIGEST_JOB_ID, start_scheduler
+    from tests.test_scheduler import CountingTicker
+
+    class CountingDigest:
+        enabled = True
+        calls = 0
+
+        def tick(self) -> DigestReport:
+            self.calls += 1
+            return DigestReport(skipped="not due")
+
+    digest = CountingDigest()
+    scheduler = start_scheduler(CountingTicker(), every_seconds=30, digest=digest)
+    try:
+        job = scheduler.get_job(DIGEST_JOB_ID)
+        assert job.trigger.interval == timedelta(seconds=60) and job.coalesce and job.max_instances == 1
+        wait_until(lambda: digest.calls >= 1, timeout=5, what="the digest check at start")
+    finally:
+        scheduler.shutdown(wait=True)
