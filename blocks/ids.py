@@ -62,3 +62,9 @@ VIEW_CLOSE = "close_with_lessons"
 # Input blocks (block_id = action_id), by the domain's field names (bot.domain.lifecycle)
 DEESCALATE_BLOCKS = {"reason": "deesc_reason", "findings": "deesc_findings", "root_cause": "deesc_root_cause", "customer_told": "deesc_customer_told"}
 CLOSE_BLOCKS = {"confirmed": "close_confirmed", "what_happened": "close_what_happened", "root_cause": "close_root_cause", "next_time": "close_next_time"}
+# App Home and /escalate list (insight)
+ACTION_HOME_OPEN = "home_open_brief"  # a link button: acked, nothing to do
+ACTION_HOME_PREVIOUS = "home_page_previous"  # value: {"mine": offset, "team": offset}, the page to show
+ACTION_HOME_NEXT = "home_page_next"
+BLOCK_HOME_ROW_PREFIX = "home_row_"  # + section (mine|team) + "_" + escalation id
+BLOCK_HOME_NAV_PREFIX = "home_nav_"  # + section

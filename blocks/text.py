@@ -52,3 +52,8 @@ def slack_date(when: datetime, fmt: str = "{date_short_pretty} at {time}") -> st
 def truncate(text: str, limit: int) -> str:
     """For labels and option text only (never for what the agent wrote)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def archive_link(channel_id: str, ts: str) -> str:
+    """A link to a message that Slack resolves in the reader's workspace (no API call needed)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"

@@ -35,7 +35,7 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
         # doubled p99 latency in the serving benchmark).
         session = aiohttp.ClientSession()
         app.state.slack = AsyncSlackRequestHandler(build_app(services, session=session))
-        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick) if run_scheduler else None
+        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest) if run_scheduler else None
         try:
             yield
         finally:
@@ -149,7 +149,7 @@ async def _socket_mode(services: Services) -> None:
             web_client=AsyncWebClient(token=settings.slack_app_token, base_url=settings.slack_api_url, session=session),
         )
         log.info("connecting to Slack with Socket Mode")
-        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick)
+        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest)
         try:
             await handler.start_async()
         finally:

@@ -35,6 +35,8 @@ _HELP = {
     "ESCALATION_ENFORCE_TIERS": "use true or false",
     "ESCALATION_FIXED_EMOJI": "use an emoji name such as white_check_mark (without colons)",
     "ESCALATION_ADMINS": "use Slack user IDs separated by commas, like U0123ABCDEF,U0456GHIJKL (profile → ⋮ → Copy member ID)",
+    "ESCALATION_DIGEST_TZ": "use an IANA time zone name such as UTC, Europe/Paris or America/New_York",
+    "ESCALATION_DIGEST_ENABLED": "use true or false",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -82,6 +84,9 @@ class Settings(BaseSettings):
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
     # Who may act on any brief besides its agent, receiving owner and destination channel's members.
     escalation_admins: str = Field(default="", validation_alias="ESCALATION_ADMINS")
+    # Weekly digest to the leadership channel, Monday 09:00 in this zone (bot.digest).
+    digest_tz: str = Field(default="UTC", validation_alias="ESCALATION_DIGEST_TZ")
+    digest_enabled: bool = Field(default=True, validation_alias="ESCALATION_DIGEST_ENABLED")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -187,6 +192,18 @@ class Settings(BaseSettings):
         v = v.strip().upper()
         if v not in CURRENCIES:
             raise ValueError(f"{v!r} is not a currency code")
+        return v
+
+    @field_validator("digest_tz")
+    @classmethod
+    def _digest_tz(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        v = v.strip() or "UTC"
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not a time zone") from None
         return v
 
     @field_validator("log_level")

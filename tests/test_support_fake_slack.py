@@ -558,3 +558,43 @@ def test_form_encoded_view_and_malformed_blocks(client, fake_slack):
     assert e.value.response["error"] == "invalid_blocks_format"
     with pytest.raises(SlackApiError, match="no_text"), pytest.warns(UserWarning):
         client.chat_postMessage(channel="C1", text="")
+
+
+# --------------------------------------------------------------------------- conversations.members, file uploads
+
+
+def test_conversations_members_pages_with_a_cursor(fake_slack: FakeSlack, client: WebClient):
+    fake_slack.add_channel("C0TEAM", "team")
+    fake_slack.set_members("C0TEAM", [f"U{i:04d}" for i in range(250)])
+    seen, cursor, pages = [], None, 0
+    while True:
+        response = client.conversations_members(channel="C0TEAM", limit=100, **({"cursor": cursor} if cursor else {}))
+        seen += response["members"]
+        pages += 1
+        cursor = response["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert pages == 3 and seen == [f"U{i:04d}" for i in range(250)]
+    fake_slack.add_channel("G0SECRET", "secret", is_member=False, is_private=True)
+    with pytest.raises(SlackApiError) as exc:
+        client.conversations_members(channel="G0SECRET")
+    assert exc.value.response["error"] == "channel_not_found"
+
+
+def test_file_upload_v2_flow_delivers_the_bytes_and_shares_the_file(fake_slack: FakeSlack, client: WebClient):
+    fake_slack.add_channel("C0LEAD", "leadership")
+    data = bytes(range(256)) * 10
+    response = client.files_upload_v2(channel="C0LEAD", content=data, filename="chart.png", title="Volume", initial_comment="Weekly chart")
+    file_id = response["file"]["id"]
+    assert [c.method for c in fake_slack.calls()] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert fake_slack.last("files.getUploadURLExternal").args["length"] == str(len(data))
+    stored = fake_slack.files[file_id]
+    assert stored["content"] == data and stored["channel"] == "C0LEAD" and stored["title"] == "Volume"
+    assert fake_slack.messages("C0LEAD")[-1]["files"][0]["id"] == file_id
+
+
+def test_completing_an_upload_whose_bytes_never_arrived_fails(fake_slack: FakeSlack, client: WebClient):
+    url = client.files_getUploadURLExternal(filename="a.png", length=10)
+    with pytest.raises(SlackApiError) as exc:
+        client.files_completeUploadExternal(files=[{"id": url["file_id"], "title": "a"}])
+    assert exc.value.response["error"] == "file_upload_not_completed"

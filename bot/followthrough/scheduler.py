@@ -17,9 +17,11 @@ from bot.followthrough.tick import Ticker
 log = logging.getLogger(__name__)
 
 JOB_ID = "follow-through-tick"
+DIGEST_JOB_ID = "weekly-digest"
+DIGEST_EVERY_SECONDS = 60  # the digest is due once a week; checking each minute costs one small query
 
 
-def start_scheduler(ticker: Ticker, *, every_seconds: int) -> BackgroundScheduler:
+def start_scheduler(ticker: Ticker, *, every_seconds: int, digest=None) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=timezone.utc)
     scheduler.add_job(
         _safe(ticker),
@@ -32,6 +34,10 @@ def start_scheduler(ticker: Ticker, *, every_seconds: int) -> BackgroundSchedule
         jitter=min(5, max(1, every_seconds // 10)),  # replicas started together don't tick in lockstep
         next_run_time=datetime.now(timezone.utc),  # catch up at start: one nudge per overdue timer
     )
+    if digest is not None and digest.enabled:
+        # The same design as the nudges: every replica checks, the digest_run row's lease decides.
+        scheduler.add_job(_safe_digest(digest), "interval", seconds=DIGEST_EVERY_SECONDS, id=DIGEST_JOB_ID, coalesce=True, max_instances=1,
+                          misfire_grace_time=None, jitter=5, next_run_time=datetime.now(timezone.utc))
     scheduler.start()
     log.info("follow-through tick every %s s", every_seconds)
     return scheduler
@@ -45,5 +51,17 @@ def _safe(ticker: Ticker):
                 log.info("tick: %s due, %s sent, %s skipped, %s failed", report.claimed, report.sent, report.skipped, report.failed)
         except Exception:  # noqa: BLE001 - the database may be briefly away; the next tick retries
             log.exception("follow-through tick failed")
+
+    return tick
+
+
+def _safe_digest(digest):
+    def tick() -> None:
+        try:
+            report = digest.tick()
+            if report.sent:
+                log.info("weekly digest sent")
+        except Exception:  # noqa: BLE001 - the next minute retries
+            log.exception("weekly digest tick failed")
 
     return tick

@@ -28,6 +28,8 @@ from bot.followthrough.lifecycle import Lifecycle
 from bot.followthrough.permissions import ChannelMembers, Guard
 from bot.followthrough.service import FollowThrough
 from bot.followthrough.tick import Ticker
+from bot.digest import Digest
+from bot.insight import Insight
 from bot.knowledge import Knowledge
 from bot.tiers import Tiers
 from bot.settings import Settings
@@ -55,6 +57,8 @@ class Services:
     knowledge: Knowledge
     lifecycle: Lifecycle
     members: ChannelMembers  # destination channels' members: who may act on a brief
+    insight: Insight | None = None  # App Home, /escalate list and stats
+    digest: Digest | None = None  # the weekly digest to the leadership channel
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -107,6 +111,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         knowledge=knowledge,
         lifecycle=Lifecycle(follow_through),
         members=members,
+        insight=Insight(db, gateway, clock, list(settings.channels.values()), members),
+        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled),
     )
 
 

@@ -150,3 +150,20 @@ class SlackGateway:
             is_archived=bool(channel.get("is_archived")),
         )
 
+
+    # --- insight: the Home tab, the digest's chart --------------------------------------------
+
+    def publish_home(self, user_id: str, view: dict) -> None:
+        self._call("views.publish", user_id=user_id, view=view)
+
+    def upload_file(self, channel: str, *, filename: str, content: bytes, title: str, initial_comment: str | None = None, thread_ts: str | None = None) -> str:
+        """Slack's current upload flow (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal); returns the file id."""
+        try:
+            response = self.client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
+                                                   initial_comment=initial_comment, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            error = (exc.response.get("error") if exc.response is not None else None) or "upload_failed"
+            raise SlackCallFailed("files.upload", str(error)) from exc
+        except (SlackRequestError, OSError) as exc:
+            raise SlackCallFailed("files.upload", "connection_error") from exc
+        return str((response.get("file") or {}).get("id") or "")

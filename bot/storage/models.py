@@ -123,7 +123,10 @@ class EscalationLog(SQLModel, table=True):
     """
 
     __tablename__ = "escalation_log"
-    __table_args__ = (UniqueConstraint("follow_up_id", "due_at", name="uq_log_follow_up_period"),)
+    __table_args__ = (
+        UniqueConstraint("follow_up_id", "due_at", name="uq_log_follow_up_period"),
+        Index("ix_escalation_log_kind_at", "kind", "at"),  # stats: updates and nudges in a window
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int = Field(
@@ -170,3 +173,25 @@ class EscalationCounter(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=32)
     last_number: int = 0
+
+
+class DigestRun(SQLModel, table=True):
+    """One weekly digest: the unique period key is the claim, so N replicas send it once.
+
+    A replica claims the row with a lease, posts, records the message ts, uploads the chart, then
+    marks it done; a replica that died mid-way leaves a lapsed lease and the next one resumes at the
+    first step not recorded (never posting the digest twice).
+    """
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("period_key", name="uq_digest_run_period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period_key: str = Field(max_length=64)  # e.g. weekly:2026-11-30 (the local Monday it is due)
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    chart_file_id: str | None = Field(default=None, max_length=32)
+    done_at: datetime | None = _utc(nullable=True)
+    created_at: datetime = _utc()

@@ -369,6 +369,7 @@ class FakeSlack:
         self._views: dict[str, dict[str, Any]] = {}
         self._view_by_external: dict[str, str] = {}
         self._home_by_user: dict[str, str] = {}
+        self.files: dict[str, dict[str, Any]] = {}  # file id → filename, length, title, content (bytes), channel, thread_ts
         self._used_triggers: set[str] = set()
         self._ts_n = 0
         self._id_n = 0
@@ -394,6 +395,8 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "conversations.replies": self._conversations_replies,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
             "users.info": self._users_info,
             "reactions.add": self._reactions_add,
             "views.open": self._views_open,
@@ -506,6 +509,11 @@ class FakeSlack:
         with self._lock:
             self._channels[id] = ch
         return ch
+
+    def set_members(self, channel_id: str, user_ids: Iterable[str]) -> None:
+        """Who is in a channel, as conversations.members reports it."""
+        with self._lock:
+            self._channels[channel_id].members = list(user_ids)
 
     def channel(self, id: str) -> Channel | None:  # noqa: A002
         with self._lock:
@@ -725,6 +733,9 @@ class FakeSlack:
         if parts.path.startswith("/hooks/"):
             self._handle_response_url(h, parts.path)
             return
+        if parts.path.startswith("/upload/v1/"):
+            self._handle_upload(h, parts.path[len("/upload/v1/"):])
+            return
         if not parts.path.startswith("/api/"):
             h.send_json(404, {"ok": False, "error": "not_found"})
             return
@@ -852,6 +863,25 @@ class FakeSlack:
             call.status, call.response = 200, {"ok": True}
             self._cond.notify_all()
         h.send_json(200, "ok")
+
+    def _handle_upload(self, h: _Handler, file_id: str) -> None:
+        """The upload_url handed out by files.getUploadURLExternal: the file's bytes arrive here (method "upload")."""
+        raw = _read_body(h)
+        call = Call(method="upload", args={"file_id": file_id, "length": len(raw)}, headers=dict(h.headers.items()),
+                    received_at=time.monotonic(), http_method=h.command, content_type=h.headers.get("Content-Type", ""), raw_body=raw)
+        with self._cond:
+            self._calls.append(call)
+            entry = self.files.get(file_id)
+            if entry is None or h.command != "POST":
+                status, body = 404, "file not found"
+            elif len(raw) != entry["length"]:
+                status, body = 400, f"expected {entry['length']} bytes, got {len(raw)}"
+            else:
+                entry["content"] = raw
+                status, body = 200, f"OK - {len(raw)}"
+            call.status = status
+            self._cond.notify_all()
+        h.send_json(status, body.encode())
 
     def _mark_dropped(self, call: Call) -> None:
         with self._cond:
@@ -1142,6 +1172,47 @@ class FakeSlack:
         limit = int(args.get("limit") or 1000)
         return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit,
                 "response_metadata": {"next_cursor": ""}}
+
+    def _files_get_upload_url_external(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        filename = args.get("filename")
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not filename:
+            raise _ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: filename"]})
+        if length <= 0:
+            raise _ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: length"]})
+        file_id = self._next_id("F")
+        self.files[file_id] = {"id": file_id, "filename": filename, "length": length, "content": None, "title": None, "channel": None, "thread_ts": None}
+        return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/v1/{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except ValueError:
+                raise _ApiError("invalid_arguments") from None
+        if not isinstance(files, list) or not files:
+            raise _ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: files"]})
+        channel = self._resolve_channel(args["channel_id"], for_posting=True) if args.get("channel_id") else None
+        done = []
+        for item in files:
+            entry = self.files.get(str((item or {}).get("id")))
+            if entry is None:
+                raise _ApiError("file_not_found")
+            if entry["content"] is None:
+                raise _ApiError("file_upload_not_completed")  # the bytes never reached upload_url
+            entry.update(title=item.get("title") or entry["filename"], channel=channel, thread_ts=args.get("thread_ts"),
+                         initial_comment=args.get("initial_comment"))
+            done.append({"id": entry["id"], "name": entry["filename"], "title": entry["title"], "size": entry["length"]})
+        if channel is not None:
+            msg = self._bot_message({"text": args.get("initial_comment") or "", "thread_ts": args.get("thread_ts")}, self._next_ts())
+            msg["files"] = copy.deepcopy(done)
+            msg["upload"] = True
+            self._store_message(channel, msg)
+        return {"ok": True, "files": done}
 
     def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         uid = args.get("user")

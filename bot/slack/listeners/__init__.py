@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.listeners import brief_actions, brief_modal, commands, follow_through, lifecycle, shortcuts, triage
+from bot.slack.listeners import brief_actions, brief_modal, commands, follow_through, home, lifecycle, shortcuts, triage
 
 
 def register_all(app: AsyncApp, services) -> None:
@@ -15,3 +15,4 @@ def register_all(app: AsyncApp, services) -> None:
     follow_through.register(app, services)
     lifecycle.register(app, services)
     triage.register(app, services)
+    home.register(app, services)

@@ -5,6 +5,8 @@
     /escalate triage                the escalate-or-keep decision helper
     /escalate log ESC-42            the running log of a brief
     /escalate search <words>        past briefs, ranked (shown only to you)
+    /escalate list                  my open briefs, overdue first (shown only to you)
+    /escalate stats [7d|30d|90d]    counts, medians, on-time shares, patterns (shown only to you)
     /escalate help                  this list
 """
 
@@ -16,6 +18,9 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
 from blocks.brief_modal import ModalContext
+from blocks.text import escape, truncate
+from bot.insight import STATS_PERIODS
+from bot.slack import payloads
 from bot.slack.listeners.follow_through import open_log_by_command
 from bot.slack.listeners.opening import open_brief_modal, prefill_from_text
 from bot.slack.listeners.search import answer_search
@@ -27,11 +32,16 @@ HELP = (
     "• `/escalate triage`: decide whether to escalate, to whom and how severe\n"
     "• `/escalate log ESC-42`: the running log of a brief\n"
     "• `/escalate search export timeout`: past briefs, with status, resolution and lessons learned\n"
+    "• `/escalate list`: your open briefs, overdue first (all of them in the app's Home tab)\n"
+    "• `/escalate stats [7d|30d|90d]`: escalations by destination, severity and status; median time to "
+    "acknowledge and resolve; deadline breaches; check-ins and customer updates on time; top recurring patterns\n"
+    "• `/escalate help`: this list\n"
     "• Message menu → *Escalate this message*: the form, starting from that message\n"
     "On a posted brief: *Acknowledge*, *Ask for info*, *Post update*, *Mark fixed*, *Change severity*, *De-escalate*, "
     "*View log*, *Export as text*; once fixed, the agent's *Close with lessons learned*; once closed, *Re-open*."
 )
 _SEARCH = re.compile(r"^search\s+(.+)$", re.IGNORECASE | re.DOTALL)
+_STATS = re.compile(r"^stats(?:\s+(\S+))?$", re.IGNORECASE)
 
 
 def register(app: AsyncApp, services) -> None:
@@ -49,12 +59,25 @@ def register(app: AsyncApp, services) -> None:
             services.spawn(open_triage(client, trigger, ModalContext(source_channel_id=body.get("channel_id"))), what="/escalate triage", notify=notify)
         elif match := _SEARCH.match(text):
             services.spawn(answer_search(services, body, match.group(1), respond), what="/escalate search", notify=notify)
+        elif text.lower() == "list":
+            services.spawn(_answer(services, respond, services.insight.my_list, payloads.team_id(body), payloads.user_id(body)), what="/escalate list", notify=notify)
+        elif match := _STATS.match(text):
+            period = (match.group(1) or "7d").lower()
+            if period not in STATS_PERIODS:
+                await respond(text=f"`/escalate stats` takes 7d, 30d or 90d (not “{escape(truncate(match.group(1), 20))}”).", response_type="ephemeral")
+            else:
+                services.spawn(_answer(services, respond, services.insight.stats, payloads.team_id(body), period), what="/escalate stats", notify=notify)
         elif text.lower().startswith("log "):
             services.spawn(_log_or_modal(services, client, body, respond, context), what="/escalate log", notify=notify)
         else:
             services.spawn(open_brief_modal(client, trigger, context, respond), what="/escalate", notify=notify)
         # Know the agent's tier before they submit, so the submission never waits on Slack.
         services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")
+
+
+async def _answer(services, respond, fn, *args) -> None:
+    text, blocks = await services.run_sync(fn, *args)
+    await respond(text=text, blocks=blocks, response_type="ephemeral")
 
 
 async def _log_or_modal(services, client, body: dict, respond, context: ModalContext) -> None:

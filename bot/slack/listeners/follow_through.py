@@ -16,6 +16,7 @@ from blocks import ids
 from blocks.followup import note_modal, running_log_view, severity_modal
 from bot.domain.brief import Severity
 from bot.slack import payloads
+from bot.slack.listeners.home import from_home, refresh_home
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def register(app: AsyncApp, services) -> None:
 
         async def run() -> None:
             outcome = await services.run_sync(ft.acknowledge, escalation_id, user, team_id=team)
-            if outcome.message:
+            if from_home(body):  # clicked in the Home tab: no response_url; the refreshed row shows the outcome
+                refresh_home(services, body)
+            elif outcome.message:
                 await respond(text=outcome.message, response_type="ephemeral", replace_original=False)
 
         if escalation_id is not None:
