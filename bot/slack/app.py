@@ -25,9 +25,10 @@ from blocks.notices import apology
 from bot.clock import Clock, SystemClock
 from bot.escalations import Escalations
 from bot.followthrough.service import FollowThrough
-from bot.followthrough.tick import Ticker
+from bot.followthrough.tick import Ticker, worker_id
 from bot.knowledge import Knowledge
 from bot.tiers import Tiers
+from bot.ticketing.service import Ticketing
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
 from bot.slack.gateway import SlackGateway, make_web_client
@@ -51,6 +52,7 @@ class Services:
     ticker: Ticker
     tiers: Tiers
     knowledge: Knowledge
+    ticketing: Ticketing | None = None
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -89,16 +91,21 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
-    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge)
+    owner = worker_id()
+    ticketing = Ticketing.from_settings(settings, db, clock, owner=owner)
+    ticketing = ticketing if (ticketing.sinks or ticketing.templates) else None
+    db.outbox_sinks = ticketing.sinks if ticketing else frozenset()  # log entries → outbox rows, same transaction
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge, ticketing=ticketing)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         escalations=escalations,
         follow_through=FollowThrough(db, gateway, clock, escalations, cadences),
-        ticker=Ticker(db, gateway, clock, escalations, cadences),
+        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing),
         tiers=Tiers(gateway, settings.l2_usergroup),
         knowledge=knowledge,
+        ticketing=ticketing,
     )
 
 
