@@ -4,7 +4,7 @@ and webhook receivers that check every request. Ticks are called by hand on a fr
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -14,7 +14,7 @@ from bot.storage import outbox as store
 from bot.storage import queries
 from bot.storage.models import LogKind
 from tests.conftest import CHANNELS, _run_bot
-from tests.e2e import escalate, posts_to, wait_until
+from tests.e2e import current_view, escalate, open_modal, posts_to, wait_until
 from tests.support.fake_ticketing import FakeJira, FakeWebhook, FakeZendesk
 from tests.test_follow_through import brief_message, click, log_kinds, post_brief, tick_at
 
@@ -152,3 +152,37 @@ def test_a_permanent_refusal_is_given_up_at_once(tbot, stand_ins):
     report = tbot.services.ticker.tick().outbox
     assert report.gave_up == 1
     assert LogKind.SYNC_FAILED.value in log_kinds(tbot, escalation_id)
+
+
+def _input(view: dict, block_id: str) -> dict:
+    return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+
+
+def test_escalate_with_a_ticket_prefills_the_sla_position_and_deadline(tbot, stand_ins):
+    view = open_modal(tbot, text="SUP-123")
+    call = wait_until(lambda: tbot.slack.calls("views.update"), what="the SLA pre-fill")[-1]
+    assert call.ok and call.args["view_id"] == view["id"] and call.args["hash"] == view["hash"]
+    updated = current_view(tbot, view["id"])
+    assert _input(updated, "sla_position")["initial_option"]["value"] == "compliant"  # due 16:00, now 10:00
+    due = datetime(2026, 11, 27, 16, tzinfo=timezone.utc)
+    assert _input(updated, "deadline")["initial_date_time"] == int(due.timestamp())
+    assert "pre-filled from SUP-123: Time to resolution due" in str(updated["blocks"])
+    assert _input(updated, "summary")["initial_value"] == "SUP-123"
+
+
+def test_a_breached_zendesk_sla_prefills_breached_only(tbot, stand_ins, clock):
+    clock.advance(timedelta(hours=3))  # the ticket's SLA was due at 12:00
+    view = open_modal(tbot, text="Acme exports fail #12345")
+    wait_until(lambda: tbot.slack.calls("views.update"), what="the SLA pre-fill")
+    updated = current_view(tbot, view["id"])
+    assert _input(updated, "sla_position")["initial_option"]["value"] == "breached"
+    assert "initial_date_time" not in _input(updated, "deadline")
+
+
+def test_no_prefill_when_the_ticketing_system_fails(tbot, stand_ins):
+    _zendesk, jira, _webhook = stand_ins
+    jira.fail_always(503)
+    open_modal(tbot, text="SUP-123")
+    wait_until(lambda: jira.calls("GET"), what="the lookup")
+    time.sleep(0.3)
+    assert tbot.slack.calls("views.update") == []

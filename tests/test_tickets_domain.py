@@ -77,3 +77,17 @@ def test_linkify_rewrites_bare_refs_only():
     )
     assert linkify("SUP-3", {Z: TEMPLATES[Z]}) == "SUP-3"  # no Jira template: left as typed
     assert linkify("SUP-3", {}) == "SUP-3"
+
+
+def test_sla_prefill_from_the_tickets_due_time():
+    from datetime import datetime, timedelta, timezone
+
+    from bot.domain.tickets import sla_prefill
+
+    now = datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
+    later = now + timedelta(hours=6)
+    assert sla_prefill(later, now=now) == {"sla_position": "compliant", "deadline": str(int(later.timestamp()))}
+    assert sla_prefill(now + timedelta(hours=2), now=now)["sla_position"] == "at_risk"
+    assert sla_prefill(now + timedelta(minutes=2), now=now) == {"sla_position": "at_risk"}  # too close to be a deadline
+    assert sla_prefill(now - timedelta(minutes=1), now=now) == {"sla_position": "breached"}
+    assert sla_prefill(later, now=now, breached=True) == {"sla_position": "breached"}

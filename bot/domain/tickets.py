@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 from urllib.parse import urlsplit
 
@@ -190,3 +191,22 @@ def _linkify_plain(text: str, templates: dict[TicketSystem, str]) -> str:
         return f"<{url}|{m.group(0)}>" if url else m.group(0)
 
     return _BARE.sub(one, text)
+
+
+# An SLA due within this window is "at risk" when it pre-fills the brief's SLA position.
+SLA_AT_RISK_WITHIN = timedelta(hours=4)
+DEADLINE_MIN_LEAD = timedelta(minutes=5)  # the modal refuses deadlines closer than this
+
+
+def sla_prefill(due_at: datetime, *, now: datetime, breached: bool = False) -> dict[str, str]:
+    """The brief's SLA position and hard deadline from a ticket's SLA due time (modal initial values).
+
+    Breached: position only (a past deadline cannot be submitted). Otherwise the SLA due time is
+    the hard deadline, and the position is at risk when it is near."""
+    if breached or due_at <= now:
+        return {"sla_position": "breached"}
+    position = "at_risk" if due_at - now <= SLA_AT_RISK_WITHIN else "compliant"
+    out = {"sla_position": position}
+    if due_at - now >= DEADLINE_MIN_LEAD:
+        out["deadline"] = str(int(due_at.timestamp()))
+    return out

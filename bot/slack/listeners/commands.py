@@ -50,7 +50,7 @@ def register(app: AsyncApp, services) -> None:
         elif text.lower().startswith("log "):
             services.spawn(_log_or_modal(services, client, body, respond, context), what="/escalate log", notify=notify)
         else:
-            services.spawn(open_brief_modal(client, trigger, context, respond), what="/escalate", notify=notify)
+            services.spawn(open_brief_modal(client, trigger, context, respond, services=services, ticket_text=text), what="/escalate", notify=notify)
         # Know the agent's tier before they submit, so the submission never waits on Slack.
         services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")
 
