@@ -186,3 +186,17 @@ def test_no_prefill_when_the_ticketing_system_fails(tbot, stand_ins):
     wait_until(lambda: jira.calls("GET"), what="the lookup")
     time.sleep(0.3)
     assert tbot.slack.calls("views.update") == []
+
+
+def test_a_failing_webhook_is_logged_once_and_never_feeds_itself(tbot, stand_ins):
+    _zendesk, _jira, webhook = stand_ins
+    webhook.fail_always(502)
+    escalation_id = post_brief(tbot, references="https://example.com/logs.txt")  # no ticket: only the webhook is involved
+    for delta in (0, 30, 120, 600, 1800, 7200, 7200):
+        tick_at(tbot, timedelta(seconds=delta))
+    with tbot.db.session() as s:
+        failures = [e.text for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
+        rows = store.outbox_rows(s, escalation_id)
+    assert len(failures) == 2 and all(f.startswith("Webhook call failed (") and "HTTP 502" in f for f in failures)  # created, posted
+    assert {r.payload["entry"]["kind"] for r in rows} == {"created", "posted"}  # its own failures were not queued
+    assert all(r.state == "failed" and r.attempts == 6 for r in rows)

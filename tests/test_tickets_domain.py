@@ -35,6 +35,7 @@ TEMPLATES = {Z: "https://acme.zendesk.com/agent/tickets/{id}", J: "https://acme.
         ("https://example.com/browse/SUP-1", []),  # unknown host: not a ticket, and its path is no bare ref
         ("issue#5 a/SUP-3 x-SUP-4", []),
         ("SUP-123, SUP-123 and #5 #5", [TicketRef(J, "SUP-123"), TicketRef(Z, "5")]),
+        ("ZD-48213\nhttps://acme.zendesk.com/agent/tickets/48213", [TicketRef(Z, "48213")]),  # shorthand and URL: one ticket
     ],
 )
 def test_find_refs(text, expected):

@@ -2,7 +2,7 @@
 
 Pure: no HTTP, no database. What a person types is read as follows:
 
-    #12345                                   Zendesk ticket 12345
+    #12345, ZD-12345                         Zendesk ticket 12345
     SUP-123                                  Jira issue SUP-123 (PROJECT-number; our own ESC-n excepted)
     https://acme.zendesk.com/agent/tickets/12345     Zendesk, by host
     https://acme.atlassian.net/browse/SUP-123        Jira, by host (also /servicedesk/customer/portal/n/SUP-123)
@@ -100,6 +100,8 @@ def ref_from_url(url: str, hosts: TicketHosts) -> TicketRef | None:
 def _jira_key(project: str, number: str) -> TicketRef | None:
     if project.upper() in NOT_JIRA_PROJECTS:
         return None
+    if project.upper() == "ZD":  # support teams' shorthand for a Zendesk ticket: ZD-48213
+        return TicketRef(TicketSystem.ZENDESK, str(int(number)))
     return TicketRef(TicketSystem.JIRA, f"{project}-{int(number)}")
 
 
