@@ -37,8 +37,8 @@ class ZendeskClient:
             raise TicketingError(f"Zendesk #{ticket_id}: no ticket in the answer")
         org_name = next((o.get("name") for o in body.get("organizations") or [] if o.get("id") == ticket.get("organization_id")), None)
         name, due = _first_breach(((ticket.get("slas") or {}).get("policy_metrics")) or [])
-        return TicketFacts(status=ticket.get("status"), priority=ticket.get("priority"), organization=org_name, sla_name=name, sla_due_at=due,
-                           sla_breached=bool(due and due <= datetime.now(timezone.utc)))
+        # Breached or not is judged against the bot's clock by the caller (sla_prefill, the brief).
+        return TicketFacts(status=ticket.get("status"), priority=ticket.get("priority"), organization=org_name, sla_name=name, sla_due_at=due)
 
     def add_note(self, ticket_id: str, text: str, *, timeout: float) -> None:
         url = f"{self.base_url}/api/v2/tickets/{int(ticket_id)}.json"
