@@ -32,14 +32,14 @@ def stand_ins():
 
 
 @pytest.fixture
-def tbot(fake_slack, tmp_path, clock, stand_ins):
+def tbot(fake_slack, database_url, clock, stand_ins):
     zendesk, jira, webhook = stand_ins
     settings = {
         "ZENDESK_URL": zendesk.base_url, "ZENDESK_EMAIL": zendesk.EMAIL, "ZENDESK_API_TOKEN": zendesk.TOKEN,
         "JIRA_BASE_URL": jira.base_url, "JIRA_EMAIL": jira.EMAIL, "JIRA_API_TOKEN": jira.TOKEN, "JIRA_ORGANIZATION_FIELD": jira.ORG_FIELD,
         "ESCALATION_WEBHOOK_URL": webhook.url, "ESCALATION_WEBHOOK_SECRET": webhook.SECRET,
     }
-    yield from _run_bot(fake_slack, f"sqlite:///{tmp_path / 'bot.db'}", clock, **settings)
+    yield from _run_bot(fake_slack, database_url, clock, **settings)
 
 
 def brief_text(message: dict) -> str:
@@ -61,6 +61,9 @@ def test_a_brief_citing_sup_123_shows_the_tickets_facts_and_notes_the_ticket(tbo
     assert f"<{jira.base_url}/browse/SUP-123|SUP-123>" in text  # the reference became a link
     # Nothing was sent to the ticket during the Slack request: the tick sends it.
     assert jira.comments == []
+    with tbot.db.session() as s:
+        escalation_id = queries.get_by_number(s, "T0001", 1).id
+    wait_until(lambda: LogKind.POSTED.value in log_kinds(tbot, escalation_id), what="the posted entry")  # stored just after the post
     report = tbot.services.ticker.tick()
     assert report.outbox.delivered >= 2
     (note,) = jira_comments(jira)
