@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from blocks import facts, ids
 from blocks.lifecycle import reopen_button
+from blocks.tickets import TicketsView, linked, ticket_blocks
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
 from bot.domain.brief import Brief, Destination
 
@@ -123,15 +124,18 @@ def brief_message(
     state: BriefState | None = None,
     routed_to: Destination | None = None,
     flags: list[str] | None = None,
+    tickets: TicketsView | None = None,
+    now: datetime | None = None,
 ) -> RenderedBrief:
-    """`routed_to`: where the tier rules sent it, when that differs from the destination asked for."""
+    """`routed_to`: where the tier rules sent it, when that differs from the destination asked for.
+    `tickets`: the linked tickets' facts and the link templates (ticket references become links)."""
     state = state or BriefState()
     via = routed_to if routed_to is not None and routed_to is not brief.destination else None
     impact = brief.impact
     deadline = slack_date(brief.request.deadline)
     top: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}" + (f" (via {via.label})" if via else ""), "emoji": True}},
-        _section(f"*ESCALATION:* {escape(brief.summary)}"),
+        _section(f"*ESCALATION:* {linked(escape(brief.summary), tickets)}"),
         {
             "type": "context",
             "elements": [
@@ -140,6 +144,7 @@ def brief_message(
         },
         *([{"type": "context", "elements": [{"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: Asked for {brief.destination.label}; routed to {via.label} first by the tier rules. L2: confirm and forward it."}]}] if via else []),
         _state_context(state),
+        *ticket_blocks(tickets, now=now),
         *([_section("\n".join(flags))] if flags else []),
         {"type": "divider"},
     ]
@@ -161,7 +166,7 @@ def brief_message(
     top += [_section("*BUSINESS IMPACT*"), *impact_fields, *impact_long]
     request = _sections("REQUEST", f"*{brief.request.kind.label}:* {escape(brief.request.ask)}\n*Hard deadline:* {deadline}")
 
-    body: list[dict] = _sections("PROBLEM NARRATIVE", escape(brief.narrative))
+    body: list[dict] = _sections("PROBLEM NARRATIVE", linked(escape(brief.narrative), tickets))
     body += _package(brief)
     actions = "\n".join(f"{i}. {escape(a.what)} → {escape(a.outcome)}" for i, a in enumerate(brief.actions_taken, 1))
     body += _sections(facts.actions_label(brief.destination).upper(), actions)
@@ -174,7 +179,7 @@ def brief_message(
         comm_text += f"\n*Further escalation risk:* {comms.escalation_risk.label}"
     body += _sections("CUSTOMER COMMUNICATION STATUS", comm_text)
     if brief.references:
-        body += _sections("ATTACHMENTS AND REFERENCES", "\n".join(f"• {escape(r)}" for r in brief.references))
+        body += _sections("ATTACHMENTS AND REFERENCES", "\n".join(f"• {linked(escape(r), tickets)}" for r in brief.references))
 
     buttons = _buttons(escalation_id, state)
     # The request is what the receiving team acts on: it stays in the first message, just after impact.

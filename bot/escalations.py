@@ -47,8 +47,9 @@ class Delivery:
 
 class Escalations:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
-                 *, enforce_tiers: bool = True, knowledge: Knowledge | None = None) -> None:
+                 *, enforce_tiers: bool = True, knowledge: Knowledge | None = None, ticketing=None) -> None:
         self.enforce_tiers = enforce_tiers
+        self.ticketing = ticketing  # bot.ticketing.service.Ticketing, or None
         self.knowledge = knowledge
         self.db = db
         self.gateway = gateway
@@ -81,6 +82,8 @@ class Escalations:
             escalation_id = created.escalation.id
             if created.is_new and self.knowledge is not None:
                 self.knowledge.record(session, created.escalation)
+            if created.is_new and self.ticketing is not None:
+                self.ticketing.link(session, created.escalation, brief)
             if created.is_new and target.note:
                 created.escalation.destination = target.destination.value
                 session.add(created.escalation)
@@ -104,7 +107,9 @@ class Escalations:
             pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags)
+        tickets = self._tickets(escalation_id, fetch=True)
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags,
+                                 tickets=tickets, now=self.clock.now())
         try:
             channel, ts = self.gateway.post_message(
                 channel,
@@ -181,8 +186,9 @@ class Escalations:
             deadline_state=row.deadline_state,
         )
         flags = pattern_lines(self.knowledge.recorded(session, row.id)) if self.knowledge else []
+        tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
         rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
-                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags)
+                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags, tickets=tickets, now=self.clock.now())
         return rendered.text, rendered.blocks
 
     @staticmethod
@@ -208,6 +214,16 @@ class Escalations:
             self.gateway.update_message(channel, ts, text=text, blocks=blocks)
         except SlackCallFailed as exc:
             log.warning("could not update the brief %s: %s", escalation_id, exc.error)
+
+    def _tickets(self, escalation_id: int, *, fetch: bool):
+        """The linked tickets as the brief shows them; `fetch` first asks the ticketing systems
+        (bounded by a short budget: a slow system delays the post by at most that)."""
+        if self.ticketing is None:
+            return None
+        if fetch:
+            self.ticketing.refresh_facts(escalation_id)
+        with self.db.session() as session:
+            return self.ticketing.view(session, escalation_id)
 
     @staticmethod
     def _row(session, escalation_id: int, team_id: str | None):

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.brief import Destination, Severity
 from bot.domain.cadence import Cadence, DurationError, parse_interval, parse_range
 from bot.domain.quantities import CURRENCIES
+from bot.domain.tickets import TemplateError, TicketSystem, default_templates, parse_templates
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 
@@ -37,6 +38,11 @@ _HELP = {
     "ESCALATION_ADMINS": "use Slack user IDs separated by commas, like U0123ABCDEF,U0456GHIJKL (profile → ⋮ → Copy member ID)",
     "ESCALATION_DIGEST_TZ": "use an IANA time zone name such as UTC, Europe/Paris or America/New_York",
     "ESCALATION_DIGEST_ENABLED": "use true or false",
+    "ESCALATION_TICKET_URL_TEMPLATE": "use zendesk=https://acme.zendesk.com/agent/tickets/{id},jira=https://acme.atlassian.net/browse/{key}",
+    "ZENDESK_URL": "use your Zendesk address such as https://acme.zendesk.com, with ZENDESK_EMAIL and ZENDESK_API_TOKEN",
+    "JIRA_BASE_URL": "use your Jira site such as https://acme.atlassian.net, with JIRA_EMAIL and JIRA_API_TOKEN",
+    "ESCALATION_WEBHOOK_URL": "use an http(s) URL, with ESCALATION_WEBHOOK_SECRET (a long random string) to sign each request",
+    "JIRA_ORGANIZATION_FIELD": "use the custom field id of Jira Service Management's Organizations field, such as customfield_10002",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -87,6 +93,17 @@ class Settings(BaseSettings):
     # Weekly digest to the leadership channel, Monday 09:00 in this zone (bot.digest).
     digest_tz: str = Field(default="UTC", validation_alias="ESCALATION_DIGEST_TZ")
     digest_enabled: bool = Field(default=True, validation_alias="ESCALATION_DIGEST_ENABLED")
+    # Ticketing (bot/ticketing): each system is on when its URL, email and token are all set.
+    ticket_url_template: str | None = Field(default=None, validation_alias="ESCALATION_TICKET_URL_TEMPLATE")
+    zendesk_url: str | None = Field(default=None, validation_alias="ZENDESK_URL")
+    zendesk_email: str | None = Field(default=None, validation_alias="ZENDESK_EMAIL")
+    zendesk_api_token: str | None = Field(default=None, validation_alias="ZENDESK_API_TOKEN")
+    jira_base_url: str | None = Field(default=None, validation_alias="JIRA_BASE_URL")
+    jira_email: str | None = Field(default=None, validation_alias="JIRA_EMAIL")
+    jira_api_token: str | None = Field(default=None, validation_alias="JIRA_API_TOKEN")
+    jira_organization_field: str | None = Field(default=None, validation_alias="JIRA_ORGANIZATION_FIELD")
+    webhook_url: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_URL")
+    webhook_secret: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_SECRET")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 
@@ -214,6 +231,57 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not a log level")
         return v
 
+    @field_validator("zendesk_url", "jira_base_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/") if v else None
+
+    @field_validator("zendesk_email", "zendesk_api_token", "jira_email", "jira_api_token", "webhook_secret", "ticket_url_template", "jira_organization_field")
+    @classmethod
+    def _optional_text(cls, v: str | None) -> str | None:
+        return (v or "").strip() or None
+
+    @field_validator("ticket_url_template")
+    @classmethod
+    def _ticket_template(cls, v: str | None) -> str | None:
+        try:
+            parse_templates(v)
+        except TemplateError as exc:
+            raise ValueError(str(exc)) from None
+        return v
+
+    @model_validator(mode="after")
+    def _ticketing_complete(self) -> "Settings":
+        # Half a configuration is a mistake to report, not a silent "off".
+        for url, email, token, names in (
+            (self.zendesk_url, self.zendesk_email, self.zendesk_api_token, ("ZENDESK_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")),
+            (self.jira_base_url, self.jira_email, self.jira_api_token, ("JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")),
+            (self.webhook_url, self.webhook_url, self.webhook_secret, ("ESCALATION_WEBHOOK_URL", "", "ESCALATION_WEBHOOK_SECRET")),
+        ):
+            given = [bool(url), bool(email), bool(token)]
+            if any(given) and not all(given):
+                missing = [n for n, g in zip(names, given) if not g and n]
+                raise ValueError(f"{missing[0]} is not set: set all of {', '.join(n for n in names if n)} (or none)")
+        if self.webhook_secret and len(self.webhook_secret) < 16:
+            raise ValueError("ESCALATION_WEBHOOK_SECRET is too short: use at least 16 random characters")
+        return self
+
+    @property
+    def zendesk_enabled(self) -> bool:
+        return bool(self.zendesk_url and self.zendesk_email and self.zendesk_api_token)
+
+    @property
+    def jira_enabled(self) -> bool:
+        return bool(self.jira_base_url and self.jira_email and self.jira_api_token)
+
+    @property
+    def ticket_templates(self) -> dict[TicketSystem, str]:
+        """Explicit templates win; a system left out links to its adapter's site when that is set."""
+        return {**default_templates(self.zendesk_url, self.jira_base_url), **parse_templates(self.ticket_url_template)}
+
     @property
     def cadences(self) -> dict[Severity, Cadence]:
         """Check-in, customer-update and acknowledgement intervals per severity."""
@@ -265,6 +333,8 @@ def describe(exc: ValidationError) -> str:
     if first["type"] == "missing":
         return f"{name} is not set: {help_text}."
     reason = str(first.get("msg", "is invalid")).removeprefix("Value error, ")
+    if not name:  # a rule across settings (ticketing): the message names them
+        return reason + "."
     return f"{name} {reason}: {help_text}."
 
 

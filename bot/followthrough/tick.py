@@ -38,6 +38,7 @@ class TickReport:
     skipped: int = 0  # period already handled elsewhere, or the escalation no longer runs this timer
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    outbox: object = None  # bot.ticketing.service.DrainReport, when ticketing is on
 
 
 def worker_id() -> str:
@@ -45,13 +46,14 @@ def worker_id() -> str:
 
 
 class Ticker:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], *, owner: str | None = None) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], *, owner: str | None = None, ticketing=None) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
         self.escalations = escalations
         self.cadences = cadences
         self.owner = owner or worker_id()
+        self.ticketing = ticketing  # its outbox (ticket notes, webhook) is sent on the same tick
 
     def tick(self) -> TickReport:
         report = TickReport()
@@ -68,6 +70,11 @@ class Ticker:
                 report.errors.append(f"{item.id}: {exc}")
                 with self.db.session() as s:
                     queries.release(s, item, owner=self.owner)
+        if self.ticketing is not None:
+            try:
+                report.outbox = self.ticketing.drain()
+            except Exception:  # noqa: BLE001 - ticketing never stops the follow-through
+                log.exception("outbox drain failed")
         return report
 
     def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:

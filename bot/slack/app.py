@@ -27,11 +27,12 @@ from bot.escalations import Escalations
 from bot.followthrough.lifecycle import Lifecycle
 from bot.followthrough.permissions import ChannelMembers, Guard
 from bot.followthrough.service import FollowThrough
-from bot.followthrough.tick import Ticker
+from bot.followthrough.tick import Ticker, worker_id
 from bot.digest import Digest
 from bot.insight import Insight
 from bot.knowledge import Knowledge
 from bot.tiers import Tiers
+from bot.ticketing.service import Ticketing
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
 from bot.slack.gateway import SlackGateway, make_web_client
@@ -59,6 +60,7 @@ class Services:
     members: ChannelMembers  # destination channels' members: who may act on a brief
     insight: Insight | None = None  # App Home, /escalate list and stats
     digest: Digest | None = None  # the weekly digest to the leadership channel
+    ticketing: Ticketing | None = None
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -97,7 +99,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
-    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge)
+    owner = worker_id()
+    ticketing = Ticketing.from_settings(settings, db, clock, owner=owner)
+    ticketing = ticketing if (ticketing.sinks or ticketing.templates) else None
+    db.outbox_sinks = ticketing.sinks if ticketing else frozenset()  # log entries → outbox rows, same transaction
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge, ticketing=ticketing)
     members = ChannelMembers(gateway)
     follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=Guard(db, clock, members, settings.admins))
     return Services(
@@ -106,13 +112,14 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         clock=clock,
         escalations=escalations,
         follow_through=follow_through,
-        ticker=Ticker(db, gateway, clock, escalations, cadences),
+        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing),
         tiers=Tiers(gateway, settings.l2_usergroup),
         knowledge=knowledge,
         lifecycle=Lifecycle(follow_through),
         members=members,
         insight=Insight(db, gateway, clock, list(settings.channels.values()), members),
         digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled),
+        ticketing=ticketing,
     )
 
 

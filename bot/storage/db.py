@@ -50,11 +50,15 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
+        # queries.add_log so the outbox row is written in the log entry's own transaction.
+        self.outbox_sinks: frozenset[str] = frozenset()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on error. Never held across a Slack call."""
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info["outbox_sinks"] = self.outbox_sinks
             try:
                 yield session
                 session.commit()

@@ -64,6 +64,7 @@ class LogKind(str, Enum):
     RESOLVED = "resolved"  # closed with lessons learned
     REOPENED = "reopened"
     REFUSED = "refused"  # someone without the right tried to act on the brief (who, what)
+    SYNC_FAILED = "sync_failed"  # a ticket note or webhook gave up after its retries (bot.ticketing)
 
 
 def _utc(nullable: bool = False, **kw: Any) -> Any:
@@ -195,3 +196,59 @@ class DigestRun(SQLModel, table=True):
     chart_file_id: str | None = Field(default=None, max_length=32)
     done_at: datetime | None = _utc(nullable=True)
     created_at: datetime = _utc()
+
+
+class TicketLink(SQLModel, table=True):
+    """A ticket a brief cites (Zendesk #id, Jira KEY-n), with what the ticketing system last said.
+
+    Indexed by (team, system, key): "earlier escalations of the same ticket" is one lookup.
+    """
+
+    __tablename__ = "ticket_link"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "system", "key", name="uq_ticket_link"),
+        Index("ix_ticket_link_ticket", "team_id", "system", "key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
+    team_id: str = Field(max_length=32)
+    system: str = Field(max_length=16)  # zendesk | jira
+    key: str = Field(max_length=64)  # 12345 | SUP-123
+    status: str | None = Field(default=None, max_length=64)
+    priority: str | None = Field(default=None, max_length=64)
+    organization: str | None = Field(default=None, max_length=255)
+    sla_name: str | None = Field(default=None, max_length=255)
+    sla_due_at: datetime | None = _utc(nullable=True)
+    fetched_at: datetime | None = _utc(nullable=True)
+    fetch_error: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc()
+
+
+class OutboxState(str, Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up after its attempts; the brief's running log says so
+
+
+class Outbox(SQLModel, table=True):
+    """Work for a ticketing system or the webhook, written in the log entry's own transaction and
+    sent later by the scheduler tick (claim with a lease, retry with backoff)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True))
+    log_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("escalation_log.id", ondelete="SET NULL", name="fk_outbox_log"), nullable=True))
+    sink: str = Field(max_length=16)  # zendesk | jira | webhook
+    target: str = Field(default="", max_length=64)  # the ticket key; "" for the webhook
+    payload: dict = Field(sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=OutboxState.PENDING.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = _utc(nullable=True)
+    last_error: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _utc()
+    delivered_at: datetime | None = _utc(nullable=True)

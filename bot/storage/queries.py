@@ -182,6 +182,10 @@ def add_log(
     )
     session.add(entry)
     session.flush()
+    if session.info.get("outbox_sinks"):
+        from bot.storage.outbox import enqueue  # noqa: PLC0415 - a sibling that imports this module
+
+        enqueue(session, entry, session.info["outbox_sinks"])
     return entry
 
 

@@ -2,6 +2,7 @@
 
     /escalate                       the brief modal
     /escalate Acme SSO is down      the brief modal with that summary
+    /escalate SUP-123               the brief modal, the ticket's SLA pre-filled (ticketing on)
     /escalate triage                the escalate-or-keep decision helper
     /escalate log ESC-42            the running log of a brief
     /escalate search <words>        past briefs, ranked (shown only to you)
@@ -29,6 +30,7 @@ from bot.slack.listeners.triage import open_triage
 HELP = (
     "*/escalate* opens the escalation brief form.\n"
     "• `/escalate Acme SSO is down`: the form, with that summary\n"
+    "• `/escalate SUP-123` or `/escalate #12345 …`: the form, with that ticket's SLA pre-filled (when ticketing is on)\n"
     "• `/escalate triage`: decide whether to escalate, to whom and how severe\n"
     "• `/escalate log ESC-42`: the running log of a brief\n"
     "• `/escalate search export timeout`: past briefs, with status, resolution and lessons learned\n"
@@ -70,7 +72,7 @@ def register(app: AsyncApp, services) -> None:
         elif text.lower().startswith("log "):
             services.spawn(_log_or_modal(services, client, body, respond, context), what="/escalate log", notify=notify)
         else:
-            services.spawn(open_brief_modal(client, trigger, context, respond), what="/escalate", notify=notify)
+            services.spawn(open_brief_modal(client, trigger, context, respond, services=services, ticket_text=text), what="/escalate", notify=notify)
         # Know the agent's tier before they submit, so the submission never waits on Slack.
         services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")
 

@@ -19,11 +19,11 @@ def register(app: AsyncApp, services) -> None:
     @app.shortcut(ids.SHORTCUT_ESCALATE_MESSAGE)
     async def on_escalate_message(ack, body, client, respond) -> None:
         await ack()
-        services.spawn(_open(body, client, respond), what="escalate this message", notify=lambda text: respond(text=text, response_type="ephemeral"))
+        services.spawn(_open(body, client, respond, services), what="escalate this message", notify=lambda text: respond(text=text, response_type="ephemeral"))
         services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")  # before they submit
 
 
-async def _open(body: dict, client, respond) -> None:
+async def _open(body: dict, client, respond, services=None) -> None:
     message = body.get("message") or {}
     channel = payloads.channel_id(body)
     ts = message.get("ts") or body.get("message_ts")
@@ -39,4 +39,4 @@ async def _open(body: dict, client, respond) -> None:
     if permalink:
         prefill["references"] = permalink
     context = ModalContext(source_channel_id=channel, origin="shortcut", prefill=prefill)
-    await open_brief_modal(client, body.get("trigger_id", ""), context, respond)
+    await open_brief_modal(client, body.get("trigger_id", ""), context, respond, services=services, ticket_text=message.get("text") or "")
