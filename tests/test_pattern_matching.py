@@ -303,3 +303,45 @@ def test_only_the_most_recent_matches_are_ranked(db, monkeypatch):
         assert {m.escalation_id for m in search.search_escalations(s, team_id=TEAM, words="webhook", limit=10)} == set(ids[2:])
         matches = search.similar_escalations(s, team_id=TEAM, text=_entry("wh-2")["summary"], product_area=None, since=NOW - timedelta(days=60))
         assert {m.escalation_id for m in matches} <= set(ids[2:])
+
+
+def test_the_reindex_migration_brings_old_search_text_up_to_date(db):
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    with db.session() as s:
+        escalation_id = store(s, _entry("srch-2"))  # "can't find tickets": the notfound concept
+    cfg = alembic_config(db.url, db.engine)
+    command.downgrade(cfg, "0003")
+    with db.engine.begin() as conn:  # as indexed by the older thesaurus: without the concept
+        conn.execute(text("UPDATE escalation SET search_text = 'search tickets' WHERE id = :id"), {"id": escalation_id})
+        if _dialect(db) == "sqlite":
+            conn.execute(text("INSERT INTO escalation_fts (escalation_fts) VALUES ('rebuild')"))
+    command.upgrade(cfg, "head")
+    with db.session() as s:
+        row = queries.get_escalation(s, escalation_id)
+        assert row.search_text == search.index_form(search.searchable_text(row.brief)) and "notfound" in row.search_text.split()
+        assert [m.escalation_id for m in search.search_escalations(s, team_id=TEAM, words="notfound")] == [escalation_id]
+        if _dialect(db) == "sqlite":
+            s.execute(text("INSERT INTO escalation_fts (escalation_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def _profile(words: str) -> search.Profile:
+    return search.profile(search.index_form(words))
+
+
+def test_verification_separates_a_failure_from_its_near_miss():
+    timeout = _profile("CSV export of the sales report times out after 60 seconds")
+    assert search.similarity(timeout, _profile("Report export spins forever and never completes")) >= search.MIN_SIMILARITY
+    # same component, a different failure: no match, however many words they share
+    assert search.similarity(timeout, _profile("CSV export of the sales report shows the wrong currency")) == 0.0
+    assert search.similarity(timeout, timeout) == pytest.approx(1.0)
+    assert search.similarity(timeout, _profile("")) == 0.0
+
+
+def test_the_verified_score_depends_only_on_the_two_briefs():
+    a, b = _profile("Webhooks not delivered since Tuesday"), _profile("Zapier zaps stopped triggering for new records")
+    assert search.similarity(a, b) == search.similarity(b, a)
+    assert [search.stem(w) for w in ("exports", "exported", "exporting", "export")] == ["export"] * 4
+    assert search.stem("429") == "429" and search.stem("timeout") == "timeout"
