@@ -12,11 +12,11 @@ Matching is two stages. The database finds candidates: the CANDIDATES best-ranke
 window for an OR of the brief's telling words (bm25 / ts_rank_cd). Python then verifies those few
 (never the whole window) by comparing symptom profiles (`profile`): the brief's content words, its
 thesaurus concepts counted double, and the failure family it reports (slow, undelivered, denied...).
-The score is a cosine, 0..1, that depends only on the two texts, never on the rest of the index, so
-the threshold does not drift as briefs accumulate. Two briefs that each report a failure, but none in
+The score is a cosine that depends only on the two texts, never on the rest of the index, so the
+threshold does not drift as briefs accumulate. Two briefs that each report a failure, but none in
 common, do not match ("export times out" is not "export shows the wrong currency"); a brief that
 names a failure compared with one that names none scores a little lower (same component, unknown
-symptom). benchmarks/pattern_matching.py prints precision and recall per threshold.
+symptom); the same failure of the same component (a "signature") scores a little higher. benchmarks/pattern_matching.py prints precision and recall per threshold.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ WINDOW_INDEX = "ix_escalation_team_created"  # both: (team_id, created_at), wher
 
 # Tuned on the "dev" briefs of tests/data/pattern_briefs.json only; benchmarks/pattern_matching.py prints the figures.
 MAX_TERMS = 24  # a brief yields up to hundreds of words; its summary and most repeated ones carry the symptom
-MIN_SIMILARITY = 0.28  # verification: minimum profile cosine (the same on both engines: it is computed here)
+MIN_SIMILARITY = 0.30  # verification: minimum score (the same on both engines: it is computed here)
 PROFILE_CONCEPT_WEIGHT = 2.0  # a thesaurus concept in a profile counts this much; any other word 1
 PROFILE_FAMILY_WEIGHT = 1.0  # the failure family, as one more feature of the profile
 ONE_SIDED_FAILURE_FACTOR = 0.8  # one brief names a failure, the other none: same component, unknown symptom
+SIGNATURE_BONUS = 0.05  # both name the same failure family on the same component concept ("export" + "slow")
 CONCEPT_WEIGHT = 3  # SQLite candidates: bm25 sums every phrase of the query, so a concept listed 3 times counts 3 times
 PG_RANK_NORMALIZATION = 1  # ts_rank_cd: divide by 1 + log(document length), so long briefs don't win by size
 # Product areas: measured, a penalty for different areas (0.7, 0.8, 0.9) or requiring the same area did
@@ -234,7 +235,8 @@ class Profile:
     """What a brief says, for verification: weighted features (stemmed words, concepts, failure families)."""
 
     weights: dict[str, float]
-    families: frozenset[str]
+    families: frozenset[str]  # failure families (what failed)
+    components: frozenset[str]  # component concepts (where: export, sso, webhook...)
 
     @property
     def norm(self) -> float:
@@ -248,13 +250,15 @@ def profile(indexed: str) -> Profile:
         if _is_term(token):
             weights[stem(token)] = PROFILE_CONCEPT_WEIGHT if token in THESAURUS else 1.0
     families = frozenset(FAILURE_FAMILY[t] for t in weights if t in FAILURE_FAMILY)
+    components = frozenset(t for t in weights if t in THESAURUS and t not in FAILURE_FAMILY)
     for family in families:
         weights["~" + family] = PROFILE_FAMILY_WEIGHT  # "~" keeps it apart from any word
-    return Profile(weights, families)
+    return Profile(weights, families, components)
 
 
 def similarity(a: Profile, b: Profile) -> float:
-    """Cosine of two profiles, 0..1; 0 when both report a failure and no failure is common to them."""
+    """Cosine of two profiles, 0..1 (plus SIGNATURE_BONUS, up to 1, when they report the same failure of
+    the same component); 0 when both report a failure and no failure is common to them."""
     if a.families and b.families and not a.families & b.families:
         return 0.0
     norms = a.norm * b.norm
@@ -262,7 +266,11 @@ def similarity(a: Profile, b: Profile) -> float:
         return 0.0
     small, large = sorted((a.weights, b.weights), key=len)
     score = sum(w * large[t] for t, w in small.items() if t in large) / norms
-    return score * (ONE_SIDED_FAILURE_FACTOR if bool(a.families) != bool(b.families) else 1.0)
+    if bool(a.families) != bool(b.families):
+        score *= ONE_SIDED_FAILURE_FACTOR
+    elif score and a.families & b.families and a.components & b.components:
+        score = min(1.0, score + SIGNATURE_BONUS)
+    return score
 
 
 _SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
