@@ -215,7 +215,7 @@ def print_quality(label: str, evaluation: Evaluation, threshold: float) -> None:
 def area_alternatives(db_factory: Callable[[], ContextManager[Database]], threshold: float) -> None:
     saved = search.OTHER_AREA_FACTOR
     try:
-        for factor, name in ((1.0, "ignore product area (chosen)"), (0.8, "other area x0.8"), (0.0, "require the same area")):
+        for factor, name in ((1.0, "ignore product area"), (0.9, "other area x0.9 (chosen)"), (0.8, "other area x0.8"), (0.0, "require the same area")):
             search.OTHER_AREA_FACTOR = factor
             with db_factory() as db:
                 evaluation = at(scored_replay(db), threshold)
