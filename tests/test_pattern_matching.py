@@ -62,6 +62,7 @@ class Evaluation:
     true_pairs: set[tuple[str, str]] = field(default_factory=set)
     predicted: set[tuple[str, str]] = field(default_factory=set)
     scores: dict[tuple[str, str], float] = field(default_factory=dict)
+    unlabelled_matches: int = 0  # matches with briefs outside the labelled set (the benchmark's synthetic ones)
 
     def precision(self, split: str | None = None) -> float:
         predicted = self._of(self.predicted, split)
@@ -104,6 +105,9 @@ def replay(db: Database, entries: list[dict], team: str = TEAM) -> Evaluation:
                 since=created - WINDOW, exclude_id=escalation_id,
             )
         for m in matches:
+            if m.escalation_id not in label_of:
+                evaluation.unlabelled_matches += 1
+                continue
             pair = (entry["id"], label_of[m.escalation_id])
             evaluation.predicted.add(pair)
             evaluation.scores[pair] = m.score
