@@ -21,6 +21,7 @@ symptom); the same failure of the same component (a "signature") scores a little
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -54,7 +55,9 @@ PG_RANK_NORMALIZATION = 1  # ts_rank_cd: divide by 1 + log(document length), so 
 # and near misses often share the area. Requiring the same area lost a third of the true pairs; a mild
 # penalty for different areas measured best on the dev split.
 OTHER_AREA_FACTOR = 0.9  # similarity multiplier when both briefs name a product area and they differ
-CANDIDATES = 50  # best-ranked rows of the candidate stage that are verified
+# Best-ranked rows of the candidate stage that are verified (about 25 µs each). ts_rank has no IDF, so it
+# ranks a true match lower than bm25 does: at 100k briefs its top 50 lost true matches that its top 200 kept.
+CANDIDATES = {"sqlite": 50, "postgresql": 200}
 SEARCH_TERMS = 16  # /escalate search: more words than this are ignored
 RECENT_POOL = 3000  # only this many most recent matches are ranked (a 30-day window at 100k briefs/3 years: ~2,100)
 RANK_POOL = 200  # PostgreSQL: of those, ts_rank preselects this many for ts_rank_cd
@@ -213,16 +216,10 @@ def similar_escalations(
         return []
     dialect = _dialect(session)
     candidates = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
-                         limit=CANDIDATES, concept_weight=CONCEPT_WEIGHT, coarse=True)
-    if not candidates:
-        return []
-    rows = session.execute(
-        sql("SELECT id, product_area, search_text FROM escalation WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
-        {"ids": [m.escalation_id for m in candidates]},
-    ).all()
+                         limit=CANDIDATES[dialect], concept_weight=CONCEPT_WEIGHT, coarse=True)
     own = profile(index_form(text))
     verified = []
-    for row in rows:
+    for row in candidates:
         score = similarity(own, profile(row.search_text or ""))
         if product_area and row.product_area and row.product_area != product_area:
             score *= OTHER_AREA_FACTOR
@@ -244,8 +241,9 @@ class Profile:
         return math.sqrt(sum(w * w for w in self.weights.values()))
 
 
+@functools.lru_cache(maxsize=8192)  # each new brief is verified against the same recent briefs of its window
 def profile(indexed: str) -> Profile:
-    """The profile of a text already in index form (escalation.search_text, or index_form(text))."""
+    """The profile of a text already in index form (escalation.search_text, or index_form(text)); do not mutate it."""
     weights: dict[str, float] = {}
     for token in _TOKEN.findall(indexed):
         if _is_term(token):
@@ -298,10 +296,10 @@ def search_escalations(session: Session, *, team_id: str, words: str, limit: int
     if not terms:
         return []
     dialect = _dialect(session)
-    found = _ranked(session, dialect, terms, "AND", team_id=team_id, limit=limit)
+    found = _hits(_ranked(session, dialect, terms, "AND", team_id=team_id, limit=limit))
     if len(found) < limit and len(terms) > 1:
         seen = {m.escalation_id for m in found}
-        partial = _ranked(session, dialect, terms, "OR", team_id=team_id, limit=limit + len(found))
+        partial = _hits(_ranked(session, dialect, terms, "OR", team_id=team_id, limit=limit + len(found)))
         found += [m for m in partial if m.escalation_id not in seen][: limit - len(found)]
     return found
 
@@ -318,12 +316,13 @@ def _ranked(
     exclude_id: int | None = None,
     concept_weight: int = 1,
     coarse: bool = False,
-) -> list[Match]:
-    """Rows of `team_id` matching `terms`, best first.
+) -> list[Any]:
+    """Rows (id, score) of `team_id` matching `terms`, best first.
 
     Only briefs created since `since` (when given) and, of those, the RECENT_POOL most recent that
     match are ranked: the cost of a common word or a long window stays flat as briefs accumulate.
-    `coarse`: candidates for verification, where the cheaper rank is enough (PostgreSQL: ts_rank only).
+    `coarse`: candidates for verification, where the cheaper rank is enough (PostgreSQL: ts_rank only);
+    their product_area and search_text come with them.
     """
     params: dict[str, Any] = {"team": team_id, "limit": limit}
     filters = ["{e}.team_id = :team"]  # {e}: the alias of escalation in the engine's query
@@ -334,13 +333,17 @@ def _ranked(
         filters.append("{e}.id <> :exclude")
         params["exclude"] = exclude_id
     if dialect == "sqlite":
-        return _sqlite_ranked(session, terms, operator, params, filters, concept_weight)
-    return _postgres_ranked(session, terms, operator, params, filters, coarse)
+        query = _sqlite_ranked(terms, operator, params, filters, concept_weight)
+    else:
+        query = _postgres_ranked(terms, operator, params, filters, coarse)
+    if coarse:  # the candidates' text comes with them, for verification: one round trip
+        query = f"""
+            SELECT r.id AS id, r.score AS score, x.product_area AS product_area, x.search_text AS search_text
+            FROM ({query}) AS r JOIN escalation AS x ON x.id = r.id"""
+    return _rows(session, query, params)
 
 
-def _sqlite_ranked(
-    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], concept_weight: int,
-) -> list[Match]:
+def _sqlite_ranked(terms: list[str], operator: str, params: dict[str, Any], filters: list[str], concept_weight: int) -> str:
     # Quoted [a-z0-9]+ terms: NEAR/AND/OR/NOT, '*', ':' or '^' typed by a user are only words here.
     weighted = [t for t in terms for _ in range(concept_weight if t in THESAURUS else 1)]
     params["q"] = f" {operator} ".join(f'"{t}"' for t in weighted)
@@ -352,17 +355,14 @@ def _sqlite_ranked(
              f"WHERE p.search_text MATCH :q AND r.team_id = :team ORDER BY p.rowid DESC LIMIT 1 OFFSET :pool), 0)")
     if "since" in params:
         bound = f"max({bound}, (SELECT min(w.id) FROM escalation AS w WHERE w.team_id = :team AND w.created_at >= :since))"
-    rows = f"""
+    return f"""
         SELECT c.id AS id, -bm25({FTS_TABLE}) AS score
         FROM {FTS_TABLE} JOIN escalation AS c ON c.id = {FTS_TABLE}.rowid
         WHERE {FTS_TABLE} MATCH :q AND {FTS_TABLE}.rowid >= {bound} AND {' AND '.join(filters).format(e="c")}
         ORDER BY score DESC, c.id DESC LIMIT :limit"""
-    return _matches(session, rows, params)
 
 
-def _postgres_ranked(
-    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], coarse: bool,
-) -> list[Match]:
+def _postgres_ranked(terms: list[str], operator: str, params: dict[str, Any], filters: list[str], coarse: bool) -> str:
     # Terms are [a-z0-9]+ only, so joined with | or & they make a well-formed tsquery whatever was typed.
     params.update(q=(" | " if operator == "OR" else " & ").join(terms), norm=PG_RANK_NORMALIZATION)
     recent = f"""
@@ -372,28 +372,30 @@ def _postgres_ranked(
         ORDER BY e.created_at DESC, e.id DESC LIMIT :recent"""
     params["recent"] = RECENT_POOL
     if coarse:
-        rows = f"""
+        return f"""
             SELECT m.id AS id, ts_rank(m.vector, q.query, :norm) AS score
             FROM ({recent}) AS m, (SELECT to_tsquery('english', :q) AS query) AS q
             ORDER BY score DESC, m.id DESC LIMIT :limit"""
-        return _matches(session, rows, params)
     # ts_rank_cd costs up to ~4x ts_rank a row (long OR queries): ts_rank picks the best, ts_rank_cd ranks them.
     candidates = f"""
         SELECT m.* FROM ({recent}) AS m, (SELECT to_tsquery('english', :q) AS query) AS q
         ORDER BY ts_rank(m.vector, q.query, :norm) DESC LIMIT :pool"""
     params["pool"] = RANK_POOL
-    rows = f"""
+    return f"""
         SELECT c.id AS id, ts_rank_cd(c.vector, q.query, :norm) AS score
         FROM ({candidates}) AS c, (SELECT to_tsquery('english', :q) AS query) AS q
         ORDER BY score DESC, c.id DESC LIMIT :limit"""
-    return _matches(session, rows, params)
 
 
-def _matches(session: Session, query: str, params: dict[str, Any]) -> list[Match]:
+def _rows(session: Session, query: str, params: dict[str, Any]) -> list[Any]:
     statement = sql(query)
     if "since" in params:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-    return [Match(escalation_id=r.id, score=float(r.score)) for r in session.execute(statement, params)]
+    return list(session.execute(statement, params))
+
+
+def _hits(rows: list[Any]) -> list[Match]:
+    return [Match(escalation_id=r.id, score=float(r.score)) for r in rows]
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
