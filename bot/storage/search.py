@@ -1,7 +1,8 @@
 """Full-text search over briefs: recurring-pattern matching and `/escalate search`.
 
-The database matches and ranks (SQLite: FTS5 and bm25; PostgreSQL: a tsvector column and
-ts_rank_cd); Python only turns text into a short list of safe terms. User text never reaches either
+The database matches and ranks (SQLite: FTS5 and bm25; PostgreSQL: a tsvector column, ts_rank and
+ts_rank_cd); Python turns text into a short list of safe terms, and verifies a bounded number of
+pattern candidates. User text never reaches either
 query language as syntax: terms are reduced to [a-z0-9]+ before they are quoted or joined.
 
 Both databases index `escalation.search_text`: the brief's text normalised here (lower case, no
@@ -9,14 +10,15 @@ accents, punctuation turned to spaces, thesaurus concepts added), so `ERR_SSO_40
 or `e-mail` become the same words on both, and both stem them (porter / english snowball).
 
 Matching is two stages. The database finds candidates: the CANDIDATES best-ranked briefs of the
-window for an OR of the brief's telling words (bm25 / ts_rank_cd). Python then verifies those few
+window for an OR of the brief's telling words (bm25 / ts_rank). Python then verifies those few
 (never the whole window) by comparing symptom profiles (`profile`): the brief's content words, its
 thesaurus concepts counted double, and the failure family it reports (slow, undelivered, denied...).
 The score is a cosine that depends only on the two texts, never on the rest of the index, so the
 threshold does not drift as briefs accumulate. Two briefs that each report a failure, but none in
 common, do not match ("export times out" is not "export shows the wrong currency"); a brief that
 names a failure compared with one that names none scores a little lower (same component, unknown
-symptom); the same failure of the same component (a "signature") scores a little higher. benchmarks/pattern_matching.py prints precision and recall per threshold.
+symptom); the same failure of the same component (a "signature") scores a little higher.
+benchmarks/pattern_matching.py prints precision and recall per threshold, for the dev and holdout splits.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ PROFILE_FAMILY_WEIGHT = 1.0  # the failure family, as one more feature of the pr
 ONE_SIDED_FAILURE_FACTOR = 0.8  # one brief names a failure, the other none: same component, unknown symptom
 SIGNATURE_BONUS = 0.05  # both name the same failure family on the same component concept ("export" + "slow")
 CONCEPT_WEIGHT = 3  # SQLite candidates: bm25 sums every phrase of the query, so a concept listed 3 times counts 3 times
-PG_RANK_NORMALIZATION = 1  # ts_rank_cd: divide by 1 + log(document length), so long briefs don't win by size
+PG_RANK_NORMALIZATION = 1  # ts_rank(_cd): divide by 1 + log(document length), so long briefs don't win by size
 # Product areas are a hint, not a rule: briefs of one symptom are filed under different areas or none,
 # and near misses often share the area. Requiring the same area lost a third of the true pairs; a mild
 # penalty for different areas measured best on the dev split.
