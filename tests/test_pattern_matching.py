@@ -28,11 +28,8 @@ DATA = Path(__file__).resolve().parent / "data" / "pattern_briefs.json"
 WINDOW = timedelta(days=30)
 TEAM = "T1"
 
-# The product's goal. Not reached by full-text matching on this set: near misses share most of
-# their words with the symptom they resemble (see the report in benchmarks/pattern_matching.py).
+# The product's goal, on the whole labelled set (dev and holdout), on both engines.
 TARGET_PRECISION, TARGET_RECALL = 0.9, 0.8
-# What the tuned engine measures on the whole set, less a small margin: a regression guard.
-FLOOR = {"sqlite": (0.68, 0.77), "postgresql": (0.54, 0.78)}
 
 
 def labelled_briefs() -> list[dict]:
@@ -65,6 +62,7 @@ class Evaluation:
     true_pairs: set[tuple[str, str]] = field(default_factory=set)
     predicted: set[tuple[str, str]] = field(default_factory=set)
     scores: dict[tuple[str, str], float] = field(default_factory=dict)
+    unlabelled_matches: int = 0  # matches with briefs outside the labelled set (the benchmark's synthetic ones)
 
     def precision(self, split: str | None = None) -> float:
         predicted = self._of(self.predicted, split)
@@ -107,6 +105,9 @@ def replay(db: Database, entries: list[dict], team: str = TEAM) -> Evaluation:
                 since=created - WINDOW, exclude_id=escalation_id,
             )
         for m in matches:
+            if m.escalation_id not in label_of:
+                evaluation.unlabelled_matches += 1
+                continue
             pair = (entry["id"], label_of[m.escalation_id])
             evaluation.predicted.add(pair)
             evaluation.scores[pair] = m.score
@@ -138,17 +139,10 @@ def test_the_labelled_set_is_fit_for_purpose():
             assert e["destination"] == "engineering", f"{e['id']}: only Engineering briefs carry observed/logs"
 
 
-def test_matching_quality_holds(db):
-    evaluation = replay(db, labelled_briefs())
-    min_precision, min_recall = FLOOR[_dialect(db)]
-    assert evaluation.precision() >= min_precision, sorted(evaluation.predicted - evaluation.true_pairs)
-    assert evaluation.recall() >= min_recall, sorted(evaluation.true_pairs - evaluation.predicted)
-
-
-@pytest.mark.xfail(strict=True, reason="Full-text matching stays below the 0.9/0.8 goal on near misses; see the report")
 def test_matching_quality_meets_the_goal(db):
     evaluation = replay(db, labelled_briefs())
-    assert evaluation.precision() >= TARGET_PRECISION and evaluation.recall() >= TARGET_RECALL
+    assert evaluation.precision() >= TARGET_PRECISION, sorted(evaluation.predicted - evaluation.true_pairs)
+    assert evaluation.recall() >= TARGET_RECALL, sorted(evaluation.true_pairs - evaluation.predicted)
 
 
 # --- behaviour -------------------------------------------------------------------------------------
@@ -313,3 +307,45 @@ def test_only_the_most_recent_matches_are_ranked(db, monkeypatch):
         assert {m.escalation_id for m in search.search_escalations(s, team_id=TEAM, words="webhook", limit=10)} == set(ids[2:])
         matches = search.similar_escalations(s, team_id=TEAM, text=_entry("wh-2")["summary"], product_area=None, since=NOW - timedelta(days=60))
         assert {m.escalation_id for m in matches} <= set(ids[2:])
+
+
+def test_the_reindex_migration_brings_old_search_text_up_to_date(db):
+    from alembic import command
+
+    from bot.storage.db import alembic_config
+
+    with db.session() as s:
+        escalation_id = store(s, _entry("srch-2"))  # "can't find tickets": the notfound concept
+    cfg = alembic_config(db.url, db.engine)
+    command.downgrade(cfg, "0003")
+    with db.engine.begin() as conn:  # as indexed by the older thesaurus: without the concept
+        conn.execute(text("UPDATE escalation SET search_text = 'search tickets' WHERE id = :id"), {"id": escalation_id})
+        if _dialect(db) == "sqlite":
+            conn.execute(text("INSERT INTO escalation_fts (escalation_fts) VALUES ('rebuild')"))
+    command.upgrade(cfg, "head")
+    with db.session() as s:
+        row = queries.get_escalation(s, escalation_id)
+        assert row.search_text == search.index_form(search.searchable_text(row.brief)) and "notfound" in row.search_text.split()
+        assert [m.escalation_id for m in search.search_escalations(s, team_id=TEAM, words="notfound")] == [escalation_id]
+        if _dialect(db) == "sqlite":
+            s.execute(text("INSERT INTO escalation_fts (escalation_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+def _profile(words: str) -> search.Profile:
+    return search.profile(search.index_form(words))
+
+
+def test_verification_separates_a_failure_from_its_near_miss():
+    timeout = _profile("CSV export of the sales report times out after 60 seconds")
+    assert search.similarity(timeout, _profile("Report export spins forever and never completes")) >= search.MIN_SIMILARITY
+    # same component, a different failure: no match, however many words they share
+    assert search.similarity(timeout, _profile("CSV export of the sales report shows the wrong currency")) == 0.0
+    assert search.similarity(timeout, timeout) == pytest.approx(1.0)
+    assert search.similarity(timeout, _profile("")) == 0.0
+
+
+def test_the_verified_score_depends_only_on_the_two_briefs():
+    a, b = _profile("Webhooks not delivered since Tuesday"), _profile("Zapier zaps stopped triggering for new records")
+    assert search.similarity(a, b) == search.similarity(b, a)
+    assert [search.stem(w) for w in ("exports", "exported", "exporting", "export")] == ["export"] * 4
+    assert search.stem("429") == "429" and search.stem("timeout") == "timeout"

@@ -1,22 +1,30 @@
 """Full-text search over briefs: recurring-pattern matching and `/escalate search`.
 
-The database matches and ranks (SQLite: FTS5 and bm25; PostgreSQL: a tsvector column and
-ts_rank_cd); Python only turns text into a short list of safe terms. User text never reaches either
+The database matches and ranks (SQLite: FTS5 and bm25; PostgreSQL: a tsvector column, ts_rank and
+ts_rank_cd); Python turns text into a short list of safe terms, and verifies a bounded number of
+pattern candidates. User text never reaches either
 query language as syntax: terms are reduced to [a-z0-9]+ before they are quoted or joined.
 
 Both databases index `escalation.search_text`: the brief's text normalised here (lower case, no
 accents, punctuation turned to spaces, thesaurus concepts added), so `ERR_SSO_4031`, `/api/v2/export`
 or `e-mail` become the same words on both, and both stem them (porter / english snowball).
 
-A match's score is its rank divided by the rank the new brief's own text gets for the same query:
-"how much of what this brief says is also said there", about 0..1 whatever the brief's length.
-PostgreSQL's ranks do not depend on the other briefs; bm25's do (its IDF is over the whole
-index), so the SQLite threshold moves as briefs accumulate: recalibrate it on real data with
-benchmarks/pattern_matching.py, which prints precision and recall per threshold.
+Matching is two stages. The database finds candidates: the CANDIDATES best-ranked briefs of the
+window for an OR of the brief's telling words (bm25 / ts_rank). Python then verifies those few
+(never the whole window) by comparing symptom profiles (`profile`): the brief's content words, its
+thesaurus concepts counted double, and the failure family it reports (slow, undelivered, denied...).
+The score is a cosine that depends only on the two texts, never on the rest of the index, so the
+threshold does not drift as briefs accumulate. Two briefs that each report a failure, but none in
+common, do not match ("export times out" is not "export shows the wrong currency"); a brief that
+names a failure compared with one that names none scores a little lower (same component, unknown
+symptom); the same failure of the same component (a "signature") scores a little higher.
+benchmarks/pattern_matching.py prints precision and recall per threshold, for the dev and holdout splits.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -36,20 +44,25 @@ VECTOR_COLUMN = "search_vector"  # PostgreSQL only: generated tsvector column wi
 VECTOR_INDEX = "ix_escalation_search_vector"
 WINDOW_INDEX = "ix_escalation_team_created"  # both: (team_id, created_at), where matching starts
 
-# Tuned on the "dev" briefs of tests/data/pattern_briefs.json; benchmarks/pattern_matching.py prints the figures.
+# Tuned on the "dev" briefs of tests/data/pattern_briefs.json only; benchmarks/pattern_matching.py prints the figures.
 MAX_TERMS = 24  # a brief yields up to hundreds of words; its summary and most repeated ones carry the symptom
-THRESHOLD = {"sqlite": 0.27, "postgresql": 0.25}  # minimum relative score (share of the brief's own rank)
-CONCEPT_WEIGHT = 3  # SQLite: bm25 sums every phrase of the query, so a concept listed 3 times counts 3 times
-# (PostgreSQL's ts_rank_cd has no such lever, and weighting concepts there measured no better)
-PG_RANK_NORMALIZATION = 1  # ts_rank_cd: divide by 1 + log(document length), so long briefs don't win by size
-# Product areas: measured, a penalty for different areas (0.7) or requiring the same area (0.0) did not
-# help: briefs of one symptom are filed under different areas or none, near misses share the area.
-OTHER_AREA_FACTOR = 1.0  # score multiplier when both briefs name a product area and they differ
-CANDIDATES = 50  # best-ranked rows the threshold is applied to
+MIN_SIMILARITY = 0.30  # verification: minimum score (the same on both engines: it is computed here)
+PROFILE_CONCEPT_WEIGHT = 2.0  # a thesaurus concept in a profile counts this much; any other word 1
+PROFILE_FAMILY_WEIGHT = 1.0  # the failure family, as one more feature of the profile
+ONE_SIDED_FAILURE_FACTOR = 0.8  # one brief names a failure, the other none: same component, unknown symptom
+SIGNATURE_BONUS = 0.05  # both name the same failure family on the same component concept ("export" + "slow")
+CONCEPT_WEIGHT = 3  # SQLite candidates: bm25 sums every phrase of the query, so a concept listed 3 times counts 3 times
+PG_RANK_NORMALIZATION = 1  # ts_rank(_cd): divide by 1 + log(document length), so long briefs don't win by size
+# Product areas are a hint, not a rule: briefs of one symptom are filed under different areas or none,
+# and near misses often share the area. Requiring the same area lost a third of the true pairs; a mild
+# penalty for different areas measured best on the dev split.
+OTHER_AREA_FACTOR = 0.9  # similarity multiplier when both briefs name a product area and they differ
+# Best-ranked rows of the candidate stage that are verified (about 25 µs each). ts_rank has no IDF, so it
+# ranks a true match lower than bm25 does: at 100k briefs its top 50 lost true matches that its top 200 kept.
+CANDIDATES = {"sqlite": 50, "postgresql": 200}
 SEARCH_TERMS = 16  # /escalate search: more words than this are ignored
 RECENT_POOL = 3000  # only this many most recent matches are ranked (a 30-day window at 100k briefs/3 years: ~2,100)
 RANK_POOL = 200  # PostgreSQL: of those, ts_rank preselects this many for ts_rank_cd
-_PROBE_ROWID = -1  # SQLite: where the new text is indexed, inside a savepoint, to rank it against itself
 
 # English function words (PostgreSQL's list drops them too; FTS5 has none) and words every brief
 # uses whatever its symptom ("customer", "since", "error"): matching on them only adds noise.
@@ -81,19 +94,20 @@ THESAURUS: dict[str, str] = {
     "crash": r"crash(?:es|ed|ing)?|closes immediately|force clos(?:e|es|ed)|fatal exception|segfault|app dies",
     "outage": r"outage|down for everyone|service unavailable|503|500 internal server error|internal server error|unreachable",
     "loop": r"redirect loop|too many redirects|redirected you too many times|redirect(?:s|ed)? (?:back|again)|bounc(?:e|es|ing) back|over and over|endless redirect|back and forth|infinite loop",
-    "forbidden": r"403|forbidden|access denied|permission denied|not authori[sz]ed|don t have permission|lost access|no access",
+    "forbidden": r"403|blocked from|(?:can t|cannot) (?:open|access)|forbidden|access denied|permission denied|not authori[sz]ed|don t have permission|lost access|no access",
     "unauthenticated": r"401|unauthori[sz]ed|invalid token|token expired|session expired",
     "ratelimit": r"rate ?limit(?:s|ed|ing)?|throttl(?:e|ed|es|ing)|429|too many requests|quota exceeded",
     "undelivered": r"not (?:being )?delivered|never (?:arrives?|arrived|delivered)|not arriving|stopped (?:firing|arriving|triggering|sending)|no (?:events|deliveries)|hours late|delayed by \d+",
     "notreceived": r"(?:never|don t|doesn t|do not|no longer) (?:get|gets|receive|receives)|not (?:received|receiving)|none (?:got|received)",
     "bounce": r"bounc(?:e|es|ed)|hard ?bounce|rejected by|550|dmarc|dkim|spf|spam folder|junk folder",
-    "dataloss": r"los(?:e|es|ing|t) (?:changes|edits|data|notes|work|records)|data loss|vanish(?:es|ed)?|disappear(?:s|ed)?|are gone|is gone|overwritten|wiped|discard(?:s|ed|ing)",
+    "dataloss": r"los(?:e|es|ing|t) (?:\w+ ){0,2}(?:changes|edits|data|notes|work|records|reports|entries|files)|(?:are|is|were|was|get|gets|got|been) lost|data loss|vanish(?:es|ed)?|disappear(?:s|ed)?|are gone|is gone|overwritten|wiped|discard(?:s|ed|ing)",
     "duplicate": r"duplicat(?:e|es|ed|ion)|twice|double(?:d)?|two copies|same record (?:appears )?two",
     "doublecharge": r"charged twice|billed twice|double (?:billing|billed|charged?|charges)|duplicate (?:charges?|payments?|invoices?|debits?)|two (?:identical )?(?:charges|debits|payments)",
     "encoding": r"encoding|mojibake|garbled|mangled?|garbage characters|broken characters|utf ?8|latin ?1|byte order mark|bom|accent(?:s|ed)?|umlauts?|diacritics?|special characters",
     "stale": r"stale|out of date|outdated|hours behind|index(?:ing)? lag|backlog|not (?:yet )?indexed|old (?:name|title|value)",
-    "wrongvalue": r"wrong|incorrect|inaccurate|mismatch(?:ed|es)?|does not match|doesn t match|miscalculat(?:ed|es|ion)",
+    "wrongvalue": r"(?<!went )wrong|incorrect|inaccurate|mismatch(?:ed|es)?|does not match|doesn t match|miscalculat(?:ed|es|ion)",
     "missingdata": r"missing|empty|blank|not (?:shown|showing|displayed)",
+    "notfound": r"(?:can t|cannot|could not|couldn t|doesn t|does not|don t|do not) (?:find|show up|appear)|not (?:found|returned|showing up|appearing)|finds? nothing|nothing back|no results|(?:0|zero) results",
     "exposure": r"data (?:leak|exposure)|exposed|leak(?:s|ed|ing)?|other tenant|another tenant|can see .{0,20}(?:not|n t) (?:allowed|supposed)",
     # components and spellings
     "login": r"(?:log|logs|logged|logging|sign|signs|signed|signing) ?(?:in|on)|logon|signin",
@@ -110,6 +124,15 @@ THESAURUS: dict[str, str] = {
     "mobile": r"mobile|ios|android|iphone|ipad|phone app|tablet",
     "permission": r"permissions?|roles?|access rights|privileges?",
     "api": r"api|rest|endpoint|graphql|sdk",
+}
+# What failed, as opposed to where: concepts of one family are one symptom told differently
+# ("times out" and "spins forever"; "never arrives" and "bounces").
+FAILURE_FAMILY: dict[str, str] = {
+    "timeout": "slow", "hang": "slow", "slow": "slow", "crash": "crash", "outage": "outage", "loop": "loop",
+    "forbidden": "denied", "unauthenticated": "denied", "ratelimit": "ratelimit", "undelivered": "undelivered",
+    "notreceived": "undelivered", "bounce": "undelivered", "dataloss": "dataloss", "duplicate": "duplicate",
+    "doublecharge": "duplicate", "encoding": "encoding", "stale": "stale", "wrongvalue": "wrongvalue",
+    "missingdata": "missing", "notfound": "missing", "exposure": "exposure",
 }
 _CONCEPTS = [(re.compile(r"\b(?:" + spellings + r")\b"), concept) for concept, spellings in THESAURUS.items()]
 _NON_WORD = re.compile(r"[\W_]+")
@@ -195,14 +218,79 @@ def similar_escalations(
     if not terms:
         return []
     dialect = _dialect(session)
-    ranked, own = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
-                          product_area=product_area, limit=max(limit, CANDIDATES), own_text=index_form(text),
-                          concept_weight=CONCEPT_WEIGHT)
-    if own <= 0:
-        return []
-    threshold = THRESHOLD[dialect]
-    relative = [Match(m.escalation_id, m.score / own) for m in ranked]
-    return [m for m in relative if m.score >= threshold][:limit]
+    candidates = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
+                         limit=CANDIDATES[dialect], concept_weight=CONCEPT_WEIGHT, coarse=True)
+    own = profile(index_form(text))
+    verified = []
+    for row in candidates:
+        score = similarity(own, profile(row.search_text or ""))
+        if product_area and row.product_area and row.product_area != product_area:
+            score *= OTHER_AREA_FACTOR
+        if score >= MIN_SIMILARITY:
+            verified.append(Match(row.id, score))
+    return sorted(verified, key=lambda m: (-m.score, -m.escalation_id))[:limit]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a brief says, for verification: weighted features (stemmed words, concepts, failure families)."""
+
+    weights: dict[str, float]
+    families: frozenset[str]  # failure families (what failed)
+    components: frozenset[str]  # component concepts (where: export, sso, webhook...)
+
+    @property
+    def norm(self) -> float:
+        return math.sqrt(sum(w * w for w in self.weights.values()))
+
+
+@functools.lru_cache(maxsize=4096)  # each new brief is verified against the same recent briefs (~2,700 a month at 100k)
+def profile(indexed: str) -> Profile:
+    """The profile of a text already in index form (escalation.search_text, or index_form(text)); do not mutate it."""
+    weights: dict[str, float] = {}
+    for token in _TOKEN.findall(indexed):
+        if _is_term(token):
+            weights[stem(token)] = PROFILE_CONCEPT_WEIGHT if token in THESAURUS else 1.0
+    families = frozenset(FAILURE_FAMILY[t] for t in weights if t in FAILURE_FAMILY)
+    components = frozenset(t for t in weights if t in THESAURUS and t not in FAILURE_FAMILY)
+    for family in families:
+        weights["~" + family] = PROFILE_FAMILY_WEIGHT  # "~" keeps it apart from any word
+    return Profile(weights, families, components)
+
+
+def similarity(a: Profile, b: Profile) -> float:
+    """Cosine of two profiles, 0..1 (plus SIGNATURE_BONUS, up to 1, when they report the same failure of
+    the same component); 0 when both report a failure and no failure is common to them."""
+    if a.families and b.families and not a.families & b.families:
+        return 0.0
+    norms = a.norm * b.norm
+    if not norms:
+        return 0.0
+    small, large = sorted((a.weights, b.weights), key=len)
+    score = sum(w * large[t] for t, w in small.items() if t in large) / norms
+    if bool(a.families) != bool(b.families):
+        score *= ONE_SIDED_FAILURE_FACTOR
+    elif score and a.families & b.families and a.components & b.components:
+        score = min(1.0, score + SIGNATURE_BONUS)
+    return score
+
+
+_SUFFIXES = (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
+
+
+def stem(token: str) -> str:
+    """A light English stemmer, so "exports", "exported" and "exporting" are one feature (concepts and numbers as they are)."""
+    if token in THESAURUS or token.isdigit():
+        return token
+    for suffix, replacement in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)] + replacement
+            break
+    if len(token) > 4 and token[-1] == token[-2] and token[-1] not in "lsz":
+        token = token[:-1]  # "stopp(ed)" -> "stop"
+    if len(token) > 3 and token.endswith("e"):
+        token = token[:-1]  # "invoice" and "invoic(ed)" alike
+    return token
 
 
 def search_escalations(session: Session, *, team_id: str, words: str, limit: int = 10) -> list[Match]:
@@ -211,10 +299,10 @@ def search_escalations(session: Session, *, team_id: str, words: str, limit: int
     if not terms:
         return []
     dialect = _dialect(session)
-    found, _ = _ranked(session, dialect, terms, "AND", team_id=team_id, limit=limit)
+    found = _hits(_ranked(session, dialect, terms, "AND", team_id=team_id, limit=limit))
     if len(found) < limit and len(terms) > 1:
         seen = {m.escalation_id for m in found}
-        partial, _ = _ranked(session, dialect, terms, "OR", team_id=team_id, limit=limit + len(found))
+        partial = _hits(_ranked(session, dialect, terms, "OR", team_id=team_id, limit=limit + len(found)))
         found += [m for m in partial if m.escalation_id not in seen][: limit - len(found)]
     return found
 
@@ -229,14 +317,15 @@ def _ranked(
     limit: int,
     since: datetime | None = None,
     exclude_id: int | None = None,
-    product_area: str | None = None,
-    own_text: str | None = None,
     concept_weight: int = 1,
-) -> tuple[list[Match], float]:
-    """Rows of `team_id` matching `terms`, best first, and the rank `own_text` gets (0.0 when not given).
+    coarse: bool = False,
+) -> list[Any]:
+    """Rows (id, score) of `team_id` matching `terms`, best first.
 
     Only briefs created since `since` (when given) and, of those, the RECENT_POOL most recent that
     match are ranked: the cost of a common word or a long window stays flat as briefs accumulate.
+    `coarse`: candidates for verification, where the cheaper rank is enough (PostgreSQL: ts_rank only);
+    their product_area and search_text come with them.
     """
     params: dict[str, Any] = {"team": team_id, "limit": limit}
     filters = ["{e}.team_id = :team"]  # {e}: the alias of escalation in the engine's query
@@ -246,19 +335,18 @@ def _ranked(
     if exclude_id is not None:
         filters.append("{e}.id <> :exclude")
         params["exclude"] = exclude_id
-    factor = "1.0"
-    if product_area and OTHER_AREA_FACTOR != 1.0:
-        factor = "(CASE WHEN c.product_area IS NOT NULL AND c.product_area <> :area THEN :other_area ELSE 1.0 END)"
-        params.update(area=product_area, other_area=OTHER_AREA_FACTOR)
     if dialect == "sqlite":
-        return _sqlite_ranked(session, terms, operator, params, filters, factor, own_text, concept_weight)
-    return _postgres_ranked(session, terms, operator, params, filters, factor, own_text)
+        query = _sqlite_ranked(terms, operator, params, filters, concept_weight)
+    else:
+        query = _postgres_ranked(terms, operator, params, filters, coarse)
+    if coarse:  # the candidates' text comes with them, for verification: one round trip
+        query = f"""
+            SELECT r.id AS id, r.score AS score, x.product_area AS product_area, x.search_text AS search_text
+            FROM ({query}) AS r JOIN escalation AS x ON x.id = r.id"""
+    return _rows(session, query, params)
 
 
-def _sqlite_ranked(
-    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], factor: str,
-    own_text: str | None, concept_weight: int,
-) -> tuple[list[Match], float]:
+def _sqlite_ranked(terms: list[str], operator: str, params: dict[str, Any], filters: list[str], concept_weight: int) -> str:
     # Quoted [a-z0-9]+ terms: NEAR/AND/OR/NOT, '*', ':' or '^' typed by a user are only words here.
     weighted = [t for t in terms for _ in range(concept_weight if t in THESAURUS else 1)]
     params["q"] = f" {operator} ".join(f'"{t}"' for t in weighted)
@@ -270,59 +358,47 @@ def _sqlite_ranked(
              f"WHERE p.search_text MATCH :q AND r.team_id = :team ORDER BY p.rowid DESC LIMIT 1 OFFSET :pool), 0)")
     if "since" in params:
         bound = f"max({bound}, (SELECT min(w.id) FROM escalation AS w WHERE w.team_id = :team AND w.created_at >= :since))"
-    rows = f"""
-        SELECT c.id AS id, -bm25({FTS_TABLE}) * {factor} AS score
+    return f"""
+        SELECT c.id AS id, -bm25({FTS_TABLE}) AS score
         FROM {FTS_TABLE} JOIN escalation AS c ON c.id = {FTS_TABLE}.rowid
         WHERE {FTS_TABLE} MATCH :q AND {FTS_TABLE}.rowid >= {bound} AND {' AND '.join(filters).format(e="c")}
         ORDER BY score DESC, c.id DESC LIMIT :limit"""
-    if own_text is None:
-        return _matches(session, rows, params), 0.0
-    # bm25 ranks only what is indexed: index the text in a savepoint, rank it, roll back.
-    probe = session.begin_nested()
-    try:
-        session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:probe, :own)"), {"probe": _PROBE_ROWID, "own": own_text})
-        own = session.execute(
-            sql(f"SELECT -bm25({FTS_TABLE}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q AND rowid = :probe"),
-            {"q": params["q"], "probe": _PROBE_ROWID},
-        ).scalar()
-        return _matches(session, rows, params), float(own or 0.0)
-    finally:
-        probe.rollback()
 
 
-def _postgres_ranked(
-    session: Session, terms: list[str], operator: str, params: dict[str, Any], filters: list[str], factor: str, own_text: str | None,
-) -> tuple[list[Match], float]:
+def _postgres_ranked(terms: list[str], operator: str, params: dict[str, Any], filters: list[str], coarse: bool) -> str:
     # Terms are [a-z0-9]+ only, so joined with | or & they make a well-formed tsquery whatever was typed.
     params.update(q=(" | " if operator == "OR" else " & ").join(terms), norm=PG_RANK_NORMALIZATION)
     recent = f"""
-        SELECT e.id, e.product_area, e.{VECTOR_COLUMN} AS vector
+        SELECT e.id, e.{VECTOR_COLUMN} AS vector
         FROM escalation AS e, (SELECT to_tsquery('english', :q) AS query) AS q
         WHERE e.{VECTOR_COLUMN} @@ q.query AND {' AND '.join(filters).format(e="e")}
         ORDER BY e.created_at DESC, e.id DESC LIMIT :recent"""
+    params["recent"] = RECENT_POOL
+    if coarse:
+        return f"""
+            SELECT m.id AS id, ts_rank(m.vector, q.query, :norm) AS score
+            FROM ({recent}) AS m, (SELECT to_tsquery('english', :q) AS query) AS q
+            ORDER BY score DESC, m.id DESC LIMIT :limit"""
     # ts_rank_cd costs up to ~4x ts_rank a row (long OR queries): ts_rank picks the best, ts_rank_cd ranks them.
     candidates = f"""
         SELECT m.* FROM ({recent}) AS m, (SELECT to_tsquery('english', :q) AS query) AS q
         ORDER BY ts_rank(m.vector, q.query, :norm) DESC LIMIT :pool"""
-    params.update(recent=RECENT_POOL, pool=RANK_POOL)
-    rows = f"""
-        SELECT c.id AS id, ts_rank_cd(c.vector, q.query, :norm) * {factor} AS score
+    params["pool"] = RANK_POOL
+    return f"""
+        SELECT c.id AS id, ts_rank_cd(c.vector, q.query, :norm) AS score
         FROM ({candidates}) AS c, (SELECT to_tsquery('english', :q) AS query) AS q
         ORDER BY score DESC, c.id DESC LIMIT :limit"""
-    own = 0.0
-    if own_text is not None:
-        own = session.execute(
-            sql("SELECT ts_rank_cd(to_tsvector('english', :own), to_tsquery('english', :q), :norm)"),
-            {"own": own_text, "q": params["q"], "norm": PG_RANK_NORMALIZATION},
-        ).scalar() or 0.0
-    return _matches(session, rows, params), float(own)
 
 
-def _matches(session: Session, query: str, params: dict[str, Any]) -> list[Match]:
+def _rows(session: Session, query: str, params: dict[str, Any]) -> list[Any]:
     statement = sql(query)
     if "since" in params:
         statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
-    return [Match(escalation_id=r.id, score=float(r.score)) for r in session.execute(statement, params)]
+    return list(session.execute(statement, params))
+
+
+def _hits(rows: list[Any]) -> list[Match]:
+    return [Match(escalation_id=r.id, score=float(r.score)) for r in rows]
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
