@@ -35,7 +35,7 @@ def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: s
 
 def delivery_failed_notice(*, ref: str, error: str, channel_id: str, escalation_id: int) -> tuple[str, list[dict]]:
     problem = delivery_problem(error, channel_id)
-    text = f":warning: {ref} is saved, but it is not in <#{channel_id}> yet: {problem}"
+    text = f":warning: {ref} is saved, but it is not in <#{channel_id}> yet: {problem} I'll keep trying by myself and tell you when it is posted."
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {

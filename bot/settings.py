@@ -34,6 +34,7 @@ _HELP = {
     "ESCALATION_L2_USERGROUP": "use the user group's ID (like S0123ABCDEF, not @name): in Slack, People → User groups → the group → copy its ID",
     "ESCALATION_ENFORCE_TIERS": "use true or false",
     "ESCALATION_FIXED_EMOJI": "use an emoji name such as white_check_mark (without colons)",
+    "ESCALATION_POST_INTERVAL": "use a number of seconds between 0 and 10 (default 1)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     l2_usergroup: str | None = Field(default=None, validation_alias="ESCALATION_L2_USERGROUP")
     enforce_tiers: bool = Field(default=True, validation_alias="ESCALATION_ENFORCE_TIERS")
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
+    # Seconds between two posts to one channel (Slack allows about one a second); 0 turns pacing off.
+    post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 

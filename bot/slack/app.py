@@ -30,7 +30,7 @@ from bot.knowledge import Knowledge
 from bot.tiers import Tiers
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
-from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack.gateway import ChannelPacer, SlackGateway, make_web_client
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
-    gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+    gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=ChannelPacer(settings.post_interval))
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
     escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, knowledge=knowledge)
