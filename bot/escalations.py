@@ -237,7 +237,7 @@ class Escalations:
     @staticmethod
     def _row(session, escalation_id: int, team_id: str | None):
         """The escalation, only if it belongs to the asking workspace (ids in buttons can be replayed)."""
-        row = queries.get_escalation(session, escalation_id)
+        row = queries.get_escalation(session, escalation_id, lock=True)
         if row is None or (team_id is not None and row.team_id != team_id):
             raise LookupError(f"escalation {escalation_id} does not exist")
         return row

@@ -143,3 +143,24 @@ def test_try_again_that_fails_again_says_so(bot):
     said = wait_until(lambda: bot.slack.calls("response_url"), what="an answer to Try again")[-1]
     assert "still not" in said.args["text"].lower() and "keep trying" in said.args["text"]
     assert json.dumps(said.args).count("ERR-") == 0
+
+
+def test_a_nudge_whose_answer_never_came_is_found_not_sent_twice(bot):
+    from tests.test_follow_through import post_brief, posts
+
+    eng = CHANNELS[Destination.ENGINEERING][0]
+    post_brief(bot, "high")
+    bot.services.ticker.gateway.client.timeout = 0.5
+    bot.slack.fail("chat.postMessage", delay=1.5, accept_first=True)  # the check-in nudge lands, its answer does not
+    bot.clock.advance(timedelta(hours=4))
+    report = bot.services.ticker.tick()
+    assert report.failed >= 1
+    bot.clock.advance(timedelta(seconds=30))
+    bot.services.ticker.tick()  # looks in the thread, finds it, moves on
+    checkins = [m for m in bot.slack.messages(eng) if "check in" in (m.get("text") or "")]
+    assert len(checkins) == 1 and checkins[0]["metadata"]["event_type"] == "escalation_nudge"
+    assert bot.slack.calls("conversations.replies")
+    bot.clock.advance(timedelta(hours=4))
+    bot.services.ticker.tick()
+    assert len([m for m in bot.slack.messages(eng) if "check in" in (m.get("text") or "")]) == 2  # the next period, once
+    assert len([c for c in posts(bot, channel=eng, thread=True) if "check in" in c.args["text"]]) == 2

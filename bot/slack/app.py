@@ -129,9 +129,15 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
             except Exception:  # noqa: BLE001
                 log.warning("could not send the apology for %s", ref, exc_info=True)
 
+    from bot.slack.dedupe import event_dedupe
     from bot.slack.listeners import register_all
 
+    app.middleware(event_dedupe(services))  # a retried or replayed event has one effect
+
     register_all(app, services)
+    from bot.slack.listeners import fallback
+
+    fallback.register(app)  # last: everything unhandled still answers 2xx
     return app
 
 

@@ -91,8 +91,10 @@ def get_by_submission_key(session: Session, submission_key: str) -> Escalation |
     return session.exec(select(Escalation).where(Escalation.submission_key == submission_key)).first()
 
 
-def get_escalation(session: Session, escalation_id: int) -> Escalation | None:
-    return session.get(Escalation, escalation_id)
+def get_escalation(session: Session, escalation_id: int, *, lock: bool = False) -> Escalation | None:
+    """lock: hold the row until commit (PostgreSQL), so two clicks at once act one after the other
+    and the second sees the first's change; SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return session.get(Escalation, escalation_id, with_for_update=lock or None)
 
 
 def get_by_number(session: Session, team_id: str, number: int) -> Escalation | None:
@@ -248,9 +250,13 @@ class Claimed:
     stage: str | None
 
 
-def find_by_message(session: Session, channel_id: str, ts: str) -> Escalation | None:
-    """The brief posted as this message (reactions, thread replies)."""
-    return session.exec(select(Escalation).where(Escalation.channel_id == channel_id, Escalation.message_ts == ts)).first()
+def find_by_message(session: Session, channel_id: str, ts: str, *, team_id: str | None = None) -> Escalation | None:
+    """The brief posted as this message (reactions, thread replies), in the event's workspace when
+    given: a channel shared between workspaces has one id in both."""
+    query = select(Escalation).where(Escalation.channel_id == channel_id, Escalation.message_ts == ts)
+    if team_id:
+        query = query.where(Escalation.team_id == team_id)
+    return session.exec(query).first()
 
 
 def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
