@@ -17,6 +17,9 @@ CAP = timedelta(minutes=15)
 AMBIGUOUS = frozenset({"connection_error", "timeout", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
+# conversations.history refusals that will not pass by retrying: the check is skipped, the post tried.
+UNREADABLE = frozenset({"not_in_channel", "channel_not_found", "missing_scope", "is_archived"})
+
 # Errors that pass by themselves: retried silently after the agent heard of the first failure.
 TRANSIENT = AMBIGUOUS | {"ratelimited"}
 

@@ -21,7 +21,7 @@ from bot.followthrough.plan import initial_plans
 from bot.knowledge import Knowledge
 from blocks.search import pattern_lines
 from bot.domain.routing import Tier, route
-from bot.backoff import maybe_posted, retry_delay, worth_telling
+from bot.backoff import UNREADABLE, retry_delay, worth_telling
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.queries import BOT_ACTOR
@@ -115,10 +115,10 @@ class Escalations:
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags)
-        # A previous attempt that failed ambiguously, or died mid-post (attempts counted, no error).
-        unsure = attempt > 1 and (previous_error is None or maybe_posted(previous_error))
         try:
-            found = self.gateway.find_posted(channel, BRIEF_EVENT_TYPE, {"escalation_id": escalation_id}) if unsure else None
+            # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
+            # look first. Retries are rare, so one conversations.history per retry is cheap.
+            found = self._already_posted(escalation_id, channel) if attempt > 1 else None
             if found:
                 log.info("%s was already in %s (ts %s): adopting it", ref, found[0], found[1])
                 channel, ts = found
@@ -151,6 +151,14 @@ class Escalations:
         text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
         self._tell(agent, text, blocks)
         return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
+
+    def _already_posted(self, escalation_id: int, channel: str) -> tuple[str, str] | None:
+        try:
+            return self.gateway.find_posted(channel, BRIEF_EVENT_TYPE, {"escalation_id": escalation_id})
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE:  # no way to look (it may post in public channels it cannot read): post
+                return None
+            raise
 
     def _failed(self, escalation_id: int, ref: str, channel: str, agent: str, exc: SlackCallFailed, *, attempt: int, previous_error: str | None) -> Delivery:
         """Keep it pending, schedule the next automatic attempt, and tell the agent once per problem."""

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from blocks import followup as views
 from bot.clock import Clock
-from bot.backoff import maybe_posted
+from bot.backoff import UNREADABLE, maybe_posted
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
@@ -103,7 +103,7 @@ class Ticker:
             agent, brief_channel = row.agent_user_id, row.channel_id
         key = {"follow_up_id": item.id, "due_at": item.due_at.isoformat()}
         try:
-            found = self.gateway.find_posted(channel, NUDGE_EVENT_TYPE, key, thread_ts=thread_ts) if unsure else None
+            found = self._already_sent(channel, key, thread_ts) if unsure else None
             if found is None:
                 if security and kind is FollowUpKind.CHECKIN:  # the agent may not be in the security channel
                     text, blocks = self._with_link(text, blocks, brief_channel, row.message_ts)
@@ -134,6 +134,14 @@ class Ticker:
                 s.add(escalation)
         report.sent += 1
         self.escalations.refresh(item.escalation_id)  # next check-in due, deadline state
+
+    def _already_sent(self, channel: str, key: dict, thread_ts: str | None) -> tuple[str, str] | None:
+        try:
+            return self.gateway.find_posted(channel, NUDGE_EVENT_TYPE, key, thread_ts=thread_ts)
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE or exc.error == "thread_not_found":  # no way to look: send
+                return None
+            raise
 
     def _with_link(self, text: str, blocks: list[dict], channel: str, ts: str | None) -> tuple[str, list[dict]]:
         """A security brief's nudge by DM carries its ID and a link, never its details."""
