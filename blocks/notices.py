@@ -13,6 +13,10 @@ _DELIVERY_FIXES = {
     "is_archived": "<#{channel}> is archived. Ask your Slack admin to unarchive it or set a new escalation channel, then press Try again.",
     "ratelimited": "Slack is rate-limiting the bot right now. Press Try again in a minute.",
     "msg_too_long": "the brief is too long for one Slack message. Shorten the longest field, then press Try again.",
+    "connection_error": "Slack did not answer in time.",
+    "internal_error": "Slack had a problem on its side.",
+    "service_unavailable": "Slack is briefly unavailable.",
+    "request_timeout": "Slack did not answer in time.",
 }
 _DEFAULT_FIX = "Slack did not accept the post ({error}). Press Try again; if it keeps failing, tell your Slack admin."
 

@@ -103,15 +103,17 @@ class Escalations:
         """
         with self.db.session() as session:
             row = self._row(session, escalation_id, team_id)
-            if row.status != EscalationStatus.PENDING_DELIVERY.value:
-                return self._delivery_of(escalation_id)
-            previous_error = row.delivery_error
-            attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now())
-            if not attempt:
-                return replace(self._delivery_of(escalation_id), in_progress=True)
-            brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
-            routed_to = Destination(row.destination)
-            pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+            pending, previous_error = row.status == EscalationStatus.PENDING_DELIVERY.value, row.delivery_error
+            attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
+            if attempt:
+                brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
+                routed_to = Destination(row.destination)
+                pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+        # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
+        if not pending:  # posted already (by another replica, a double click): nothing done here
+            return replace(self._delivery_of(escalation_id), duplicate=True)
+        if not attempt:
+            return replace(self._delivery_of(escalation_id), in_progress=True)
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags)
@@ -180,7 +182,8 @@ class Escalations:
         posted = 0
         for escalation_id in due:
             try:
-                posted += self.deliver(escalation_id).posted
+                delivery = self.deliver(escalation_id)
+                posted += delivery.posted and not delivery.duplicate
             except Exception:  # noqa: BLE001 - one bad brief must not stop the others
                 log.exception("delivery retry of escalation %s failed", escalation_id)
         return posted

@@ -164,3 +164,49 @@ def test_a_nudge_whose_answer_never_came_is_found_not_sent_twice(bot):
     bot.services.ticker.tick()
     assert len([m for m in bot.slack.messages(eng) if "check in" in (m.get("text") or "")]) == 2  # the next period, once
     assert len([c for c in posts(bot, channel=eng, thread=True) if "check in" in c.args["text"]]) == 2
+
+
+def test_replicas_ticking_at_once_post_a_pending_brief_once(bot_any_db, fake_slack):
+    """Four processes' ticks race for the same due briefs (SQLite and PostgreSQL): each is posted once."""
+    import threading
+
+    from bot.slack.app import build_services
+    from tests.conftest import make_settings
+
+    bot = bot_any_db
+    bot.slack.add_channel(PRODUCT, "product-escalations", is_member=False, is_private=True)
+    pending = [store_and_post(bot).escalation_id for _ in range(5)]
+    bot.slack.add_channel(PRODUCT, "product-escalations", is_member=True, is_private=True)
+    replicas = [build_services(make_settings(fake_slack, bot.db.url), clock=bot.clock, db=bot.db) for _ in range(4)]
+    bot.clock.advance(timedelta(minutes=2))
+    barrier = threading.Barrier(len(replicas))
+    posted = []
+
+    def tick(services):
+        barrier.wait()
+        posted.append(services.escalations.retry_due())
+
+    threads = [threading.Thread(target=tick, args=(s,)) for s in replicas]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sum(posted) == len(pending)
+    assert sorted(m["metadata"]["event_payload"]["escalation_id"] for m in briefs_in(bot, PRODUCT)) == sorted(pending)
+
+
+def test_a_double_clicked_try_again_posts_once(bot):
+    from blocks import ids
+    from tests.e2e import wait_until
+
+    bot.slack.add_channel(PRODUCT, "product-escalations", is_member=False, is_private=True)
+    store_and_post(bot)
+    dm = [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == AGENT and c.ok][-1]
+    bot.slack.add_channel(PRODUCT, "product-escalations", is_member=True, is_private=True)
+    for _ in range(2):
+        bot.sender.action(ids.ACTION_RETRY_DELIVERY, message=dm.response["message"], channel_id=dm.response["channel"], user_id=AGENT, team_id=TEAM)
+    wait_until(lambda: briefs_in(bot, PRODUCT), what="the brief")
+    import time
+
+    time.sleep(0.5)
+    assert len(briefs_in(bot, PRODUCT)) == 1
