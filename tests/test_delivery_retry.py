@@ -210,3 +210,16 @@ def test_a_double_clicked_try_again_posts_once(bot):
 
     time.sleep(0.5)
     assert len(briefs_in(bot, PRODUCT)) == 1
+
+
+def test_the_next_attempt_waits_for_slacks_retry_after(bot):
+    """A 429 that outlasts slack_sdk's own retry: the tick does not try again before Retry-After."""
+    bot.slack.fail("chat.postMessage", status=429, headers={"Retry-After": "600"}, times=2)  # the SDK retries once
+    bot.services.escalations.gateway.client.retry_handlers = []  # not sleeping 600 s in a test
+    delivery = store_and_post(bot)
+    assert delivery.error == "ratelimited"
+    assert row(bot, delivery.escalation_id).next_delivery_at - bot.clock.now() == timedelta(seconds=600)
+    bot.clock.advance(timedelta(seconds=590))
+    assert bot.services.ticker.tick().delivered == 0 and len(briefs_in(bot, PRODUCT)) == 0
+    bot.clock.advance(timedelta(seconds=20))
+    assert bot.services.ticker.tick().delivered == 1

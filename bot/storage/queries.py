@@ -1,6 +1,10 @@
 """Every query the bot makes, as small functions that take the session explicitly.
 
 Callers pass ids, not ORM objects, across threads, and never hold a session across a Slack call.
+
+Workspaces: whatever starts from a Slack request is scoped to its team_id, here (numbers, messages,
+search) or through Escalations._row(team_id) for ids carried in buttons and modals. The by-id
+lookups without a team are for the bot's own work (the tick, refresh) and the command line.
 """
 
 from __future__ import annotations
