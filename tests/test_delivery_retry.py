@@ -8,7 +8,6 @@ import json
 import random
 from datetime import timedelta
 
-import pytest
 
 from bot.backoff import CAP, FIRST, maybe_posted, retry_delay, worth_telling
 from bot.domain.brief import Destination

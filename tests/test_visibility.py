@@ -14,7 +14,7 @@ from bot.storage import queries
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
 from tests.factories import draft
-from tests.test_follow_through import ENGINEER, log_kinds, post_brief, posts, row, timers
+from tests.test_follow_through import log_kinds, post_brief, posts, row, timers
 from tests.test_patterns_flow import EXPORT, brief_text
 
 SECURITY = CHANNELS[Destination.SECURITY][0]
