@@ -35,6 +35,7 @@ def test_security_nudges_go_by_dm_with_only_the_id_and_a_link(bot):
     checkin = [c for c in sent if "check in" in c.args["text"]]
     assert len(checkin) == 1 and checkin[0].args["channel"] == AGENT and not checkin[0].args.get("thread_ts")
     assert "ESC-1" in checkin[0].args["text"] and "https://" in json.dumps(checkin[0].args["blocks"])
+    assert "in this thread" not in json.dumps(checkin[0].args["blocks"])
     for call in sent:
         body = json.dumps(call.args)
         assert SECRET not in body and "Acme" not in body, call.args["text"]  # no summary, no narrative, no customer

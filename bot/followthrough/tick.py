@@ -154,7 +154,8 @@ class Ticker:
                  last_customer_update: datetime | None, *, security: bool = False):
         thread = row.message_ts
         if kind is FollowUpKind.CHECKIN:
-            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin), last_update=row.last_update_at)
+            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin),
+                                               last_update=row.last_update_at, in_thread=not security)
             if security:  # by DM to the agent: the security channel's thread may be closed to them
                 return text, blocks, row.agent_user_id, None
             return text, blocks, row.channel_id, thread
