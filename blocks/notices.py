@@ -114,5 +114,5 @@ def not_delivered_view(*, ref: str, error: str, channel_id: str) -> dict:
     return _modal(
         f"{ref} saved",
         f":warning: *{ref}* is saved, but it is not in <#{channel_id}> yet: {delivery_problem(error, channel_id)}\n"
-        "I've sent you a direct message with a *Try again* button.",
+        "I'll keep trying by myself and tell you by direct message when it is posted; the message I sent you has a *Try again* button.",
     )
