@@ -75,7 +75,8 @@ def headline(number_ref: str, brief: Brief) -> str:
 
 
 def fallback_text(number_ref: str, brief: Brief) -> str:
-    return f"{number_ref} [{brief.severity.label}] to {brief.destination.label}: {brief.summary}"
+    """The notification text: Slack parses it for mentions too, so the typed summary is escaped."""
+    return f"{number_ref} [{brief.severity.label}] to {brief.destination.label}: {escape(brief.summary)}"
 
 
 def _state_context(state: BriefState) -> dict:

@@ -31,13 +31,15 @@ def _message(text: str, actions: list[dict] | None = None, context: str | None =
     return text, blocks
 
 
-def checkin_nudge(*, ref: str, agent: str, escalation_id: int, follow_up_id: int, every: str, last_update: datetime | None) -> tuple[str, list[dict]]:
-    """In the brief's thread, mentioning the agent: follow up before being asked."""
+def checkin_nudge(*, ref: str, agent: str, escalation_id: int, follow_up_id: int, every: str, last_update: datetime | None, in_thread: bool = True) -> tuple[str, list[dict]]:
+    """In the brief's thread, mentioning the agent: follow up before being asked. (By DM for security
+    briefs, whose channel the agent may not be in.)"""
     since = f" Last update {slack_date(last_update)}." if last_update else ""
+    hint = " A reply from you in this thread counts as a check-in." if in_thread else ""
     return _message(
         f":alarm_clock: <@{agent}> time to check in with the receiving team on *{ref}* (every {every}).{since}",
         [_button("Log check-in", ids.ACTION_LOG_CHECKIN, str(escalation_id), "primary"), _button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
-        "Proactively ask for progress; don't wait to be told. A reply from you in this thread counts as a check-in.",
+        "Proactively ask for progress; don't wait to be told." + hint,
     )
 
 

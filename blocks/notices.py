@@ -13,6 +13,10 @@ _DELIVERY_FIXES = {
     "is_archived": "<#{channel}> is archived. Ask your Slack admin to unarchive it or set a new escalation channel, then press Try again.",
     "ratelimited": "Slack is rate-limiting the bot right now. Press Try again in a minute.",
     "msg_too_long": "the brief is too long for one Slack message. Shorten the longest field, then press Try again.",
+    "connection_error": "Slack did not answer in time.",
+    "internal_error": "Slack had a problem on its side.",
+    "service_unavailable": "Slack is briefly unavailable.",
+    "request_timeout": "Slack did not answer in time.",
 }
 _DEFAULT_FIX = "Slack did not accept the post ({error}). Press Try again; if it keeps failing, tell your Slack admin."
 
@@ -35,7 +39,7 @@ def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: s
 
 def delivery_failed_notice(*, ref: str, error: str, channel_id: str, escalation_id: int) -> tuple[str, list[dict]]:
     problem = delivery_problem(error, channel_id)
-    text = f":warning: {ref} is saved, but it is not in <#{channel_id}> yet: {problem}"
+    text = f":warning: {ref} is saved, but it is not in <#{channel_id}> yet: {problem} I'll keep trying by myself and tell you when it is posted."
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {
@@ -110,5 +114,5 @@ def not_delivered_view(*, ref: str, error: str, channel_id: str) -> dict:
     return _modal(
         f"{ref} saved",
         f":warning: *{ref}* is saved, but it is not in <#{channel_id}> yet: {delivery_problem(error, channel_id)}\n"
-        "I've sent you a direct message with a *Try again* button.",
+        "I'll keep trying by myself and tell you by direct message when it is posted; the message I sent you has a *Try again* button.",
     )

@@ -8,6 +8,7 @@ stored brief marked pending delivery with the agent told what to do.
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import dataclass, replace
 
 from blocks.brief_message import BriefState, brief_message, continuation_text
@@ -20,6 +21,7 @@ from bot.followthrough.plan import initial_plans
 from bot.knowledge import Knowledge
 from blocks.search import pattern_lines
 from bot.domain.routing import Tier, route
+from bot.backoff import UNREADABLE, retry_delay, worth_telling
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.queries import BOT_ACTOR
@@ -47,7 +49,8 @@ class Delivery:
 
 class Escalations:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
-                 *, enforce_tiers: bool = True, knowledge: Knowledge | None = None, ticketing=None) -> None:
+                 *, enforce_tiers: bool = True, knowledge: Knowledge | None = None, ticketing=None, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
         self.enforce_tiers = enforce_tiers
         self.ticketing = ticketing  # bot.ticketing.service.Ticketing, or None
         self.knowledge = knowledge
@@ -95,35 +98,47 @@ class Escalations:
         return replace(self.deliver(escalation_id), route_note=target.note)
 
     def deliver(self, escalation_id: int, *, team_id: str | None = None) -> Delivery:
-        """Post a stored brief to its channel; idempotent once posted."""
+        """Post a stored brief to its channel; idempotent once posted.
+
+        Called at once after storing, by the agent's Try again button, and by the tick for briefs
+        whose automatic retry is due. A failure schedules the next automatic attempt (backoff,
+        never before Retry-After). An attempt after one whose answer never came first looks for the
+        brief in the channel by its metadata and adopts that message instead of posting twice.
+        """
         with self.db.session() as session:
             row = self._row(session, escalation_id, team_id)
-            if row.status == EscalationStatus.OPEN.value:
-                return self._delivery_of(escalation_id)
-            if not queries.claim_delivery(session, escalation_id, now=self.clock.now()):
-                return replace(self._delivery_of(escalation_id), in_progress=True)
-            brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
-            routed_to = Destination(row.destination)
-            pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+            pending, previous_error = row.status == EscalationStatus.PENDING_DELIVERY.value, row.delivery_error
+            attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
+            if attempt:
+                brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
+                routed_to = Destination(row.destination)
+                pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+        # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
+        if not pending:  # posted already (by another replica, a double click): nothing done here
+            return replace(self._delivery_of(escalation_id), duplicate=True)
+        if not attempt:
+            return replace(self._delivery_of(escalation_id), in_progress=True)
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         tickets = self._tickets(escalation_id, fetch=True)
         rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags,
                                  tickets=tickets, now=self.clock.now())
         try:
-            channel, ts = self.gateway.post_message(
-                channel,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
-            )
+            # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
+            # look first. Retries are rare, so one conversations.history per retry is cheap.
+            found = self._already_posted(escalation_id, channel) if attempt > 1 else None
+            if found:
+                log.info("%s was already in %s (ts %s): adopting it", ref, found[0], found[1])
+                channel, ts = found
+            else:
+                channel, ts = self.gateway.post_message(
+                    channel,
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                    metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
+                )
         except SlackCallFailed as exc:
-            log.warning("%s not delivered to %s: %s", ref, channel, exc.error)
-            with self.db.session() as session:
-                queries.mark_delivery_failed(session, escalation_id, error=exc.error, now=self.clock.now())
-            text, blocks = delivery_failed_notice(ref=ref, error=exc.error, channel_id=channel, escalation_id=escalation_id)
-            self._tell(agent, text, blocks)
-            return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
+            return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=previous_error)
 
         with self.db.session() as session:
             now = self.clock.now()
@@ -144,6 +159,40 @@ class Escalations:
         text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
         self._tell(agent, text, blocks)
         return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
+
+    def _already_posted(self, escalation_id: int, channel: str) -> tuple[str, str] | None:
+        try:
+            return self.gateway.find_posted(channel, BRIEF_EVENT_TYPE, {"escalation_id": escalation_id})
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE:  # no way to look (it may post in public channels it cannot read): post
+                return None
+            raise
+
+    def _failed(self, escalation_id: int, ref: str, channel: str, agent: str, exc: SlackCallFailed, *, attempt: int, previous_error: str | None) -> Delivery:
+        """Keep it pending, schedule the next automatic attempt, and tell the agent once per problem."""
+        now = self.clock.now()
+        retry_at = now + retry_delay(attempt, retry_after=exc.retry_after, rng=self.rng)
+        log.warning("%s not delivered to %s (attempt %s): %s; next try at %s", ref, channel, attempt, exc.error, retry_at.isoformat())
+        with self.db.session() as session:
+            queries.mark_delivery_failed(session, escalation_id, error=exc.error, now=now, retry_at=retry_at)
+        if worth_telling(exc.error, previous_error):
+            text, blocks = delivery_failed_notice(ref=ref, error=exc.error, channel_id=channel, escalation_id=escalation_id)
+            self._tell(agent, text, blocks)
+        return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
+
+    def retry_due(self, *, limit: int = 50) -> int:
+        """Deliver every pending brief whose next attempt has come; the number posted. The claim in
+        deliver() makes this safe with several replicas ticking at once."""
+        with self.db.session() as session:
+            due = queries.due_deliveries(session, now=self.clock.now(), limit=limit)
+        posted = 0
+        for escalation_id in due:
+            try:
+                delivery = self.deliver(escalation_id)
+                posted += delivery.posted and not delivery.duplicate
+            except Exception:  # noqa: BLE001 - one bad brief must not stop the others
+                log.exception("delivery retry of escalation %s failed", escalation_id)
+        return posted
 
     def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None) -> None:
         """Tell each earlier brief's thread that one more independent report arrived."""
@@ -228,7 +277,7 @@ class Escalations:
     @staticmethod
     def _row(session, escalation_id: int, team_id: str | None):
         """The escalation, only if it belongs to the asking workspace (ids in buttons can be replayed)."""
-        row = queries.get_escalation(session, escalation_id)
+        row = queries.get_escalation(session, escalation_id, lock=True)
         if row is None or (team_id is not None and row.team_id != team_id):
             raise LookupError(f"escalation {escalation_id} does not exist")
         return row

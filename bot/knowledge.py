@@ -98,6 +98,8 @@ class Knowledge:
         since = row.created_at - timedelta(days=self.window_days)
         matches = search.similar_escalations(session, team_id=row.team_id, text=search.searchable_text(row.brief), product_area=row.product_area, since=since, exclude_id=row.id)
         earlier = [r for r in (queries.get_escalation(session, m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
+        if row.destination != Destination.SECURITY.value:  # a security brief is never shown (or linked) outside its channel
+            earlier = [r for r in earlier if r.destination != Destination.SECURITY.value]
         related = sorted((_related(r) for r in earlier), key=lambda r: r.created_at)
         seen: set[str] = set(customers_of(row))
         independent = 1

@@ -43,6 +43,7 @@ _HELP = {
     "JIRA_BASE_URL": "use your Jira site such as https://acme.atlassian.net, with JIRA_EMAIL and JIRA_API_TOKEN",
     "ESCALATION_WEBHOOK_URL": "use an http(s) URL, with ESCALATION_WEBHOOK_SECRET (a long random string) to sign each request",
     "JIRA_ORGANIZATION_FIELD": "use the custom field id of Jira Service Management's Organizations field, such as customfield_10002",
+    "ESCALATION_POST_INTERVAL": "use a number of seconds between 0 and 10 (default 1)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -104,6 +105,8 @@ class Settings(BaseSettings):
     jira_organization_field: str | None = Field(default=None, validation_alias="JIRA_ORGANIZATION_FIELD")
     webhook_url: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_URL")
     webhook_secret: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_SECRET")
+    # Seconds between two posts to one channel (Slack allows about one a second); 0 turns pacing off.
+    post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
 

@@ -101,6 +101,7 @@ def settings_env(api_url: str | None, database_url: str) -> dict[str, str]:
         "SLACK_BOT_TOKEN": "xoxb-test-token",
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "DATABASE_URL": database_url,
+        "ESCALATION_POST_INTERVAL": "0",  # tests that measure pacing turn it on
         **{f"ESCALATION_CHANNEL_{d.name}": channel for d, (channel, _name) in CHANNELS.items()},
     }
     if api_url:

@@ -73,3 +73,25 @@ def test_a_burst_of_first_requests_makes_one_auth_test(bot):
     bot.slack.wait_for("views.open", count=20)
     assert len(bot.slack.calls("auth.test")) == 1
     assert all(c.token == "xoxb-test-token" for c in bot.slack.calls("views.open"))
+
+
+def test_a_stale_or_forged_submission_changes_nothing(bot):
+    """A replayed (older than 5 minutes) or re-signed-with-the-wrong-secret brief is refused whole."""
+    from tests.support.slack_requests import sign
+
+    view = open_modal(bot)
+    calls_before = len(bot.slack.calls())
+    body, ctype = view_submission(view, state_for(view, draft()), user_id=AGENT, team_id=TEAM)
+    assert bot.sender.post(body, ctype, timestamp=int(time.time()) - 301).status_code == 401
+    forged = sign("f" * 32, body)
+    response = httpx.post(f"{bot.url}/slack/events", content=body, headers={"Content-Type": ctype, **forged})
+    assert response.status_code == 401
+    event = '{"type": "event_callback", "event_id": "Ev0FORGED", "team_id": "T0001", "event": {"type": "reaction_added"}}'
+    assert httpx.post(f"{bot.url}/slack/events", content=event, headers={"Content-Type": "application/json", **sign("f" * 32, event)}).status_code == 401
+    time.sleep(0.2)
+    assert len(bot.slack.calls()) == calls_before
+    with bot.db.session() as s:
+        assert list(s.exec(select(Escalation))) == []
+        from bot.storage.models import SlackEvent
+
+        assert list(s.exec(select(SlackEvent))) == []  # a refused event is not even remembered

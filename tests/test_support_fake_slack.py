@@ -598,3 +598,17 @@ def test_completing_an_upload_whose_bytes_never_arrived_fails(fake_slack: FakeSl
     with pytest.raises(SlackApiError) as exc:
         client.files_completeUploadExternal(files=[{"id": url["file_id"], "title": "a"}])
     assert exc.value.response["error"] == "file_upload_not_completed"
+def test_history_returns_metadata_only_when_asked(client, fake_slack):
+    fake_slack.add_channel("C0ENG", "eng-escalations")
+    client.chat_postMessage(channel="C0ENG", text="brief", metadata={"event_type": "brief", "event_payload": {"id": 7}})
+    assert "metadata" not in client.conversations_history(channel="C0ENG")["messages"][0]
+    assert client.conversations_history(channel="C0ENG", include_all_metadata=True)["messages"][0]["metadata"]["event_payload"] == {"id": 7}
+
+
+def test_accept_first_does_the_call_then_answers_too_late(fake_slack):
+    fake_slack.add_channel("C0ENG", "eng-escalations")
+    slow = WebClient(base_url=fake_slack.base_url, token="xoxb-test", timeout=0.2, retry_handlers=[])
+    fake_slack.fail("chat.postMessage", delay=0.6, accept_first=True)
+    with pytest.raises((TimeoutError, socket.timeout, OSError)):
+        slow.chat_postMessage(channel="C0ENG", text="landed anyway")
+    assert [m["text"] for m in fake_slack.messages("C0ENG")] == ["landed anyway"]  # Slack did it

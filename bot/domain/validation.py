@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.domain.brief import (
     ActionTaken,
@@ -197,6 +197,17 @@ def parse_actions(text: str) -> list[ActionTaken]:
     return actions
 
 
+def _read_draft(values: dict[str, Any]) -> Draft:
+    """A Draft from raw values, or BriefInvalid naming each field whose value had the wrong type
+    (a client, an old modal or a forged request can send anything)."""
+    try:
+        return Draft.model_validate(values)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors() if e.get("loc")}
+        errors = {name: "This value could not be read. Enter it again." for name in bad if name in FIELDS}
+        raise BriefInvalid(errors or {"summary": "This form could not be read. Close it and start again."}) from None
+
+
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
@@ -227,7 +238,7 @@ def _date(errors: dict[str, str], field: str, raw: str | None) -> date | None:
 def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_currency: str = "USD") -> Brief:
     """Return a valid Brief or raise BriefInvalid with one plain-language message per field."""
     if isinstance(draft, dict):
-        draft = Draft.model_validate(draft)
+        draft = _read_draft(draft)
     raw = {name: _clean(getattr(draft, name)) for name in FIELDS}
     errors: dict[str, str] = {}
 

@@ -161,11 +161,11 @@ class FollowThrough:
         self.escalations.refresh(row.id)
         return Outcome(ref, f":zzz: {ref}: {what} reminder snoozed for {minutes} minutes.")
 
-    def thread_reply(self, channel: str, thread_ts: str, user: str, text: str) -> bool:
+    def thread_reply(self, channel: str, thread_ts: str, user: str, text: str, *, team_id: str | None = None) -> bool:
         """A reply in a brief's thread: logged; from the agent it counts as a check-in. False if not a brief."""
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.find_by_message(s, channel, thread_ts)
+            row = queries.find_by_message(s, channel, thread_ts, team_id=team_id)
             if row is None:
                 return False
             queries.add_log(s, row.id, actor=user, kind=LogKind.THREAD_REPLY, text=text[:3000], at=now)
@@ -178,9 +178,9 @@ class FollowThrough:
         self.escalations.refresh(escalation_id)
         return True
 
-    def reaction(self, channel: str, ts: str, user: str, emoji: str, *, ack_emoji: str, fixed_emoji: str) -> bool:
+    def reaction(self, channel: str, ts: str, user: str, emoji: str, *, ack_emoji: str, fixed_emoji: str, team_id: str | None = None) -> bool:
         with self.db.session() as s:
-            row = queries.find_by_message(s, channel, ts)
+            row = queries.find_by_message(s, channel, ts, team_id=team_id)
             if row is None:
                 return False
             escalation_id, team_id = row.id, row.team_id

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from blocks import followup as views
 from bot.clock import Clock
-from bot.domain.brief import Severity, format_ref
+from bot.backoff import UNREADABLE, maybe_posted
+from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
 from bot.followthrough.plan import OVERDUE, RUNS_IN, fire
-from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.db import Database
 from bot.storage.models import FollowUp, FollowUpKind, LogKind
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # longer than one batch of sends; a crashed worker's rows free up after it
 BATCH = 200
+EVENT_MEMORY = timedelta(days=1)  # handled Slack event ids kept this long (Slack retries for minutes)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class TickReport:
     sent: int = 0
     skipped: int = 0  # period already handled elsewhere, or the escalation no longer runs this timer
     failed: int = 0
+    delivered: int = 0  # pending briefs posted by their automatic retry
     errors: list[str] = field(default_factory=list)
     outbox: object = None  # bot.ticketing.service.DrainReport, when ticketing is on
 
@@ -58,7 +61,9 @@ class Ticker:
     def tick(self) -> TickReport:
         report = TickReport()
         now = self.clock.now()
+        report.delivered = self.escalations.retry_due()  # briefs still pending delivery, when due
         with self.db.session() as s:
+            queries.prune_events(s, before=now - EVENT_MEMORY)
             claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
         for item in claimed:
@@ -91,24 +96,44 @@ class Ticker:
                           posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
             ref = format_ref(row.number)
             last_customer_update = queries.last_log_at(s, row.id, LogKind.CUSTOMER_UPDATE)
-            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, last_customer_update)
-            if not queries.record_period(s, item, text=text, at=now, data={"kind": kind.value, "stage": firing.stage}):
+            security = row.destination == Destination.SECURITY.value
+            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, last_customer_update, security=security)
+            # The period's log entry is written before sending. One left "unconfirmed" by a send
+            # whose answer never came means: look for that nudge in Slack before sending it again.
+            entry = queries.period_entry(s, item)
+            unsure = entry is not None and bool((entry.data or {}).get("unconfirmed"))
+            handled = not unsure if entry is not None else not queries.record_period(s, item, text=text, at=now, data={"kind": kind.value, "stage": firing.stage})
+            if handled:  # sent by another worker or an earlier tick
                 queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
                 report.skipped += 1
                 return
+            agent, brief_channel = row.agent_user_id, row.channel_id
+        key = {"follow_up_id": item.id, "due_at": item.due_at.isoformat()}
         try:
-            self.gateway.post_message(channel, text=text, blocks=blocks, thread_ts=thread_ts)
-            if kind is FollowUpKind.ACK:  # the agent hears it too
-                dm_text, dm_blocks = views.ack_dm(ref=ref, channel_id=row.channel_id, waited=self._waited(item, row, now))
-                self.gateway.post_message(row.agent_user_id, text=dm_text, blocks=dm_blocks)
+            found = self._already_sent(channel, key, thread_ts) if unsure else None
+            if found is None:
+                if security and kind is FollowUpKind.CHECKIN:  # the agent may not be in the security channel
+                    text, blocks = self._with_link(text, blocks, brief_channel, row.message_ts)
+                self.gateway.post_message(channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key})
         except SlackCallFailed as exc:
             log.warning("%s %s nudge not sent: %s (will retry)", ref, kind.value, exc.error)
             with self.db.session() as s:
-                queries.forget_period(s, item)
+                if unsure or maybe_posted(exc.error):
+                    queries.mark_period_unconfirmed(s, item)  # it may be in Slack already: check first next time
+                else:
+                    queries.forget_period(s, item)
                 queries.release(s, item, owner=self.owner)
             report.failed += 1
             return
+        if kind is FollowUpKind.ACK:  # the agent hears it too; best effort, the period is sent
+            dm_text, dm_blocks = views.ack_dm(ref=ref, channel_id=brief_channel, waited=self._waited(item, row, now))
+            try:
+                self.gateway.post_message(agent, text=dm_text, blocks=dm_blocks)
+            except SlackCallFailed as exc:
+                log.warning("%s ack DM to %s not sent: %s", ref, agent, exc.error)
         with self.db.session() as s:
+            if unsure:
+                queries.confirm_period(s, item)
             queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
             if kind is FollowUpKind.DEADLINE:
                 escalation = queries.get_escalation(s, item.escalation_id)
@@ -117,10 +142,29 @@ class Ticker:
         report.sent += 1
         self.escalations.refresh(item.escalation_id)  # next check-in due, deadline state
 
-    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime, last_customer_update: datetime | None):
+    def _already_sent(self, channel: str, key: dict, thread_ts: str | None) -> tuple[str, str] | None:
+        try:
+            return self.gateway.find_posted(channel, NUDGE_EVENT_TYPE, key, thread_ts=thread_ts)
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE or exc.error == "thread_not_found":  # no way to look: send
+                return None
+            raise
+
+    def _with_link(self, text: str, blocks: list[dict], channel: str, ts: str | None) -> tuple[str, list[dict]]:
+        """A security brief's nudge by DM carries its ID and a link, never its details."""
+        link = self.gateway.permalink(channel, ts) if ts else None
+        if not link:
+            return text, blocks
+        return text, [*blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the brief> (in the security channel)"}]}]
+
+    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime,
+                 last_customer_update: datetime | None, *, security: bool = False):
         thread = row.message_ts
         if kind is FollowUpKind.CHECKIN:
-            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin), last_update=row.last_update_at)
+            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin),
+                                               last_update=row.last_update_at, in_thread=not security)
+            if security:  # by DM to the agent: the security channel's thread may be closed to them
+                return text, blocks, row.agent_user_id, None
             return text, blocks, row.channel_id, thread
         if kind is FollowUpKind.CUSTOMER_UPDATE:
             text, blocks = views.customer_update_nudge(ref=ref, escalation_id=row.id, follow_up_id=item.id, overdue=stage == OVERDUE,

@@ -35,7 +35,7 @@ from bot.tiers import Tiers
 from bot.ticketing.service import Ticketing
 from bot.settings import Settings
 from bot.slack.authorization import cached_single_team_authorize
-from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack.gateway import ChannelPacer, SlackGateway, make_web_client
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
-    gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+    gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=ChannelPacer(settings.post_interval))
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
     owner = worker_id()
@@ -150,11 +150,17 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
             except Exception:  # noqa: BLE001
                 log.warning("could not send the apology for %s", ref, exc_info=True)
 
+    from bot.slack.dedupe import event_dedupe
     from bot.slack.listeners import register_all
+
+    app.middleware(event_dedupe(services))  # a retried or replayed event has one effect
 
     register_all(app, services)
     # Know who is in each destination channel before anyone clicks (permission checks read the cache).
     services.spawn(services.run_sync(services.members.warm, settings.channels.values()), what="channel members")
+    from bot.slack.listeners import fallback
+
+    fallback.register(app)  # last: everything unhandled still answers 2xx
     return app
 
 

@@ -8,6 +8,8 @@ SlackApiError into `SlackCallFailed` carrying Slack's error code, so callers dec
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,8 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 log = logging.getLogger(__name__)
 
 BRIEF_EVENT_TYPE = "escalation_brief"  # message metadata type on every posted brief
+NUDGE_EVENT_TYPE = "escalation_nudge"  # message metadata type on every scheduled nudge
+HISTORY_PAGES = 5  # how far back a check for an already-posted message reads (pages of 200)
 
 
 class SlackCallFailed(Exception):
@@ -40,6 +44,38 @@ class ChannelStatus:
     error: str | None = None
 
 
+class ChannelPacer:
+    """About one post per second per channel (Slack's documented limit for chat.postMessage), so a
+    burst of nudges into one channel is spread out instead of rate-limited away.
+
+    Process-local: across replicas, the 429 that Slack then answers is retried by slack_sdk's
+    RateLimitErrorRetryHandler (honouring Retry-After), and failed sends are retried by the tick.
+    Slots are reserved under a lock, so concurrent threads queue rather than all sleeping one second.
+    """
+
+    def __init__(self, interval: float = 1.0, *, sleep=time.sleep, monotonic=time.monotonic) -> None:
+        self.interval = interval
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, channel: str) -> float:
+        """Block until `channel` may take another post; returns the seconds waited."""
+        if self.interval <= 0:
+            return 0.0
+        with self._lock:
+            now = self._monotonic()
+            slot = max(now, self._next.get(channel, now))
+            self._next[channel] = slot + self.interval
+            if len(self._next) > 10_000:  # forget channels idle for a while
+                self._next = {c: t for c, t in self._next.items() if t > now}
+        delay = slot - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
     return WebClient(
         token=token,
@@ -50,8 +86,9 @@ def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClien
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, pacer: ChannelPacer | None = None) -> None:
         self.client = client
+        self.pacer = pacer or ChannelPacer(0)
 
     def _call(self, method: str, **kwargs: Any) -> dict:
         try:
@@ -84,6 +121,7 @@ class SlackGateway:
             args["thread_ts"] = thread_ts
         if metadata:
             args["metadata"] = metadata
+        self.pacer.wait(channel)
         data = self._call("chat.postMessage", **args)
         return data["channel"], data["ts"]
 
@@ -92,6 +130,30 @@ class SlackGateway:
         if thread_ts:
             args["thread_ts"] = thread_ts
         self._call("chat.postEphemeral", **args)
+    def find_posted(self, channel: str, event_type: str, match: dict[str, Any], *, thread_ts: str | None = None) -> tuple[str, str] | None:
+        """(channel id, ts) of a message this app already posted with metadata `event_type` whose
+        payload contains `match`, or None. Used before re-posting after an answer that never came
+        (a timeout, a 5xx): Slack may have accepted the first post. Raises SlackCallFailed when
+        Slack cannot be asked (the caller then retries later rather than risk a double post)."""
+        if channel[:1] in ("U", "W"):  # a DM: history needs the conversation's id
+            channel = self._call("conversations.open", users=channel).get("channel", {}).get("id") or channel
+        # Newest first, a few pages: the post being looked for was made minutes ago at most.
+        args: dict[str, Any] = {"channel": channel, "include_all_metadata": True, "limit": 200}
+        method = "conversations.history"
+        if thread_ts:
+            method, args["ts"] = "conversations.replies", thread_ts
+        cursor = None
+        for _ in range(HISTORY_PAGES):
+            data = self._call(method, **args, **({"cursor": cursor} if cursor else {}))
+            for message in data.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == event_type and all(payload.get(k) == v for k, v in match.items()):
+                    return channel, message["ts"]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not data.get("has_more") or not cursor:
+                return None
+        return None
 
     def update_message(self, channel: str, ts: str, *, text: str, blocks: list[dict]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)

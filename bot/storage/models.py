@@ -78,6 +78,7 @@ class Escalation(SQLModel, table=True):
         UniqueConstraint("submission_key", name="uq_escalation_submission_key"),
         Index("ix_escalation_team_status", "team_id", "status"),
         Index("ix_escalation_message", "channel_id", "message_ts"),  # reactions and thread replies find their brief
+        Index("ix_escalation_delivery_due", "status", "next_delivery_at"),  # the tick finds briefs to post again
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -95,6 +96,10 @@ class Escalation(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     delivery_error: str | None = Field(default=None, max_length=255)
     delivery_claimed_until: datetime | None = _utc(nullable=True)  # one poster at a time (double clicks, replicas)
+    # Durable delivery retries (bot.escalations.retry_deliveries): the scheduler tick posts pending
+    # briefs whose next_delivery_at has come; attempts count claims, so a crash mid-post counts too.
+    next_delivery_at: datetime | None = _utc(nullable=True)
+    delivery_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     deadline_at: datetime = _utc()
     brief: dict = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
@@ -165,6 +170,17 @@ class FollowUp(SQLModel, table=True):
     snoozed_until: datetime | None = _utc(nullable=True)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _utc(nullable=True)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Events already handled, by Slack's event_id: a retried delivery (X-Slack-Retry-Num) or a second
+    replica receiving it has no second effect. Rows older than a day are pruned by the tick."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    team_id: str = Field(default="", max_length=32)
+    received_at: datetime = _utc(index=True)
 
 
 class EscalationCounter(SQLModel, table=True):

@@ -1,6 +1,10 @@
 """Every query the bot makes, as small functions that take the session explicitly.
 
 Callers pass ids, not ORM objects, across threads, and never hold a session across a Slack call.
+
+Workspaces: whatever starts from a Slack request is scoped to its team_id, here (numbers, messages,
+search) or through Escalations._row(team_id) for ids carried in buttons and modals. The by-id
+lookups without a team are for the bot's own work (the tick, refresh) and the command line.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
-from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind
+from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind, SlackEvent
 from bot.storage.search import index_escalation
 
 BOT_ACTOR = "bot"
@@ -91,8 +95,10 @@ def get_by_submission_key(session: Session, submission_key: str) -> Escalation |
     return session.exec(select(Escalation).where(Escalation.submission_key == submission_key)).first()
 
 
-def get_escalation(session: Session, escalation_id: int) -> Escalation | None:
-    return session.get(Escalation, escalation_id)
+def get_escalation(session: Session, escalation_id: int, *, lock: bool = False) -> Escalation | None:
+    """lock: hold the row until commit (PostgreSQL), so two clicks at once act one after the other
+    and the second sees the first's change; SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return session.get(Escalation, escalation_id, with_for_update=lock or None)
 
 
 def get_by_number(session: Session, team_id: str, number: int) -> Escalation | None:
@@ -123,8 +129,10 @@ def transition(session: Session, escalation_id: int, *, from_statuses: tuple[str
     return moved
 
 
-def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease: timedelta = DELIVERY_LEASE) -> bool:
-    """Take the right to post this brief for `lease`, atomically; False if posted or someone else holds it."""
+def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease: timedelta = DELIVERY_LEASE) -> int:
+    """Take the right to post this brief for `lease`, atomically: the attempt number (1 for the first),
+    or 0 if it is posted or someone else holds it. Attempts count claims, so a poster that died
+    mid-post leaves a trace the next attempt sees (and checks Slack before posting again)."""
     result = session.execute(
         update(Escalation)
         .where(
@@ -132,9 +140,27 @@ def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease
             Escalation.status == EscalationStatus.PENDING_DELIVERY.value,
             or_(Escalation.delivery_claimed_until.is_(None), Escalation.delivery_claimed_until < now),
         )
-        .values(delivery_claimed_until=now + lease)
+        .values(delivery_claimed_until=now + lease, delivery_attempts=Escalation.delivery_attempts + 1)
+        .returning(Escalation.delivery_attempts)
+    ).first()
+    return int(result[0]) if result else 0
+
+
+def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
+    """Pending briefs whose next automatic delivery attempt has come (and nobody is posting them)."""
+    return list(
+        session.exec(
+            select(Escalation.id)
+            .where(
+                Escalation.status == EscalationStatus.PENDING_DELIVERY.value,
+                Escalation.next_delivery_at.is_not(None),
+                Escalation.next_delivery_at <= now,
+                or_(Escalation.delivery_claimed_until.is_(None), Escalation.delivery_claimed_until < now),
+            )
+            .order_by(Escalation.next_delivery_at)
+            .limit(limit)
+        )
     )
-    return result.rowcount == 1
 
 
 def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: str, now: datetime) -> Escalation:
@@ -144,6 +170,7 @@ def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: st
     row.message_ts = ts
     row.delivery_error = None
     row.delivery_claimed_until = None
+    row.next_delivery_at = None
     row.posted_at = now
     row.updated_at = now
     session.add(row)
@@ -151,15 +178,32 @@ def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: st
     return row
 
 
-def mark_delivery_failed(session: Session, escalation_id: int, *, error: str, now: datetime) -> Escalation:
+def mark_delivery_failed(session: Session, escalation_id: int, *, error: str, now: datetime, retry_at: datetime | None = None) -> Escalation:
     row = _require(session, escalation_id)
     row.status = EscalationStatus.PENDING_DELIVERY.value
     row.delivery_error = error[:255]
     row.delivery_claimed_until = None
+    row.next_delivery_at = retry_at
     row.updated_at = now
     session.add(row)
     add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.DELIVERY_FAILED, text=error, at=now)
     return row
+
+
+def first_delivery_of_event(session: Session, event_id: str, *, team_id: str, now: datetime) -> bool:
+    """Record a Slack event as handled; False if it was already (a retry, or another replica got it)."""
+    try:
+        with session.begin_nested():
+            session.add(SlackEvent(event_id=event_id[:64], team_id=team_id[:32], received_at=now))
+            session.flush()
+        return True
+    except IntegrityError:
+        return False
+
+
+def prune_events(session: Session, *, before: datetime) -> int:
+    """Forget handled events older than Slack's retry window (it retries for minutes, not days)."""
+    return session.execute(delete(SlackEvent).where(SlackEvent.received_at < before)).rowcount
 
 
 def add_log(
@@ -233,9 +277,13 @@ class Claimed:
     stage: str | None
 
 
-def find_by_message(session: Session, channel_id: str, ts: str) -> Escalation | None:
-    """The brief posted as this message (reactions, thread replies)."""
-    return session.exec(select(Escalation).where(Escalation.channel_id == channel_id, Escalation.message_ts == ts)).first()
+def find_by_message(session: Session, channel_id: str, ts: str, *, team_id: str | None = None) -> Escalation | None:
+    """The brief posted as this message (reactions, thread replies), in the event's workspace when
+    given: a channel shared between workspaces has one id in both."""
+    query = select(Escalation).where(Escalation.channel_id == channel_id, Escalation.message_ts == ts)
+    if team_id:
+        query = query.where(Escalation.team_id == team_id)
+    return session.exec(query).first()
 
 
 def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
@@ -300,6 +348,25 @@ def record_period(session: Session, claimed: Claimed, *, text: str, at: datetime
         return True
     except IntegrityError:
         return False
+
+
+def period_entry(session: Session, claimed: Claimed) -> EscalationLog | None:
+    return session.exec(select(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at)).first()
+
+
+def mark_period_unconfirmed(session: Session, claimed: Claimed) -> None:
+    """The send's answer never came: keep the period, and check Slack before sending it again."""
+    entry = period_entry(session, claimed)
+    if entry is not None:
+        entry.data = {**(entry.data or {}), "unconfirmed": True}
+        session.add(entry)
+
+
+def confirm_period(session: Session, claimed: Claimed) -> None:
+    entry = period_entry(session, claimed)
+    if entry is not None:
+        entry.data = {k: v for k, v in (entry.data or {}).items() if k != "unconfirmed"}
+        session.add(entry)
 
 
 def forget_period(session: Session, claimed: Claimed) -> None:

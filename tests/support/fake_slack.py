@@ -106,6 +106,7 @@ class Fault:
     headers: dict[str, str] | None = None
     body: Any = None  # str/bytes sent raw; dict sent as JSON
     disconnect: bool = False  # close the socket without answering
+    accept_first: bool = False  # with delay: carry the call out at once, answer after the delay (a timeout after Slack accepted)
 
     @property
     def answers(self) -> bool:
@@ -657,6 +658,7 @@ class FakeSlack:
         headers: dict[str, str] | None = None,
         body: Any = None,
         disconnect: bool = False,
+        accept_first: bool = False,
     ) -> None:
         """Queue a fault for the next ``times`` calls of ``method`` ("*" = any method).
 
@@ -667,16 +669,18 @@ class FakeSlack:
           succeeds normally (a slow Slack), else the fault is answered after it.
         - ``body``: raw body (str/bytes) or dict (JSON) to send instead.
         - ``disconnect``: close the connection without any answer.
+        - ``accept_first``: with ``delay``, carry the call out at once and answer after
+          the delay: the client times out although Slack accepted the call.
         """
         if error is None and body is None and not disconnect:
             if status != 200:
                 error = _DEFAULT_ERROR_FOR_STATUS.get(status, "internal_error" if status >= 500 else "invalid_request")
-            elif delay <= 0:
-                error = "internal_error"
+            elif delay <= 0 or accept_first:
+                error = None if accept_first else "internal_error"
         hdrs = dict(headers or {})
         if status == 429 and not any(k.lower() == "retry-after" for k in hdrs):
             hdrs["Retry-After"] = "1"
-        f = Fault(error=error, status=status, delay=delay, headers=hdrs, body=body, disconnect=disconnect)
+        f = Fault(error=error, status=status, delay=delay, headers=hdrs, body=body, disconnect=disconnect, accept_first=accept_first)
         with self._lock:
             for _ in range(times):
                 self._faults[method].append(copy.copy(f))
@@ -774,7 +778,7 @@ class FakeSlack:
             self._calls.append(call)
             self._cond.notify_all()
 
-        if fault is not None and fault.delay > 0:
+        if fault is not None and fault.delay > 0 and not fault.accept_first:
             if self._stopping.wait(fault.delay):
                 self._mark_dropped(call)
                 h.close_connection = True
@@ -833,6 +837,8 @@ class FakeSlack:
             body = {"ok": False, "error": e.error, **e.extra}
             self._answer(h, call, e.status, body)
             return
+        if fault is not None and fault.accept_first and fault.delay > 0:
+            self._stopping.wait(fault.delay)  # done, but answered after the client has given up
         self._answer(h, call, 200, body)
 
     def _std_headers(self) -> dict[str, str]:
@@ -1156,7 +1162,7 @@ class FakeSlack:
                     continue
             elif not oldest < k < latest:
                 continue
-            out.append(copy.deepcopy(m))
+            out.append(_as_read(m, args))
         has_more = len(out) > limit
         return {"ok": True, "messages": out[:limit], "has_more": has_more, "pin_count": 0,
                 "response_metadata": {"next_cursor": ""}}
@@ -1167,7 +1173,7 @@ class FakeSlack:
         parent = self._find_message(ch, ts)
         if parent is None:
             raise _ApiError("thread_not_found")
-        thread = [copy.deepcopy(m) for m in self._messages.get(ch, [])
+        thread = [_as_read(m, args) for m in self._messages.get(ch, [])
                   if m.get("ts") == ts or m.get("thread_ts") == ts]
         limit = int(args.get("limit") or 1000)
         return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit,
@@ -1385,6 +1391,14 @@ def _bearer(value: str | None) -> str | None:
     if len(parts) == 2 and parts[0].lower() == "bearer":
         return parts[1].strip()
     return None
+
+
+def _as_read(message: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as history/replies return it: metadata only with include_all_metadata."""
+    m = copy.deepcopy(message)
+    if not _truthy(args.get("include_all_metadata")):
+        m.pop("metadata", None)
+    return m
 
 
 def _truthy(v: Any) -> bool:

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from blocks import ids
-from blocks.notices import export_view
+from blocks.notices import delivery_problem, export_view
 from bot.slack import payloads
 
 log = logging.getLogger(__name__)
@@ -52,3 +52,7 @@ async def _retry(services, body: dict, respond) -> None:
     delivery = await services.run_sync(services.escalations.deliver, escalation_id, team_id=payloads.team_id(body))
     if delivery.posted:
         await respond(text=f":white_check_mark: {delivery.ref} is now posted in <#{delivery.channel_id}>.", replace_original=True)
+    elif not delivery.in_progress:
+        problem = delivery_problem(delivery.error or "unknown_error", delivery.channel_id)
+        await respond(text=f":warning: {delivery.ref} is still not posted: {problem} I'll keep trying by myself and tell you when it is in.",
+                      response_type="ephemeral", replace_original=False)

@@ -17,6 +17,7 @@ from blocks.followup import note_modal, running_log_view, severity_modal
 from bot.domain.brief import Severity
 from bot.slack import payloads
 from bot.slack.listeners.home import from_home, refresh_home
+from bot.slack.dedupe import first_submission
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def register(app: AsyncApp, services) -> None:
         }[view["callback_id"]]
         escalation_id = _metadata_id(view)
         if escalation_id is not None:
-            services.spawn(services.run_sync(operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"])
+            services.spawn(_once(services, body, view, operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"])
 
     @app.view(ids.VIEW_CHANGE_SEVERITY)
     async def on_severity(ack, body, view, client) -> None:
@@ -156,30 +157,42 @@ def register(app: AsyncApp, services) -> None:
         user = payloads.user_id(body)
 
         async def run() -> None:
-            outcome = await services.run_sync(ft.change_severity, escalation_id, user, severity, reason, team_id=payloads.team_id(body))
-            if outcome.message:  # no response_url after a modal: a refusal goes by DM
+            outcome = await _once(services, body, view, ft.change_severity, escalation_id, user, severity, reason, team_id=payloads.team_id(body))
+            if outcome is not None and outcome.message:  # no response_url after a modal: a refusal goes by DM
                 await client.chat_postMessage(channel=user, text=outcome.message)
 
         if escalation_id is not None:
             services.spawn(run(), what="change severity")
 
     @app.event("reaction_added")
-    async def on_reaction(event: dict) -> None:
+    async def on_reaction(event: dict, body: dict) -> None:
         item = event.get("item") or {}
         name = event.get("reaction", "").split("::")[0]  # skin tones arrive as eyes::skin-tone-2
         if item.get("type") != "message" or name not in (settings.ack_emoji, settings.fixed_emoji):
             return
         services.spawn(
-            services.run_sync(ft.reaction, item.get("channel", ""), item.get("ts", ""), event.get("user", ""), name, ack_emoji=settings.ack_emoji, fixed_emoji=settings.fixed_emoji),
+            services.run_sync(ft.reaction, item.get("channel", ""), item.get("ts", ""), event.get("user", ""), name, ack_emoji=settings.ack_emoji, fixed_emoji=settings.fixed_emoji,
+                              team_id=payloads.team_id(body) or None),
             what="reaction",
         )
 
     @app.event("message")
-    async def on_message(event: dict) -> None:
+    async def on_message(event: dict, body: dict) -> None:
         # Only replies in a thread can belong to a brief; edits, joins and bot posts are not replies.
         if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
             return
-        services.spawn(services.run_sync(ft.thread_reply, event.get("channel", ""), event["thread_ts"], event.get("user", ""), event.get("text") or ""), what="thread reply")
+        services.spawn(services.run_sync(ft.thread_reply, event.get("channel", ""), event["thread_ts"], event.get("user", ""), event.get("text") or "",
+                                        team_id=payloads.team_id(body) or None), what="thread reply")
+
+
+async def _once(services, body: dict, view: dict, operation, *args, **kwargs):
+    """Run a modal's operation once per submitted view (a double-submitted modal posts one note);
+    its result, or None for a repeat."""
+    key = f"view:{view.get('id')}"
+    if view.get("id") and not await services.run_sync(first_submission, services, key, payloads.team_id(body)):
+        log.info("%s submitted again: ignored", key)
+        return None
+    return await services.run_sync(operation, *args, **kwargs)
 
 
 async def _open_log(services, client, trigger_id: str, escalation_id: int, team_id: str) -> None:
