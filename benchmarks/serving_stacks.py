@@ -65,6 +65,7 @@ import json
 import logging
 import math
 import os
+import re
 import select
 import shlex
 import signal
@@ -84,6 +85,7 @@ SLACK_PATH = "/slack/events"
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-test"
 MODAL_CALLBACK_ID = "escalate_modal"
+BENCH_KEY = re.compile(r"benchkey-[A-Za-z0-9_.-]+")  # correlation key inside any Web API call's arguments
 BLOCKING_CALL_SECONDS = 0.002  # a typical small synchronous DB round trip
 
 # A realistic production keep-alive: longer than any gap between phases, so the
@@ -227,6 +229,10 @@ def make_standin_app(api_latency_s: float = 0.0):
             key = args.get(record_field[method])
             if key is not None:
                 records[method][key] = received
+            # Apps that write their own text (the bot's brief) carry a key anywhere in the call;
+            # the first call that carries it counts (the brief, not the agent's confirmation DM).
+            for found in BENCH_KEY.findall(raw.decode(errors="replace")):
+                records[method].setdefault(found, received)
         if api_latency_s:
             await asyncio.sleep(api_latency_s)
         return web.Response(body=canned.get(method, default), content_type="application/json")
