@@ -51,10 +51,12 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
         ok = await asyncio.to_thread(services.db.ping)
         return JSONResponse({"status": "ok" if ok else "database unavailable"}, status_code=200 if ok else 503)
 
-    return Starlette(
-        routes=[Route(EVENTS_PATH, slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])],
-        lifespan=lifespan,
-    )
+    routes = [Route(EVENTS_PATH, slack_events, methods=["POST"]), Route("/healthz", healthz, methods=["GET"])]
+    if settings.oauth:  # several workspaces: Bolt's install page and OAuth redirect (bot.slack.oauth)
+        from bot.slack.oauth import INSTALL_PATH, REDIRECT_PATH
+
+        routes += [Route(INSTALL_PATH, slack_events, methods=["GET"]), Route(REDIRECT_PATH, slack_events, methods=["GET"])]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def asgi_app_from_env() -> Starlette:
@@ -84,7 +86,9 @@ def preflight(settings: Settings, *, socket_mode: bool) -> None:
 
     from bot.slack.gateway import SlackCallFailed, SlackGateway, make_web_client
 
-    checks = [("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url)).auth_test())]
+    checks = []
+    if settings.slack_bot_token:  # OAuth mode has no token of its own: each workspace's comes at install
+        checks.append(("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url)).auth_test()))
     if socket_mode:
         app_client = WebClient(base_url=settings.slack_api_url, timeout=10)
         checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client).open_socket_connection(settings.slack_app_token)))
@@ -116,6 +120,8 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
     if workers > 1 and settings.database_url.startswith("sqlite"):
         log.warning("SQLite is for one process; use PostgreSQL for --workers > 1")
     log.info("serving Slack at http://%s:%s%s", host, port, EVENTS_PATH)
+    if settings.oauth:
+        log.info("several workspaces: install at http://%s:%s/slack/install", host, port)
     common = dict(host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True, timeout_graceful_shutdown=15)
     if workers > 1:
         uvicorn.run("bot.server:asgi_app_from_env", factory=True, workers=workers, **common)

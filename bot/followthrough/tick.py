@@ -21,6 +21,7 @@ from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
 from bot.followthrough.plan import OVERDUE, RUNS_IN, fire
 from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.teams import current_team
 from bot.storage import queries
 from bot.storage.db import Database
 from bot.storage.models import FollowUp, FollowUpKind, LogKind
@@ -59,15 +60,19 @@ class Ticker:
         with self.db.session() as s:
             claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
-        for item in claimed:
-            try:
-                self._one(item, now, report)
-            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                log.exception("follow-up %s failed", item.id)
-                report.failed += 1
-                report.errors.append(f"{item.id}: {exc}")
-                with self.db.session() as s:
-                    queries.release(s, item, owner=self.owner)
+        scope = current_team.set(None)  # each brief's nudges go out with its workspace's token (OAuth mode)
+        try:
+            for item in claimed:
+                try:
+                    self._one(item, now, report)
+                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                    log.exception("follow-up %s failed", item.id)
+                    report.failed += 1
+                    report.errors.append(f"{item.id}: {exc}")
+                    with self.db.session() as s:
+                        queries.release(s, item, owner=self.owner)
+        finally:
+            current_team.reset(scope)
         return report
 
     def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
@@ -75,6 +80,7 @@ class Ticker:
         with self.db.session() as s:
             row = queries.get_escalation(s, item.escalation_id)
             follow_up = s.get(FollowUp, item.id)
+            current_team.set(row.team_id if row is not None else None)
             if row is None or follow_up is None or kind not in RUNS_IN.get(row.status, set()):
                 queries.advance(s, item, owner=self.owner, next_due_at=None, stage=item.stage)  # nothing to nudge, ever
                 report.skipped += 1

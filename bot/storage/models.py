@@ -169,3 +169,5 @@ class EscalationCounter(SQLModel, table=True):
 
     team_id: str = Field(primary_key=True, max_length=32)
     last_number: int = 0
+
+from bot.storage import installations as _installations  # noqa: E402,F401  (OAuth tables on the same metadata)
