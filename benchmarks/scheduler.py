@@ -132,10 +132,22 @@ def measure(label: str, factory, open_briefs: int) -> dict:
         ticks: list[float] = []
         handled = 0
         gateway.calls = 0
+        refresh = ticker.escalations.refresh
+        rendering: list[float] = []
+
+        def timed_refresh(escalation_id: int) -> None:  # re-rendering the posted brief for chat.update
+            t0 = time.perf_counter()
+            refresh(escalation_id)
+            rendering.append((time.perf_counter() - t0) * 1000)
+
+        ticker.escalations.refresh = timed_refresh
+        first_render_ms = None
         while True:
             started = time.perf_counter()
             report = ticker.tick()
             elapsed = (time.perf_counter() - started) * 1000
+            if first_render_ms is None:
+                first_render_ms = sum(rendering)
             if report.claimed == 0:
                 idle_ms = elapsed
                 break
@@ -146,7 +158,7 @@ def measure(label: str, factory, open_briefs: int) -> dict:
         plan = claim_plan(db)
     row = {
         "db": label, "open": open_briefs, "due": due_rows, "claimed_probe": len(claimed), "handled": handled, "ticks": len(ticks),
-        "first_tick_ms": ticks[0] if ticks else 0.0, "claim_ms": claim_ms, "per_due_ms": sum(ticks) / max(handled, 1), "idle_ms": idle_ms,
+        "first_tick_ms": ticks[0] if ticks else 0.0, "claim_ms": claim_ms, "first_render_ms": first_render_ms or 0.0, "per_due_ms": sum(ticks) / max(handled, 1), "idle_ms": idle_ms,
         "seed_s": seconds, "plan": plan, "slack_calls": gateway.calls,
     }
     print(f"  {label:<10} {open_briefs:>9,} open  {due_rows:>6,} due  first tick {row['first_tick_ms']:7.1f} ms  claim {claim_ms:6.1f} ms  "
@@ -155,11 +167,11 @@ def measure(label: str, factory, open_briefs: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| database | open briefs | due | ticks | first tick (≤200 rows) | claim statement | per due row | idle tick | target ≤ 200 ms at 100k |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out = ["| database | open briefs | due | ticks | first tick (≤200 rows) | of which re-rendering briefs | claim statement | per due row | idle tick | target ≤ 200 ms at 100k |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         verdict = ("met" if r["first_tick_ms"] <= 200 else "MISSED") if r["open"] == 100_000 else ""
-        out.append(f"| {r['db']} | {r['open']:,} | {r['due']:,} | {r['ticks']} | {r['first_tick_ms']:.1f} ms | {r['claim_ms']:.1f} ms | "
+        out.append(f"| {r['db']} | {r['open']:,} | {r['due']:,} | {r['ticks']} | {r['first_tick_ms']:.1f} ms | {r['first_render_ms']:.1f} ms | {r['claim_ms']:.1f} ms | "
                    f"{r['per_due_ms']:.2f} ms | {r['idle_ms']:.1f} ms | {verdict} |")
     return "\n".join(out)
 

@@ -60,19 +60,15 @@ class Ticker:
         with self.db.session() as s:
             claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
-        scope = current_team.set(None)  # each brief's nudges go out with its workspace's token (OAuth mode)
-        try:
-            for item in claimed:
-                try:
-                    self._one(item, now, report)
-                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                    log.exception("follow-up %s failed", item.id)
-                    report.failed += 1
-                    report.errors.append(f"{item.id}: {exc}")
-                    with self.db.session() as s:
-                        queries.release(s, item, owner=self.owner)
-        finally:
-            current_team.reset(scope)
+        for item in claimed:
+            try:
+                self._one(item, now, report)
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                log.exception("follow-up %s failed", item.id)
+                report.failed += 1
+                report.errors.append(f"{item.id}: {exc}")
+                with self.db.session() as s:
+                    queries.release(s, item, owner=self.owner)
         return report
 
     def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
@@ -80,7 +76,7 @@ class Ticker:
         with self.db.session() as s:
             row = queries.get_escalation(s, item.escalation_id)
             follow_up = s.get(FollowUp, item.id)
-            current_team.set(row.team_id if row is not None else None)
+            current_team.set(row.team_id if row is not None else None)  # its workspace's token (several workspaces)
             if row is None or follow_up is None or kind not in RUNS_IN.get(row.status, set()):
                 queries.advance(s, item, owner=self.owner, next_due_at=None, stage=item.stage)  # nothing to nudge, ever
                 report.skipped += 1
