@@ -37,6 +37,8 @@ def main(argv: list[str]) -> int:
     print(f"| resident size when healthy | {r['rss_start_mb']:.0f} MB | |")
     print(f"| resident size after {r['briefs_handled']:,} briefs | {r['rss_end_mb']:.0f} MB | ≤ 150 MB: {'met' if r['rss_end_mb'] <= 150 else 'MISSED'} |")
     print(f"| briefs stored and posted per second (10 senders, chunks of 200) | {r['bulk_rps'] or 0:.0f} | |")
+    if r["bulk_missing"]:
+        print(f"\n{r['bulk_missing']} of the briefs were not posted within 60 s (HTTP answers: {r['bulk_status']}).")
     if r["log_findings"]:
         print("\nBot log warnings: " + "; ".join(f"{k} ×{v}" for k, v in list(r["log_findings"].items())[:5]))
     return 0
