@@ -17,6 +17,7 @@ from blocks.brief_modal import brief_modal
 from bot.domain.brief import Destination
 from bot.settings import SettingsError, load_settings
 from bot.slack.oauth import BOT_SCOPES
+from bot.slack.teams import serving_team
 from bot.storage.models import Escalation, FollowUp
 from tests.conftest import AGENT, CHANNELS, _run_bot, settings_env
 from tests.e2e import state_for, wait_until
@@ -140,3 +141,20 @@ def test_the_install_asks_for_the_manifests_scopes():
     assert bot_block, "no oauth_config.scopes.bot list in the manifest"
     manifest_scopes = {line.split("- ", 1)[1].split("#")[0].strip() for line in bot_block.group(1).splitlines()}
     assert set(BOT_SCOPES) == manifest_scopes
+
+
+def test_a_reinstall_replaces_the_workspaces_token(oauth_bot):
+    bot = oauth_bot
+    assert install(bot, code="first", token="xoxb-first-token").status_code == 200
+    bot.sender.command(command="/escalate", text="", user_id=AGENT, team_id=SECOND_TEAM, channel_id="C0SUPPORT")
+    assert bot.slack.wait_for("views.open")[-1].header("Authorization") == "Bearer xoxb-first-token"
+    # Warm the services' per-workspace cache with the first token, then reinstall (new scopes, say).
+    with serving_team(SECOND_TEAM):
+        bot.services.escalations.gateway.auth_test()
+    assert install(bot, code="second", token="xoxb-second-token").status_code == 200
+    with serving_team(SECOND_TEAM):
+        bot.services.escalations.gateway.auth_test()
+    tokens = [c.header("Authorization") for c in bot.slack.calls("auth.test")]
+    assert tokens[-1] == "Bearer xoxb-second-token"  # the sync services' cache was dropped at install
+    bot.sender.command(command="/escalate", text="", user_id=AGENT, team_id=SECOND_TEAM, channel_id="C0SUPPORT")
+    assert bot.slack.wait_for("views.open", count=2)[-1].header("Authorization") == "Bearer xoxb-second-token"
