@@ -65,6 +65,7 @@ import json
 import logging
 import math
 import os
+import re
 import select
 import shlex
 import signal
@@ -84,6 +85,7 @@ SLACK_PATH = "/slack/events"
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-test"
 MODAL_CALLBACK_ID = "escalate_modal"
+BENCH_KEY = re.compile(r"benchkey-[A-Za-z0-9_.-]+")  # correlation key inside any Web API call's arguments
 BLOCKING_CALL_SECONDS = 0.002  # a typical small synchronous DB round trip
 
 # A realistic production keep-alive: longer than any gap between phases, so the
@@ -212,6 +214,7 @@ def make_standin_app(api_latency_s: float = 0.0):
     records: dict[str, dict[str, float]] = {"views.open": {}, "chat.postMessage": {}}
     counts: dict[str, int] = {}
     record_field = {"views.open": "trigger_id", "chat.postMessage": "text"}
+    waiters: dict[str, asyncio.Event] = {}
 
     async def api(request: web.Request) -> web.Response:
         received = time.monotonic()
@@ -227,6 +230,14 @@ def make_standin_app(api_latency_s: float = 0.0):
             key = args.get(record_field[method])
             if key is not None:
                 records[method][key] = received
+                if key in waiters:
+                    waiters.pop(key).set()
+            # Apps that write their own text (the bot's brief) carry a key anywhere in the call;
+            # the first call that carries it counts (the brief, not the agent's confirmation DM).
+            for found in BENCH_KEY.findall(raw.decode(errors="replace")):
+                records[method].setdefault(found, received)
+                if found in waiters:
+                    waiters.pop(found).set()
         if api_latency_s:
             await asyncio.sleep(api_latency_s)
         return web.Response(body=canned.get(method, default), content_type="application/json")
@@ -240,10 +251,20 @@ def make_standin_app(api_latency_s: float = 0.0):
     async def stats(_: web.Request) -> web.Response:
         return web.json_response({"counts": counts})
 
+    async def wait(request: web.Request) -> web.Response:
+        """Long-poll until a key was seen (a sender that waits for its brief to be posted)."""
+        req = await request.json()
+        if req["key"] not in records[req["method"]]:
+            event = waiters.setdefault(req["key"], asyncio.Event())
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(event.wait(), req.get("timeout", 30))
+        return web.json_response({"seen": req["key"] in records[req["method"]]})
+
     app = web.Application()
     app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/_bench/take", take)
     app.router.add_get("/_bench/stats", stats)
+    app.router.add_post("/_bench/wait", wait)
     return app
 
 
@@ -887,9 +908,9 @@ class CpuMeter:
 
 async def run_phase(session, standin: StandinClient, meter: CpuMeter, *, label: str, url: str,
                     build, n: int, concurrency: int, downstream: str | None,
-                    downstream_timeout_s: float = 15.0) -> dict[str, Any]:
+                    downstream_timeout_s: float = 15.0, loop=None) -> dict[str, Any]:
     before = meter.snapshot()
-    samples, wall = await closed_loop(session, url, build, n, concurrency)
+    samples, wall = await (loop or closed_loop)(session, url, build, n, concurrency)
     cpu = meter.percent(before, meter.snapshot(), wall)
     result: dict[str, Any] = {
         "phase": label,

@@ -293,5 +293,6 @@ def draft_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def initial_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Everything the agent entered, as initial values for a re-rendered modal."""
-    return {k: v for k, v in draft_from_state(values).items() if v not in (None, "", False)}
+    """Everything the agent entered, as initial values for a re-rendered modal. A value of the wrong
+    type (a forged or garbled payload) is left out: its field error asks for it again."""
+    return {k: v for k, v in draft_from_state(values).items() if v is True or (isinstance(v, str) and v)}

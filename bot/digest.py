@@ -12,6 +12,7 @@ A digest more than CATCH_UP late (the bot was down all Monday) is skipped rather
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from bot.chart import stacked_bars
 from bot.clock import Clock
 from bot.followthrough.tick import worker_id
 from bot.slack.gateway import SlackCallFailed, SlackGateway
+from bot.slack.teams import serving_team
 from bot.storage import digests, stats
 from bot.storage.db import Database
 
@@ -31,6 +33,7 @@ WEEKDAY = 0  # Monday
 CATCH_UP = timedelta(hours=24)
 LEASE = timedelta(minutes=5)
 
+CLAIMED = "done or claimed elsewhere"
 
 @dataclass(frozen=True)
 class Week:
@@ -64,7 +67,7 @@ class DigestReport:
 
 class Digest:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, *, channel_id: str, tz: str = "UTC", enabled: bool = True,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, installed_teams: Callable[[], list[str]] | None = None) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -72,12 +75,16 @@ class Digest:
         self.tz = tz
         self.enabled = enabled
         self.owner = owner or worker_id()
+        self.installed_teams = installed_teams  # several workspaces: each installed one gets its digest
         self._team_id: str | None = None
 
-    def team_id(self) -> str:
+    def teams(self) -> list[str]:
+        """The workspaces to send a digest to: every installation, or the one token's workspace."""
+        if self.installed_teams is not None:
+            return self.installed_teams()
         if self._team_id is None:
             self._team_id = str(self.gateway.auth_test().get("team_id") or "")
-        return self._team_id
+        return [self._team_id]
 
     def tick(self) -> DigestReport:
         if not self.enabled:
@@ -87,14 +94,23 @@ class Digest:
         if now - week.due > CATCH_UP:
             return DigestReport(skipped="not due")
         try:
-            team = self.team_id()
+            teams = self.teams()
         except SlackCallFailed as exc:  # Slack unreachable: the next minute tries again
             return DigestReport(skipped=f"slack: {exc.error}")
+        outcomes = []
+        for team in teams:
+            with serving_team(team):  # that workspace's token (several workspaces; no effect with one)
+                outcomes.append(self._one(team, week, now))
+        if any(o.sent for o in outcomes):
+            return DigestReport(sent=True)
+        return next((o for o in outcomes if o.skipped != CLAIMED), DigestReport(skipped=CLAIMED))
+
+    def _one(self, team: str, week: Week, now: datetime) -> DigestReport:
         key = f"weekly:{team}:{week.key_date.isoformat()}"
         with self.db.session() as s:
             run = digests.claim(s, key, owner=self.owner, now=now, lease=LEASE)
         if run is None:
-            return DigestReport(skipped="done or claimed elsewhere")
+            return DigestReport(skipped=CLAIMED)
         try:
             self._send(run, team, week)
         except SlackCallFailed as exc:

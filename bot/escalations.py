@@ -22,6 +22,7 @@ from bot.knowledge import Knowledge
 from blocks.search import pattern_lines
 from bot.domain.routing import Tier, route
 from bot.backoff import UNREADABLE, retry_delay, worth_telling
+from bot.slack.teams import serving_team
 from bot.slack.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.storage import queries
 from bot.storage.queries import BOT_ACTOR
@@ -186,9 +187,10 @@ class Escalations:
         with self.db.session() as session:
             due = queries.due_deliveries(session, now=self.clock.now(), limit=limit)
         posted = 0
-        for escalation_id in due:
+        for escalation_id, team_id in due:
             try:
-                delivery = self.deliver(escalation_id)
+                with serving_team(team_id):  # its workspace's token (several workspaces; no effect with one)
+                    delivery = self.deliver(escalation_id)
                 posted += delivery.posted and not delivery.duplicate
             except Exception:  # noqa: BLE001 - one bad brief must not stop the others
                 log.exception("delivery retry of escalation %s failed", escalation_id)

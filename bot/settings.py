@@ -44,6 +44,7 @@ _HELP = {
     "ESCALATION_WEBHOOK_URL": "use an http(s) URL, with ESCALATION_WEBHOOK_SECRET (a long random string) to sign each request",
     "JIRA_ORGANIZATION_FIELD": "use the custom field id of Jira Service Management's Organizations field, such as customfield_10002",
     "ESCALATION_POST_INTERVAL": "use a number of seconds between 0 and 10 (default 1)",
+    "SLACK_CLIENT_ID": "copy the Client ID from your app's Basic Information page (with SLACK_CLIENT_SECRET and SLACK_STATE_SECRET)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -60,7 +61,7 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
-    slack_bot_token: str = Field(validation_alias="SLACK_BOT_TOKEN")
+    slack_bot_token: str | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")  # required unless OAuth is on
     slack_signing_secret: str | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
@@ -109,12 +110,16 @@ class Settings(BaseSettings):
     post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
+    # Several workspaces: all three set turns Bolt's OAuth install flow on (bot.slack.oauth).
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_state_secret: str | None = Field(default=None, validation_alias="SLACK_STATE_SECRET")
 
     @field_validator("slack_bot_token")
     @classmethod
-    def _bot_token(cls, v: str) -> str:
-        v = v.strip()
-        if not v.startswith("xoxb-"):
+    def _bot_token(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not v.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return v
 
@@ -133,6 +138,16 @@ class Settings(BaseSettings):
         if v is not None and not re.fullmatch(r"[0-9a-fA-F]{16,}", v):
             raise ValueError("does not look like a signing secret (a long hexadecimal string)")
         return v
+
+    @field_validator("slack_client_id", "slack_client_secret", "slack_state_secret")
+    @classmethod
+    def _oauth_value(cls, v: str | None) -> str | None:
+        return (v or "").strip() or None
+
+    @property
+    def oauth(self) -> bool:
+        """Several workspaces: installs through Slack's OAuth flow, a bot token per workspace."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_state_secret)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -316,9 +331,23 @@ def env_name(field: str) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides) -> Settings:
     """Settings from the environment (and `env_file`), or SettingsError naming the first problem."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise SettingsError(describe(exc)) from None
+    check_workspace_mode(settings)
+    return settings
+
+
+def check_workspace_mode(settings: Settings) -> None:
+    """One workspace needs SLACK_BOT_TOKEN; several need all three OAuth settings, not some."""
+    given = [name for name, v in (("SLACK_CLIENT_ID", settings.slack_client_id), ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+                                  ("SLACK_STATE_SECRET", settings.slack_state_secret)) if v]
+    if given and not settings.oauth:
+        missing = ", ".join(n for n in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET") if n not in given)
+        raise SettingsError(f"{missing} not set: installing in several workspaces needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+                            "SLACK_STATE_SECRET together (or unset them all and use SLACK_BOT_TOKEN for one workspace).")
+    if not settings.oauth and not settings.slack_bot_token:
+        raise SettingsError(f"SLACK_BOT_TOKEN is not set: {_HELP['SLACK_BOT_TOKEN']}.")
 
 
 def describe(exc: ValidationError) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from bot.clock import FrozenClock
@@ -32,6 +33,12 @@ CHANNELS = {
 AGENT = "U0AGENT"
 TEAM = "T0001"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+# Fuzz tests draw the same examples on every run, so a green suite stays green and a red one is
+# reproducible; HYPOTHESIS_PROFILE=explore draws new ones each run (to look for new bugs locally).
+hypothesis_settings.register_profile("repeatable", derandomize=True, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def _postgres_schema_url() -> Iterator[str]:

@@ -7,6 +7,7 @@ sent, so neither a second worker nor a retry after a crash can send it twice.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import socket
@@ -22,6 +23,7 @@ from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
 from bot.followthrough.plan import OVERDUE, RUNS_IN, fire
 from bot.slack.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
+from bot.slack.teams import current_team
 from bot.storage import queries
 from bot.storage.db import Database
 from bot.storage.models import FollowUp, FollowUpKind, LogKind
@@ -83,10 +85,16 @@ class Ticker:
         return report
 
     def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
+        # _nudge sets the brief's workspace (its token, with several workspaces) once it has read the
+        # row; a copied context keeps that setting from leaking into the next follow-up.
+        contextvars.copy_context().run(self._nudge, item, now, report)
+
+    def _nudge(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
         kind = FollowUpKind(item.kind)
         with self.db.session() as s:
             row = queries.get_escalation(s, item.escalation_id)
             follow_up = s.get(FollowUp, item.id)
+            current_team.set(row.team_id if row is not None else None)
             if row is None or follow_up is None or kind not in RUNS_IN.get(row.status, set()):
                 queries.advance(s, item, owner=self.owner, next_due_at=None, stage=item.stage)  # nothing to nudge, ever
                 report.skipped += 1

@@ -61,6 +61,7 @@ class Services:
     insight: Insight | None = None  # App Home, /escalate list and stats
     digest: Digest | None = None  # the weekly digest to the leadership channel
     ticketing: Ticketing | None = None
+    installations: object | None = None  # bot.slack.oauth.InstallationStore when installed in several workspaces
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -96,7 +97,7 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
-    gateway = SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=ChannelPacer(settings.post_interval))
+    installations, gateway = _workspaces(settings, db)
     cadences = settings.cadences
     knowledge = Knowledge(db, clock)
     owner = worker_id()
@@ -118,9 +119,28 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         lifecycle=Lifecycle(follow_through),
         members=members,
         insight=Insight(db, gateway, clock, list(settings.channels.values()), members),
-        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled),
+        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled,
+                      installed_teams=installations.team_ids if installations is not None else None),
         ticketing=ticketing,
+        installations=installations,
     )
+
+
+def _workspaces(settings: Settings, db: Database) -> tuple[object | None, SlackGateway]:
+    """One bot token (the default), or OAuth: an installation store and a token per workspace."""
+    pacer = ChannelPacer(settings.post_interval)
+    if not settings.oauth:
+        return None, SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=pacer)
+    from bot.slack.oauth import InstallationStore
+    from bot.slack.teams import TeamGateway, TeamTokens
+
+    def find_token(team_id: str) -> str | None:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+    tokens = TeamTokens(find_token, settings.slack_api_url)
+    store = InstallationStore(db, settings.slack_client_id, on_save=tokens.forget)
+    return store, TeamGateway(tokens, pacer=pacer)
 
 
 def build_app(services: Services, *, session: aiohttp.ClientSession | None = None, request_verification: bool = True) -> AsyncApp:
@@ -132,13 +152,28 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
         timeout=10,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
     )
+    if settings.oauth:  # several workspaces: Bolt authorizes each request from its installation
+        from bot.slack.oauth import oauth_flow
+
+        auth: dict = {"oauth_flow": oauth_flow(settings, services.installations, services.db, client)}
+    else:
+        auth = {"authorize": cached_single_team_authorize(settings.slack_bot_token)}
     app = AsyncApp(
         client=client,
-        authorize=cached_single_team_authorize(settings.slack_bot_token),
+        **auth,
         signing_secret=settings.slack_signing_secret or "socket-mode-does-not-sign",
         process_before_response=True,
         request_verification_enabled=request_verification,
     )
+    if settings.oauth:
+        from bot.slack.teams import current_team
+
+        @app.middleware
+        async def serve_the_requests_workspace(context, next_) -> None:
+            # The sync services' Slack calls (threads, spawned tasks: they copy this context) use
+            # the token of the workspace this request came from.
+            current_team.set(context.team_id)
+            await next_()
 
     @app.error
     async def on_error(error: Exception, body: dict, respond=None) -> None:

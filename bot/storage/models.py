@@ -268,3 +268,4 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc()
     delivered_at: datetime | None = _utc(nullable=True)
+from bot.storage import installations as _installations  # noqa: E402,F401  (OAuth tables on the same metadata)

@@ -146,11 +146,12 @@ def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease
     return int(result[0]) if result else 0
 
 
-def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[int]:
-    """Pending briefs whose next automatic delivery attempt has come (and nobody is posting them)."""
+def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[tuple[int, str]]:
+    """(id, team_id) of pending briefs whose next automatic delivery attempt has come (and nobody is
+    posting them); the team says whose token posts it when the app serves several workspaces."""
     return list(
         session.exec(
-            select(Escalation.id)
+            select(Escalation.id, Escalation.team_id)
             .where(
                 Escalation.status == EscalationStatus.PENDING_DELIVERY.value,
                 Escalation.next_delivery_at.is_not(None),

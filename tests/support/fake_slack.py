@@ -384,6 +384,7 @@ class FakeSlack:
         self._handlers: dict[str, Callable[[dict[str, Any], Call], dict[str, Any]]] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_v2_access,
             "apps.connections.open": self._apps_connections_open,
             "usergroups.users.list": self._usergroups_users_list,
             "chat.postMessage": self._chat_post_message,
@@ -909,6 +910,8 @@ class FakeSlack:
         h.send_json(status, body, headers if headers is not None else self._std_headers())
 
     def _check_auth(self, method: str, token: str | None) -> str | None:
+        if method == "oauth.v2.access":
+            return None  # the app authenticates with its client id and secret (checked by the handler)
         if not token:
             return "not_authed"
         if method == "apps.connections.open":
@@ -1044,6 +1047,30 @@ class FakeSlack:
         if args.get("usergroup") not in groups:
             raise _ApiError("no_such_subteam")
         return {"ok": True, "users": list(groups[args["usergroup"]])}
+
+    def add_oauth_grant(self, code: str, *, team_id: str, bot_token: str, team_name: str = "Second", user_id: str = "U0ADMIN",
+                        client_id: str = "111.222", client_secret: str = "oauth-client-secret", scope: str = DEFAULT_SCOPES) -> None:
+        """What oauth.v2.access answers for `code` (the code Slack puts in the redirect after consent)."""
+        grants = self.__dict__.setdefault("oauth_grants", {})
+        grants[code] = {"team_id": team_id, "bot_token": bot_token, "team_name": team_name, "user_id": user_id,
+                        "client_id": client_id, "client_secret": client_secret, "scope": scope}
+
+    def _oauth_v2_access(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        # The client may authenticate with HTTP Basic (slack_sdk's default) or form fields.
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        basic = call.header("Authorization") or ""
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        grant = getattr(self, "oauth_grants", {}).get(args.get("code"))
+        if grant is None:
+            raise _ApiError("invalid_code")
+        if (client_id, client_secret) != (grant["client_id"], grant["client_secret"]):
+            raise _ApiError("invalid_client_id" if client_id != grant["client_id"] else "bad_client_secret")
+        return {
+            "ok": True, "app_id": self.app_id, "authed_user": {"id": grant["user_id"]}, "scope": grant["scope"], "token_type": "bot",
+            "access_token": grant["bot_token"], "bot_user_id": self.bot_user_id,
+            "team": {"id": grant["team_id"], "name": grant["team_name"]}, "enterprise": None, "is_enterprise_install": False,
+        }
 
     def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         # Tests running a Socket Mode server of their own set `socket_mode_url` to its ws:// address.
