@@ -90,11 +90,10 @@ def register(app: AsyncApp, services) -> None:
         escalation_id = payloads.action_id_value(body)
 
         async def run() -> None:
-            refused = await services.run_sync(ft.refused, escalation_id, payloads.user_id(body), "change the severity of", team_id=payloads.team_id(body))
-            if refused:
-                await respond(text=refused.message, response_type="ephemeral", replace_original=False)
+            ref, severity, refusal = await services.run_sync(ft.severity_form, escalation_id, payloads.user_id(body), team_id=payloads.team_id(body))
+            if refusal:
+                await respond(text=refusal, response_type="ephemeral", replace_original=False)
                 return
-            ref, severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=severity_modal(escalation_id=escalation_id, ref=ref, current=severity))
 
         if escalation_id is not None:
