@@ -358,7 +358,7 @@ def test_concurrent_closes_and_reopens_have_one_effect(bot_any_db):
 
 # --- what a closed brief still takes ----------------------------------------------------------------
 
-def test_a_closed_brief_refuses_severity_acknowledgement_and_snooze_but_takes_notes(bot):
+def test_a_closed_brief_refuses_severity_acknowledgement_fixed_and_snooze_but_takes_notes(bot):
     """Buttons left on older messages (a client not refreshed, a nudge in the thread, a DM) after the
     brief closed: what changes who handles it or how urgently waits for a re-open; notes only add to
     its record, so they are still logged and told in the thread, and no timer starts again."""
@@ -381,6 +381,9 @@ def test_a_closed_brief_refuses_severity_acknowledgement_and_snooze_but_takes_no
     before = len(ephemerals(bot))
     click(bot, ids.ACTION_ACKNOWLEDGE, escalation_id, message=stale)
     assert wait_until(lambda: ephemerals(bot, before), what="ack refusal")[-1].args["text"] == "ESC-1 is de-escalated: re-open it first."
+    before = len(ephemerals(bot))
+    click(bot, ids.ACTION_MARK_FIXED, escalation_id, message=stale)
+    assert wait_until(lambda: ephemerals(bot, before), what="fixed refusal")[-1].args["text"] == "ESC-1 is de-escalated: re-open it first."
 
     before = len(ephemerals(bot))
     bot.sender.action(f"{ids.ACTION_SNOOZE_PREFIX}60", message=nudge.response["message"], channel_id=ENG, user_id=AGENT, team_id=TEAM)
@@ -396,6 +399,6 @@ def test_a_closed_brief_refuses_severity_acknowledgement_and_snooze_but_takes_no
 
     r = row(bot, escalation_id)
     assert r.status == "deescalated" and r.severity == "high" and r.receiving_owner_id is None
-    assert not {"severity_changed", "acknowledged", "snoozed"} & set(log_kinds(bot, escalation_id))
+    assert not {"severity_changed", "acknowledged", "fixed", "snoozed"} & set(log_kinds(bot, escalation_id))
     assert not any(t.active for t in timers(bot, escalation_id).values())
     assert len(bot.slack.calls("views.open")) == modals + 2  # the two note modals; no severity modal

@@ -82,7 +82,7 @@ class FollowThrough:
             ref = format_ref(row.number)
             waiting = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value)
             if not queries.transition(s, escalation_id, from_statuses=waiting, to=EscalationStatus.FIXED_PENDING.value, now=now):
-                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
+                return Outcome(ref, _closed(row) or f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             row.receiving_owner_id = row.receiving_owner_id or user
             s.add(row)
             queries.add_log(s, escalation_id, actor=user, kind=LogKind.FIXED, text=f"Marked fixed by <@{user}>, pending the agent's confirmation", at=now)
