@@ -102,8 +102,8 @@ def test_delivered_and_failed_rows_are_never_claimed_again(db):
 def test_earlier_escalations_are_found_by_ticket_within_the_workspace(db):
     with db.session() as s:
         a = _escalation(s, refs=(JIRA,))
-        _other_team = _escalation(s, refs=(JIRA,), team="T2")
-        _unrelated = _escalation(s, refs=(ZD,))
+        _escalation(s, refs=(JIRA,), team="T2")  # another workspace's brief citing the same ticket
+        _escalation(s, refs=(ZD,))  # no ticket in common with a
         b = _escalation(s, refs=(ZD, JIRA))
     with db.session() as s:
         earlier = store.earlier_escalations(s, b.id)
