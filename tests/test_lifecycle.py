@@ -393,9 +393,11 @@ def test_a_closed_brief_refuses_severity_acknowledgement_fixed_and_snooze_but_ta
     submit_note(bot, ids.VIEW_LOG_CHECKIN, "Eng confirmed the cache fix holds")
     click(bot, ids.ACTION_POST_UPDATE, escalation_id, message=stale)
     submit_note(bot, ids.VIEW_POST_UPDATE, "Permanent fix ships Monday", user=ENGINEER)
-    wait_until(lambda: {"checkin", "team_update"} <= set(log_kinds(bot, escalation_id)), what="notes logged")
-    thread = [c.args["text"] for c in posts(bot, channel=ENG, thread=True)]
-    assert any("cache fix holds" in t for t in thread) and any("Permanent fix ships Monday" in t for t in thread)
+    def told(needle: str) -> bool:
+        return any(needle in c.args["text"] for c in posts(bot, channel=ENG, thread=True))
+
+    wait_until(lambda: told("cache fix holds") and told("Permanent fix ships Monday"), what="notes in the thread")
+    assert {"checkin", "team_update"} <= set(log_kinds(bot, escalation_id))  # logged before they were told
 
     r = row(bot, escalation_id)
     assert r.status == "deescalated" and r.severity == "high" and r.receiving_owner_id is None
