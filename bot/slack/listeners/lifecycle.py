@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
 from blocks.lifecycle import close_modal, deescalate_modal
-from bot.domain.lifecycle import Deescalation, deescalation_from, lessons_from
+from bot.domain.lifecycle import Deescalation, Lessons, deescalation_from, lessons_from
 from bot.slack import payloads
 
 _MODALS = {ids.ACTION_DEESCALATE: ("de-escalate", deescalate_modal), ids.ACTION_CLOSE: ("close", close_modal)}
@@ -75,12 +75,10 @@ def register(app: AsyncApp, services) -> None:
     @app.view(ids.VIEW_CLOSE)
     async def on_close(ack, body, client, view) -> None:
         b = ids.CLOSE_BLOCKS
-        result = lessons_from(payloads.view_input(view, b["what_happened"]), payloads.view_input(view, b["root_cause"]), payloads.view_input(view, b["next_time"]))
-        errors = {b[field]: message for field, message in result.items()} if isinstance(result, dict) else {}
-        if "yes" not in (payloads.view_input(view, b["confirmed"]) or []):
-            errors[b["confirmed"]] = "Confirm the fix with the customer before closing."
-        if errors:
-            await ack(response_action="errors", errors=errors)
+        result = lessons_from(payloads.view_input(view, b["what_happened"]), payloads.view_input(view, b["root_cause"]), payloads.view_input(view, b["next_time"]),
+                             confirmed="yes" in payloads.view_input(view, b["confirmed"]))
+        if not isinstance(result, Lessons):
+            await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
             return
         await ack()
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
