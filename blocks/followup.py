@@ -10,7 +10,7 @@ from blocks.text import SECTION_TEXT_MAX, chunks, escape, plain, slack_date, tru
 from bot.domain.brief import Severity
 
 
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
     button = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
     if style:
         button["style"] = style
@@ -19,7 +19,7 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
 
 def _snoozes(follow_up_id: int) -> list[dict]:
     labels = {30: "Snooze 30 min", 60: "Snooze 1 h", 120: "Snooze 2 h"}
-    return [_button(labels[m], f"{ids.ACTION_SNOOZE_PREFIX}{m}", str(follow_up_id)) for m in ids.SNOOZE_MINUTES]
+    return [button(labels[m], f"{ids.ACTION_SNOOZE_PREFIX}{m}", str(follow_up_id)) for m in ids.SNOOZE_MINUTES]
 
 
 def _message(text: str, actions: list[dict] | None = None, context: str | None = None) -> tuple[str, list[dict]]:
@@ -38,7 +38,7 @@ def checkin_nudge(*, ref: str, agent: str, escalation_id: int, follow_up_id: int
     hint = " A reply from you in this thread counts as a check-in." if in_thread else ""
     return _message(
         f":alarm_clock: <@{agent}> time to check in with the receiving team on *{ref}* (every {every}).{since}",
-        [_button("Log check-in", ids.ACTION_LOG_CHECKIN, str(escalation_id), "primary"), _button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
+        [button("Log check-in", ids.ACTION_LOG_CHECKIN, str(escalation_id), "primary"), button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
         "Proactively ask for progress; don't wait to be told." + hint,
     )
 
@@ -49,8 +49,8 @@ def customer_update_nudge(*, ref: str, escalation_id: int, follow_up_id: int, ov
     head = f":rotating_light: *Customer update overdue* on *{ref}*" if overdue else f":speech_balloon: Customer update due on *{ref}*"
     return _message(
         f"{head} (every {every}).{last}",
-        [_button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "danger" if overdue else "primary"),
-         _button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
+        [button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "danger" if overdue else "primary"),
+         button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
         "Update them even when there is nothing new: “Investigation is ongoing; here is what has been confirmed so far.”",
     )
 
@@ -88,15 +88,23 @@ def quoted(text: str) -> str:
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
 
 
-def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalation_id: int, ref: str, placeholder: str, hint: str | None = None) -> dict:
+def text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, hint: str | None = None) -> dict:
+    """A multi-line text input whose action_id is its block_id (how the listeners read it back)."""
     block = {
         "type": "input",
-        "block_id": ids.BLOCK_NOTE,
+        "block_id": block_id,
         "label": plain(label),
-        "element": {"type": "plain_text_input", "action_id": ids.BLOCK_NOTE, "multiline": True, "max_length": 3000, "placeholder": plain(placeholder)},
+        "element": {"type": "plain_text_input", "action_id": block_id, "multiline": True, "max_length": 3000, "placeholder": plain(placeholder)},
     }
+    if optional:
+        block["optional"] = True
     if hint:
         block["hint"] = plain(hint)
+    return block
+
+
+def escalation_modal(*, callback_id: str, title: str, submit: str, escalation_id: int, blocks: list[dict]) -> dict:
+    """A modal about one brief: its id rides in private_metadata, where the submission listeners find it."""
     return {
         "type": "modal",
         "callback_id": callback_id,
@@ -104,8 +112,15 @@ def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalat
         "submit": plain(submit),
         "close": plain("Cancel"),
         "private_metadata": json.dumps({"escalation_id": escalation_id}),
-        "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}*"}]}, block],
+        "blocks": blocks,
     }
+
+
+def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalation_id: int, ref: str, placeholder: str, hint: str | None = None) -> dict:
+    return escalation_modal(callback_id=callback_id, title=title, submit=submit, escalation_id=escalation_id, blocks=[
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}*"}]},
+        text_input(ids.BLOCK_NOTE, label, placeholder, hint=hint),
+    ])
 
 
 def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:

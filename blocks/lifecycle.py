@@ -3,11 +3,11 @@ messages that go with them (the agent's prompts by DM)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from blocks import ids
-from blocks.text import escape, plain, slack_date, truncate
+from blocks.followup import button, escalation_modal, text_input
+from blocks.text import escape, plain, slack_date
 from bot.domain.lifecycle import DeescalationReason
 
 
@@ -24,41 +24,16 @@ def _section(text: str) -> dict:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, hint: str | None = None) -> dict:
-    block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label),
-        "optional": optional,
-        "element": {"type": "plain_text_input", "action_id": block_id, "multiline": True, "max_length": 3000, "placeholder": plain(placeholder)},
-    }
-    if hint:
-        block["hint"] = plain(hint)
-    return block
-
-
-def _modal(callback_id: str, title: str, submit: str, escalation_id: int, blocks: list[dict]) -> dict:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title),
-        "submit": plain(submit),
-        "close": plain("Cancel"),
-        "private_metadata": json.dumps({"escalation_id": escalation_id}),
-        "blocks": blocks,
-    }
-
-
 def deescalate_modal(*, escalation_id: int, ref: str) -> dict:
     b = ids.DEESCALATE_BLOCKS
     reasons = [{"text": plain(r.label), "value": r.value} for r in DeescalationReason]
     reasons[2]["description"] = plain("The root cause is still required")
-    return _modal(ids.VIEW_DEESCALATE, "De-escalate", "De-escalate", escalation_id, [
+    return escalation_modal(callback_id=ids.VIEW_DEESCALATE, title="De-escalate", submit="De-escalate", escalation_id=escalation_id, blocks=[
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}* goes back to support: the receiving team is told, follow-ups stop, and what you found is kept for future agents."}]},
         {"type": "input", "block_id": b["reason"], "label": plain("Why pull it back?"),
          "element": {"type": "radio_buttons", "action_id": b["reason"], "options": reasons}},
-        _text_input(b["findings"], "What was found", "e.g. A stale SSO certificate on the customer's side; renewing it fixed logins"),
-        _text_input(b["root_cause"], "Root cause", "Required when it self-resolved: what caused it", optional=True),
+        text_input(b["findings"], "What was found", "e.g. A stale SSO certificate on the customer's side; renewing it fixed logins"),
+        text_input(b["root_cause"], "Root cause", "Required when it self-resolved: what caused it", optional=True),
         {"type": "input", "block_id": b["customer_told"], "label": plain("Has the customer been told?"),
          "element": {"type": "radio_buttons", "action_id": b["customer_told"],
                      "options": [{"text": plain("Yes, they know the outcome"), "value": "yes"}, {"text": plain("Not yet"), "value": "no"}]}},
@@ -67,21 +42,14 @@ def deescalate_modal(*, escalation_id: int, ref: str) -> dict:
 
 def close_modal(*, escalation_id: int, ref: str) -> dict:
     b = ids.CLOSE_BLOCKS
-    return _modal(ids.VIEW_CLOSE, truncate(f"Close {ref}", 24), "Close", escalation_id, [
+    return escalation_modal(callback_id=ids.VIEW_CLOSE, title=f"Close {ref}", submit="Close", escalation_id=escalation_id, blocks=[
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Close *{escape(ref)}* with what you learned. Future agents find it with `/escalate search` and in triage."}]},
         {"type": "input", "block_id": b["confirmed"], "label": plain("With the customer"),
          "element": {"type": "checkboxes", "action_id": b["confirmed"], "options": [{"text": plain("I confirmed the fix with the customer"), "value": "yes"}]}},
-        _text_input(b["what_happened"], "What happened", "e.g. Exports over 10k rows hit the 60 s gateway timeout after the 11-24 release"),
-        _text_input(b["root_cause"], "Root cause", "e.g. The new export worker loaded all rows in memory before streaming"),
-        _text_input(b["next_time"], "What future agents should do", "e.g. Check the release notes for export changes; split exports by month as a workaround"),
+        text_input(b["what_happened"], "What happened", "e.g. Exports over 10k rows hit the 60 s gateway timeout after the 11-24 release"),
+        text_input(b["root_cause"], "Root cause", "e.g. The new export worker loaded all rows in memory before streaming"),
+        text_input(b["next_time"], "What future agents should do", "e.g. Check the release notes for export changes; split exports by month as a workaround"),
     ])
-
-
-def _button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
-    button = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
-    if style:
-        button["style"] = style
-    return button
 
 
 def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told: bool, escalation_id: int) -> tuple[str, list[dict]]:
@@ -91,16 +59,16 @@ def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told:
     if customer_told:
         return text, [_section(text)]
     text += " *Tell the customer the outcome*, then log it."
-    return text, [_section(text), {"type": "actions", "elements": [_button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "primary")]}]
+    return text, [_section(text), {"type": "actions", "elements": [button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "primary")]}]
 
 
 def fixed_dm(*, ref: str, by: str, escalation_id: int) -> tuple[str, list[dict]]:
     text = f":white_check_mark: <@{by}> marked *{ref}* fixed. Confirm the fix with the customer, then close the escalation with what you learned."
-    return text, [_section(text), {"type": "actions", "elements": [_button("Close with lessons learned", ids.ACTION_CLOSE, str(escalation_id), "primary")]}]
+    return text, [_section(text), {"type": "actions", "elements": [button("Close with lessons learned", ids.ACTION_CLOSE, str(escalation_id), "primary")]}]
 
 
 def reopen_button(escalation_id: int) -> dict:
-    button = _button("Re-open", ids.ACTION_REOPEN, str(escalation_id))
-    button["confirm"] = {"title": plain("Re-open this escalation?"), "text": plain("Follow-ups resume from now, on its severity's cadence."),
+    reopen = button("Re-open", ids.ACTION_REOPEN, str(escalation_id))
+    reopen["confirm"] = {"title": plain("Re-open this escalation?"), "text": plain("Follow-ups resume from now, on its severity's cadence."),
                          "confirm": plain("Re-open"), "deny": plain("Cancel")}
-    return button
+    return reopen

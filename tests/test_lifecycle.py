@@ -20,7 +20,7 @@ from bot.storage.models import EscalationLog
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
 from tests.e2e import wait_until
 from tests.support.slack_requests import view_submission
-from tests.test_follow_through import ENGINEER, click, log_kinds, post_brief, posts, row, tick_at, timers
+from tests.test_follow_through import ENGINEER, brief_message, click, log_kinds, post_brief, posts, row, submit_note, tick_at, timers
 
 ENG = CHANNELS[Destination.ENGINEERING][0]
 OUTSIDER = "U0OUTSIDER"
@@ -354,3 +354,53 @@ def test_concurrent_closes_and_reopens_have_one_effect(bot_any_db):
     assert sorted(o.message is None for o in outcomes) == [False, False, False, True]
     assert len(entries(bot, escalation_id, "deescalated")) == 1 and len(entries(bot, escalation_id, "reopened")) == 1
     assert len([c for c in posts(bot, channel=ENG, thread=True) if "re-opened" in c.args["text"]]) == 1
+
+
+# --- what a closed brief still takes ----------------------------------------------------------------
+
+def test_a_closed_brief_refuses_severity_acknowledgement_fixed_and_snooze_but_takes_notes(bot):
+    """Buttons left on older messages (a client not refreshed, a nudge in the thread, a DM) after the
+    brief closed: what changes who handles it or how urgently waits for a re-open; notes only add to
+    its record, so they are still logged and told in the thread, and no timer starts again."""
+    escalation_id = post_brief(bot, "high")
+    tick_at(bot, timedelta(hours=4))
+    nudge = [c for c in posts(bot, channel=ENG, thread=True) if "check in" in c.args["text"]][-1]
+    stale = brief_message(bot, escalation_id)
+    click(bot, ids.ACTION_CHANGE_SEVERITY, escalation_id, user=AGENT)
+    severity_modal = opened(bot, ids.VIEW_CHANGE_SEVERITY)  # opened while the brief was active, submitted after it closed
+    d = Deescalation(DeescalationReason.WORKAROUND, "Clearing the cache unblocks them", customer_told=True)
+    assert bot.services.lifecycle.deescalate(escalation_id, AGENT, d, team_id=TEAM).message is None
+    modals = len(bot.slack.calls("views.open"))
+
+    before = len(ephemerals(bot))
+    click(bot, ids.ACTION_CHANGE_SEVERITY, escalation_id, user=AGENT, message=stale)
+    assert wait_until(lambda: ephemerals(bot, before), what="severity refusal")[-1].args["text"] == "ESC-1 is de-escalated: re-open it first."
+    assert submit(bot, severity_modal, {ids.BLOCK_SEVERITY: {ids.BLOCK_SEVERITY: "critical"}, ids.BLOCK_REASON: {ids.BLOCK_REASON: "More customers hit"}}) == {}
+    wait_until(lambda: [c for c in posts(bot, channel=AGENT) if c.args["text"] == "ESC-1 is de-escalated: re-open it first."], what="refusal by DM")
+
+    before = len(ephemerals(bot))
+    click(bot, ids.ACTION_ACKNOWLEDGE, escalation_id, message=stale)
+    assert wait_until(lambda: ephemerals(bot, before), what="ack refusal")[-1].args["text"] == "ESC-1 is de-escalated: re-open it first."
+    before = len(ephemerals(bot))
+    click(bot, ids.ACTION_MARK_FIXED, escalation_id, message=stale)
+    assert wait_until(lambda: ephemerals(bot, before), what="fixed refusal")[-1].args["text"] == "ESC-1 is de-escalated: re-open it first."
+
+    before = len(ephemerals(bot))
+    bot.sender.action(f"{ids.ACTION_SNOOZE_PREFIX}60", message=nudge.response["message"], channel_id=ENG, user_id=AGENT, team_id=TEAM)
+    assert "nothing to snooze" in wait_until(lambda: ephemerals(bot, before), what="snooze refusal")[-1].args["text"]
+
+    click(bot, ids.ACTION_LOG_CHECKIN, escalation_id, user=AGENT, message=nudge.response["message"])
+    submit_note(bot, ids.VIEW_LOG_CHECKIN, "Eng confirmed the cache fix holds")
+    click(bot, ids.ACTION_POST_UPDATE, escalation_id, message=stale)
+    submit_note(bot, ids.VIEW_POST_UPDATE, "Permanent fix ships Monday", user=ENGINEER)
+    def told(needle: str) -> bool:
+        return any(needle in c.args["text"] for c in posts(bot, channel=ENG, thread=True))
+
+    wait_until(lambda: told("cache fix holds") and told("Permanent fix ships Monday"), what="notes in the thread")
+    assert {"checkin", "team_update"} <= set(log_kinds(bot, escalation_id))  # logged before they were told
+
+    r = row(bot, escalation_id)
+    assert r.status == "deescalated" and r.severity == "high" and r.receiving_owner_id is None
+    assert not {"severity_changed", "acknowledged", "fixed", "snoozed"} & set(log_kinds(bot, escalation_id))
+    assert not any(t.active for t in timers(bot, escalation_id).values())
+    assert len(bot.slack.calls("views.open")) == modals + 2  # the two note modals; no severity modal

@@ -102,8 +102,8 @@ def test_delivered_and_failed_rows_are_never_claimed_again(db):
 def test_earlier_escalations_are_found_by_ticket_within_the_workspace(db):
     with db.session() as s:
         a = _escalation(s, refs=(JIRA,))
-        _other_team = _escalation(s, refs=(JIRA,), team="T2")
-        _unrelated = _escalation(s, refs=(ZD,))
+        _escalation(s, refs=(JIRA,), team="T2")  # another workspace's brief citing the same ticket
+        _escalation(s, refs=(ZD,))  # no ticket in common with a
         b = _escalation(s, refs=(ZD, JIRA))
     with db.session() as s:
         earlier = store.earlier_escalations(s, b.id)
@@ -122,3 +122,22 @@ def test_ticket_notes_are_plain_text():
     payload["entry"].update(kind="posted", text="Posted to <#C1>", data=None)
     assert note_text(payload).startswith("Escalated in Slack as ESC-4 (High) to Support L2: Exports fail\n(")
     assert plain("<#C1|eng> <https://a.example>") == "#eng https://a.example"
+
+
+def test_a_nudge_period_is_queued_once_and_forgotten_with_its_entry(db):
+    """record_period writes through add_log: the outbox row comes with the entry, a duplicate period
+    adds neither, and a send that failed takes its undelivered row away with the entry."""
+    db.outbox_sinks = frozenset({"webhook"})
+    with db.session() as s:
+        row = _escalation(s)
+        timer = queries.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW)
+    claimed = queries.Claimed(timer.id, row.id, "checkin", NOW, None)
+    with db.session() as s:
+        assert queries.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
+        assert not queries.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
+    with db.session() as s:
+        assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created", "nudge"]
+        queries.forget_period(s, claimed)
+    with db.session() as s:
+        assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created"]
+        assert queries.period_entry(s, claimed) is None

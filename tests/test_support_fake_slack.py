@@ -210,7 +210,7 @@ def test_channel_registry_rules(client, fake_slack):
         client.conversations_info(channel="C0NOPE")
 
 
-def test_conversations_members_pages_with_a_cursor(client, fake_slack):
+def test_conversations_members_default_page_limits_and_errors(client, fake_slack):
     people = [f"U{n:08d}" for n in range(250)]
     fake_slack.add_channel("C0BIG", "big", members=people)
     fake_slack.add_channel("C0PRIV", "private-not-member", is_member=False, is_private=True, members=["U1"])

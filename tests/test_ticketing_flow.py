@@ -200,6 +200,19 @@ def test_a_failing_webhook_is_logged_once_and_never_feeds_itself(tbot, stand_ins
     with tbot.db.session() as s:
         failures = [e.text for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
         rows = store.outbox_rows(s, escalation_id)
-    assert len(failures) == 2 and all(f.startswith("Webhook call failed (") and "HTTP 502" in f for f in failures)  # created, posted
-    assert {r.payload["entry"]["kind"] for r in rows} == {"created", "posted"}  # its own failures were not queued
-    assert all(r.state == "failed" and r.attempts == 6 for r in rows)
+    assert {r.payload["entry"]["kind"] for r in rows} == {"created", "posted", "nudge"}  # its own failures were not queued
+    given_up = [r for r in rows if r.state == "failed"]
+    assert {r.payload["entry"]["kind"] for r in given_up} >= {"created", "posted"} and all(r.attempts == 6 for r in given_up)
+    assert len(failures) == len(given_up) and all(f.startswith("Webhook call failed (") and "HTTP 502" in f for f in failures)  # once each
+
+
+def test_nudges_reach_the_webhook_signed(tbot, stand_ins):
+    """Scheduled entries are written by the tick (one per period); they go out like every other entry."""
+    _zendesk, _jira, webhook = stand_ins
+    escalation_id = post_brief(tbot, "high", references="https://example.com/logs.txt")
+    tick_at(tbot, timedelta(hours=4))  # nobody acknowledged, and the agent's first check-in is due
+    sent = {e["entry"]["id"]: e["entry"] for e in webhook.entries() if e["entry"]["kind"] == LogKind.NUDGE.value}
+    with tbot.db.session() as s:
+        nudges = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.NUDGE.value]
+    assert {n.data["kind"] for n in nudges} >= {"ack", "checkin"}
+    assert {n.id: (n.actor, n.text, n.data) for n in nudges} == {i: (e["actor"], e["text"], e["data"]) for i, e in sent.items()}

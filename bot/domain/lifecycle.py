@@ -76,8 +76,12 @@ def deescalation_from(reason: str, findings: str, customer_told: str, root_cause
     return Deescalation(why, findings.strip(), customer_told == "yes", root_cause.strip() or None)
 
 
-def lessons_from(what_happened: str, root_cause: str, next_time: str) -> Lessons | dict[str, str]:
+def lessons_from(what_happened: str, root_cause: str, next_time: str, *, confirmed: bool) -> Lessons | dict[str, str]:
+    """Field name → error, or the lessons learned. The method closes only once the agent has
+    confirmed the fix with the customer (`confirmed`)."""
     errors = {}
+    if not confirmed:
+        errors["confirmed"] = "Confirm the fix with the customer before closing."
     if not what_happened.strip():
         errors["what_happened"] = "Say what happened."
     if not root_cause.strip():

@@ -12,18 +12,13 @@ click or a repeated submission has exactly one effect. Slack calls come after th
 
 from __future__ import annotations
 
-import logging
-
 from blocks import lifecycle as views
 from bot.domain.brief import Severity, format_ref
 from bot.domain.lifecycle import Deescalation, Lessons, humanise
 from bot.followthrough import plan
 from bot.followthrough.service import FollowThrough, Outcome
-from bot.slack.gateway import SlackCallFailed
 from bot.storage import queries, search
 from bot.storage.models import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, LogKind
-
-log = logging.getLogger(__name__)
 
 # What a button needs the brief to be in before its modal opens (checked again on submission).
 OPENS_WHEN = {"de-escalate": ACTIVE_STATUSES, "close": ACTIVE_STATUSES}
@@ -66,7 +61,7 @@ class Lifecycle:
                                       f"*Found:* {views.inline(d.findings)}{root}")
         if not d.customer_told or user != agent:
             text, blocks = views.deescalated_dm(ref=ref, by=user, agent=agent, reason=d.reason.label, customer_told=d.customer_told, escalation_id=escalation_id)
-            self._send(agent, text, blocks)
+            self.ft.dm(text, blocks, user=agent)
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -123,9 +118,3 @@ class Lifecycle:
                                       f"Follow-ups resume from now: <@{agent}>'s next check-in is due {views.when(checkin)}.")
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
-
-    def _send(self, user: str, text: str, blocks: list[dict]) -> None:
-        try:
-            self.ft.gateway.post_message(user, text=text, blocks=blocks)
-        except SlackCallFailed as exc:
-            log.warning("DM to %s failed: %s", user, exc.error)

@@ -44,7 +44,7 @@ class ChannelMembers:
         self._now = monotonic
         self._cache: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._refreshing: set[str] = set()
+        self._refreshing: dict[str, threading.Thread] = {}  # channel → its refresh in flight
 
     def warm(self, channels: Iterable[str]) -> None:
         """Fetch every channel's members now (a Slack call each; run it off the event loop)."""
@@ -68,19 +68,28 @@ class ChannelMembers:
         return None if members is None else user in members
 
     def _refresh_in_background(self, channel: str) -> None:
-        with self._lock:
-            if channel in self._refreshing:
-                return
-            self._refreshing.add(channel)
-
         def run() -> None:
             try:
                 self._fetch(channel)
+            except Exception:  # noqa: BLE001 - nobody waits on this thread: the stale entry stays, the next stale read retries
+                log.exception("refreshing the members of %s failed", channel)
             finally:
                 with self._lock:
-                    self._refreshing.discard(channel)
+                    self._refreshing.pop(channel, None)
 
-        threading.Thread(target=run, name=f"members-{channel}", daemon=True).start()
+        with self._lock:
+            if channel in self._refreshing:
+                return
+            thread = self._refreshing[channel] = threading.Thread(target=run, name=f"members-{channel}", daemon=True)
+            thread.start()  # under the lock: wait_for_refreshes never sees a thread not yet started
+
+    def wait_for_refreshes(self, timeout: float = 10.0) -> None:
+        """Block until the background refreshes started so far have finished (at shutdown, in tests:
+        a refresh still reading from Slack must not outlive what it talks to)."""
+        with self._lock:
+            threads = list(self._refreshing.values())
+        for thread in threads:
+            thread.join(timeout)
 
     def _fetch(self, channel: str) -> frozenset[str] | None:
         try:

@@ -55,8 +55,8 @@ class FollowThrough:
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            if row.status in CLOSED_STATUSES:
-                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}; re-open it first.")
+            if closed := _closed(row):
+                return Outcome(ref, closed)
             if row.receiving_owner_id == user:
                 return Outcome(ref, f"You already own {ref}.")
             previous = row.receiving_owner_id
@@ -82,7 +82,7 @@ class FollowThrough:
             ref = format_ref(row.number)
             waiting = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value)
             if not queries.transition(s, escalation_id, from_statuses=waiting, to=EscalationStatus.FIXED_PENDING.value, now=now):
-                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
+                return Outcome(ref, _closed(row) or f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             row.receiving_owner_id = row.receiving_owner_id or user
             s.add(row)
             queries.add_log(s, escalation_id, actor=user, kind=LogKind.FIXED, text=f"Marked fixed by <@{user}>, pending the agent's confirmation", at=now)
@@ -120,14 +120,24 @@ class FollowThrough:
         self._reset(escalation_id, FollowUpKind.CUSTOMER_UPDATE)
         return outcome
 
+    def severity_form(self, escalation_id: int, user: str, *, team_id: str | None = None) -> tuple[str, Severity, str | None]:
+        """(ref, current severity, None) when `user` may open the severity modal; the third item says why not otherwise."""
+        refused = self.refused(escalation_id, user, "change the severity of", team_id=team_id)
+        with self.db.session() as s:
+            row = self._row(s, escalation_id, team_id)
+            return format_ref(row.number), Severity(row.severity), refused.message if refused else _closed(row)
+
     def change_severity(self, escalation_id: int, user: str, severity: Severity, reason: str, *, team_id: str | None = None) -> Outcome:
-        """Re-assess severity: both timers (and the ack window) re-planned at once on the new cadence."""
+        """Re-assess severity: both timers (and the ack window) re-planned at once on the new cadence.
+        A closed brief has no cadence left to re-plan: it is re-opened first."""
         if refused := self.refused(escalation_id, user, "change the severity of", team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
             row = self._row(s, escalation_id, team_id)
             ref, old = format_ref(row.number), Severity(row.severity)
+            if closed := _closed(row):
+                return Outcome(ref, closed)
             if old is severity:
                 return Outcome(ref, f"{ref} is already {severity.label}.")
             brief = queries.brief_of(row).model_copy(update={"severity": severity})
@@ -147,12 +157,16 @@ class FollowThrough:
         return Outcome(ref)
 
     def snooze(self, follow_up_id: int, user: str, minutes: int, *, team_id: str | None = None) -> Outcome:
+        """Move a reminder later. A closed brief's reminders have stopped: nothing to snooze."""
         now = self.clock.now()
         with self.db.session() as s:
             follow_up = s.get(FollowUp, follow_up_id)
             if follow_up is None:
                 raise LookupError(f"follow-up {follow_up_id} does not exist")
             row = self._row(s, follow_up.escalation_id, team_id)
+            if row.status in CLOSED_STATUSES:
+                ref = format_ref(row.number)
+                return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}: its reminders have stopped, there is nothing to snooze.")
             until = now + timedelta(minutes=minutes)
             queries.snooze(s, follow_up_id, until=until)
             what = "check-in" if follow_up.kind == FollowUpKind.CHECKIN.value else "customer update" if follow_up.kind == FollowUpKind.CUSTOMER_UPDATE.value else follow_up.kind
@@ -264,3 +278,12 @@ class FollowThrough:
     @staticmethod
     def _row(session, escalation_id: int, team_id: str | None) -> Escalation:
         return Escalations._row(session, escalation_id, team_id)
+
+
+def _closed(row: Escalation) -> str | None:
+    """Why an action that changes who handles the brief, or how urgently, waits for a re-open (None: the brief is not closed).
+    Notes (updates, check-ins, customer updates, questions) are still welcome on a closed brief: they only add to its record."""
+    if row.status not in CLOSED_STATUSES:
+        return None
+    ref = format_ref(row.number)
+    return f"{ref} is {EscalationStatus(row.status).label.lower()}: re-open it first."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -40,3 +41,23 @@ def action_value(body: dict[str, Any]) -> str | None:
     if isinstance(actions, list) and actions and isinstance(actions[0], dict):
         return actions[0].get("value")
     return None
+
+
+def view_escalation_id(view: dict[str, Any]) -> int | None:
+    """The escalation a modal is about (its private_metadata), or None."""
+    try:
+        return int(json.loads(view.get("private_metadata") or "{}")["escalation_id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def view_input(view: dict[str, Any], block: str) -> str | list[str]:
+    """What was entered in the input whose block_id and action_id are both `block`: a select's or
+    radio button's chosen value, the checked boxes' values, or the stripped text ("" when empty)."""
+    element = ((view.get("state") or {}).get("values") or {}).get(block, {}).get(block, {})
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons"):
+        return (element.get("selected_option") or {}).get("value") or ""
+    if kind == "checkboxes":
+        return [o.get("value") for o in element.get("selected_options") or []]
+    return (element.get("value") or "").strip()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
-from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind, SlackEvent
+from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind, Outbox, OutboxState, SlackEvent
 from bot.storage.search import index_escalation
 
 BOT_ACTOR = "bot"
@@ -216,7 +216,10 @@ def add_log(
     text: str,
     at: datetime,
     data: dict | None = None,
+    follow_up_id: int | None = None,
+    due_at: datetime | None = None,
 ) -> EscalationLog:
+    """Every running-log entry is written here, so each one reaches the outbox (tickets, webhook) in its own transaction."""
     entry = EscalationLog(
         escalation_id=escalation_id,
         actor=actor,
@@ -224,6 +227,8 @@ def add_log(
         text=text,
         at=at,
         data=data,
+        follow_up_id=follow_up_id,
+        due_at=due_at,
     )
     session.add(entry)
     session.flush()
@@ -338,14 +343,9 @@ def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, 
 def record_period(session: Session, claimed: Claimed, *, text: str, at: datetime, data: dict | None = None) -> bool:
     """Write the log entry for this period before sending; False if the period was already handled."""
     try:
-        with session.begin_nested():
-            session.add(
-                EscalationLog(
-                    escalation_id=claimed.escalation_id, actor=BOT_ACTOR, kind=LogKind.NUDGE.value if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING.value,
-                    text=text, at=at, data=data, follow_up_id=claimed.id, due_at=claimed.due_at,
-                )
-            )
-            session.flush()
+        with session.begin_nested():  # a duplicate period fails at the entry's flush, before anything reaches the outbox
+            add_log(session, claimed.escalation_id, actor=BOT_ACTOR, kind=LogKind.NUDGE if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING,
+                    text=text, at=at, data=data, follow_up_id=claimed.id, due_at=claimed.due_at)
         return True
     except IntegrityError:
         return False
@@ -371,7 +371,10 @@ def confirm_period(session: Session, claimed: Claimed) -> None:
 
 
 def forget_period(session: Session, claimed: Claimed) -> None:
-    """The send failed: remove the period's entry so a later tick may send it again."""
+    """The send failed: remove the period's entry so a later tick may send it again, and its outbox
+    rows not yet delivered with it (nobody is told of a nudge that was not sent)."""
+    period = select(EscalationLog.id).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at)
+    session.execute(delete(Outbox).where(Outbox.log_id.in_(period), Outbox.state == OutboxState.PENDING.value))
     session.execute(delete(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at))
 
 

@@ -6,7 +6,6 @@ Each acks at once; anything touching the database or Slack runs in the backgroun
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
@@ -29,20 +28,6 @@ _NOTE_MODALS = {
     ids.ACTION_LOG_CUSTOMER_UPDATE: (ids.VIEW_LOG_CUSTOMER_UPDATE, "Log customer update", "What did you tell the customer?", "Log", "e.g. Investigation ongoing; root cause confirmed; next update by 17:00", "Posted in the thread; the customer-update timer restarts."),
 }
 _LOG_COMMAND = re.compile(r"^log\s+(?:esc-)?(\d+)\s*$", re.IGNORECASE)
-
-
-def _metadata_id(view: dict) -> int | None:
-    try:
-        return int(json.loads(view.get("private_metadata") or "{}")["escalation_id"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _value(view: dict, block: str) -> str:
-    state = ((view.get("state") or {}).get("values") or {}).get(block, {}).get(block, {})
-    if state.get("type") == "static_select":
-        return ((state.get("selected_option") or {}).get("value")) or ""
-    return (state.get("value") or "").strip()
 
 
 def register(app: AsyncApp, services) -> None:
@@ -90,11 +75,10 @@ def register(app: AsyncApp, services) -> None:
         escalation_id = payloads.action_id_value(body)
 
         async def run() -> None:
-            refused = await services.run_sync(ft.refused, escalation_id, payloads.user_id(body), "change the severity of", team_id=payloads.team_id(body))
-            if refused:
-                await respond(text=refused.message, response_type="ephemeral", replace_original=False)
+            ref, severity, refusal = await services.run_sync(ft.severity_form, escalation_id, payloads.user_id(body), team_id=payloads.team_id(body))
+            if refusal:
+                await respond(text=refusal, response_type="ephemeral", replace_original=False)
                 return
-            ref, severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=severity_modal(escalation_id=escalation_id, ref=ref, current=severity))
 
         if escalation_id is not None:
@@ -126,7 +110,7 @@ def register(app: AsyncApp, services) -> None:
     @app.view(ids.VIEW_LOG_CHECKIN)
     @app.view(ids.VIEW_LOG_CUSTOMER_UPDATE)
     async def on_note(ack, body, view) -> None:
-        note = _value(view, ids.BLOCK_NOTE)
+        note = payloads.view_input(view, ids.BLOCK_NOTE)
         if not note:
             await ack(response_action="errors", errors={ids.BLOCK_NOTE: "Write a few words."})
             return
@@ -137,15 +121,15 @@ def register(app: AsyncApp, services) -> None:
             ids.VIEW_LOG_CHECKIN: ft.log_checkin,
             ids.VIEW_LOG_CUSTOMER_UPDATE: ft.log_customer_update,
         }[view["callback_id"]]
-        escalation_id = _metadata_id(view)
+        escalation_id = payloads.view_escalation_id(view)
         if escalation_id is not None:
             services.spawn(_once(services, body, view, operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"])
 
     @app.view(ids.VIEW_CHANGE_SEVERITY)
     async def on_severity(ack, body, view, client) -> None:
-        reason = _value(view, ids.BLOCK_REASON)
+        reason = payloads.view_input(view, ids.BLOCK_REASON)
         try:
-            severity = Severity(_value(view, ids.BLOCK_SEVERITY))
+            severity = Severity(payloads.view_input(view, ids.BLOCK_SEVERITY))
         except ValueError:
             await ack(response_action="errors", errors={ids.BLOCK_SEVERITY: "Pick Critical, High or Medium."})
             return
@@ -153,7 +137,7 @@ def register(app: AsyncApp, services) -> None:
             await ack(response_action="errors", errors={ids.BLOCK_REASON: "Say what changed: the receiving team will read it."})
             return
         await ack()
-        escalation_id = _metadata_id(view)
+        escalation_id = payloads.view_escalation_id(view)
         user = payloads.user_id(body)
 
         async def run() -> None:

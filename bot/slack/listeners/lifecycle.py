@@ -8,21 +8,10 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
 from blocks.lifecycle import close_modal, deescalate_modal
-from bot.domain.lifecycle import Deescalation, deescalation_from, lessons_from
+from bot.domain.lifecycle import Deescalation, Lessons, deescalation_from, lessons_from
 from bot.slack import payloads
-from bot.slack.listeners.follow_through import _metadata_id
 
 _MODALS = {ids.ACTION_DEESCALATE: ("de-escalate", deescalate_modal), ids.ACTION_CLOSE: ("close", close_modal)}
-
-
-def _state(view: dict, block: str):
-    element = ((view.get("state") or {}).get("values") or {}).get(block, {}).get(block, {})
-    kind = element.get("type")
-    if kind == "radio_buttons":
-        return (element.get("selected_option") or {}).get("value") or ""
-    if kind == "checkboxes":
-        return [o.get("value") for o in element.get("selected_options") or []]
-    return (element.get("value") or "").strip()
 
 
 def register(app: AsyncApp, services) -> None:
@@ -74,27 +63,25 @@ def register(app: AsyncApp, services) -> None:
     @app.view(ids.VIEW_DEESCALATE)
     async def on_deescalate(ack, body, client, view) -> None:
         b = ids.DEESCALATE_BLOCKS
-        result = deescalation_from(_state(view, b["reason"]), _state(view, b["findings"]), _state(view, b["customer_told"]), _state(view, b["root_cause"]))
+        result = deescalation_from(payloads.view_input(view, b["reason"]), payloads.view_input(view, b["findings"]), payloads.view_input(view, b["customer_told"]), payloads.view_input(view, b["root_cause"]))
         if not isinstance(result, Deescalation):
             await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
             return
         await ack()
-        escalation_id, user = _metadata_id(view), payloads.user_id(body)
+        escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
             services.spawn(_then(services.run_sync(lifecycle.deescalate, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)), what="de-escalate")
 
     @app.view(ids.VIEW_CLOSE)
     async def on_close(ack, body, client, view) -> None:
         b = ids.CLOSE_BLOCKS
-        result = lessons_from(_state(view, b["what_happened"]), _state(view, b["root_cause"]), _state(view, b["next_time"]))
-        errors = {b[field]: message for field, message in result.items()} if isinstance(result, dict) else {}
-        if "yes" not in (_state(view, b["confirmed"]) or []):
-            errors[b["confirmed"]] = "Confirm the fix with the customer before closing."
-        if errors:
-            await ack(response_action="errors", errors=errors)
+        result = lessons_from(payloads.view_input(view, b["what_happened"]), payloads.view_input(view, b["root_cause"]), payloads.view_input(view, b["next_time"]),
+                             confirmed="yes" in payloads.view_input(view, b["confirmed"]))
+        if not isinstance(result, Lessons):
+            await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
             return
         await ack()
-        escalation_id, user = _metadata_id(view), payloads.user_id(body)
+        escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
             services.spawn(_then(services.run_sync(lifecycle.close, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)), what="close")
 
