@@ -92,6 +92,8 @@ class Services:
         """Let in-flight work finish on shutdown (a brief being stored or posted)."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
+        # A members refresh still reading from Slack must not outlive the process's connections.
+        await asyncio.to_thread(self.members.wait_for_refreshes, timeout)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:

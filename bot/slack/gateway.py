@@ -7,6 +7,7 @@ SlackApiError into `SlackCallFailed` carrying Slack's error code, so callers dec
 
 from __future__ import annotations
 
+import http.client
 import logging
 import threading
 import time
@@ -100,7 +101,7 @@ class SlackGateway:
             retry = headers.get("Retry-After") or headers.get("retry-after") if headers else None
             error = (exc.response.get("error") if exc.response is not None else None) or f"http_{status}"
             raise SlackCallFailed(method, str(error), status=status, retry_after=int(retry) if retry and str(retry).isdigit() else None) from exc
-        except (SlackRequestError, OSError) as exc:
+        except (SlackRequestError, OSError, http.client.HTTPException) as exc:  # HTTPException: a reply cut off mid-way
             raise SlackCallFailed(method, "connection_error") from exc
         return response.data if hasattr(response, "data") else dict(response)
 
@@ -226,6 +227,6 @@ class SlackGateway:
         except SlackApiError as exc:
             error = (exc.response.get("error") if exc.response is not None else None) or "upload_failed"
             raise SlackCallFailed("files.upload", str(error)) from exc
-        except (SlackRequestError, OSError) as exc:
+        except (SlackRequestError, OSError, http.client.HTTPException) as exc:
             raise SlackCallFailed("files.upload", "connection_error") from exc
         return str((response.get("file") or {}).get("id") or "")
