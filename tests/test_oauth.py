@@ -158,3 +158,18 @@ def test_a_reinstall_replaces_the_workspaces_token(oauth_bot):
     assert tokens[-1] == "Bearer xoxb-second-token"  # the sync services' cache was dropped at install
     bot.sender.command(command="/escalate", text="", user_id=AGENT, team_id=SECOND_TEAM, channel_id="C0SUPPORT")
     assert bot.slack.wait_for("views.open", count=2)[-1].header("Authorization") == "Bearer xoxb-second-token"
+
+
+def test_each_installed_workspace_gets_its_own_weekly_digest_with_its_token(oauth_bot):
+    bot = oauth_bot
+    assert install(bot, code="a", team_id=SECOND_TEAM, token=SECOND_TOKEN).status_code == 200
+    assert install(bot, code="b", team_id="T0THIRD", token="xoxb-third-workspace").status_code == 200
+    monday_nine_utc = bot.clock.now().replace(day=30, hour=9, minute=0, second=20)  # Monday 30 Nov, the default UTC zone
+    bot.clock.set(monday_nine_utc)
+    assert bot.services.digest.tick().sent
+    leadership = CHANNELS[Destination.LEADERSHIP][0]
+    digests = [c for c in bot.slack.calls("chat.postMessage") if c.args.get("channel") == leadership and c.ok]
+    assert sorted(c.header("Authorization") for c in digests) == ["Bearer xoxb-second-workspace", "Bearer xoxb-third-workspace"]
+    uploads = bot.slack.calls("files.completeUploadExternal")
+    assert sorted(c.header("Authorization") for c in uploads) == ["Bearer xoxb-second-workspace", "Bearer xoxb-third-workspace"]
+    assert not bot.services.digest.tick().sent  # once per workspace and week
