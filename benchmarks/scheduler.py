@@ -41,7 +41,7 @@ from bot.domain.validation import validate_draft  # noqa: E402
 from bot.escalations import Escalations  # noqa: E402
 from bot.followthrough.tick import Ticker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack.gateway import SlackGateway  # noqa: E402
+from bot.slack.gateway import ChannelPacer, SlackGateway  # noqa: E402
 from bot.storage import queries  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Escalation, FollowUp  # noqa: E402
@@ -59,6 +59,7 @@ class InstantSlack(SlackGateway):
 
     def __init__(self) -> None:
         self.calls = 0
+        self.pacer = ChannelPacer(0)  # no per-channel pacing: nothing to wait for
 
     def _call(self, method: str, **kwargs) -> dict:
         self.calls += 1

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, text, update
+from sqlalchemy import bindparam, delete, func, or_, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -219,7 +220,7 @@ def add_log(
     follow_up_id: int | None = None,
     due_at: datetime | None = None,
 ) -> EscalationLog:
-    """Every running-log entry is written here, so each one reaches the outbox (tickets, webhook) in its own transaction."""
+    """Every running-log entry is written here (or, for the tick's nudges, by `record_periods`), so each one reaches the outbox (tickets, webhook) in its own transaction."""
     entry = EscalationLog(
         escalation_id=escalation_id,
         actor=actor,
@@ -232,11 +233,16 @@ def add_log(
     )
     session.add(entry)
     session.flush()
-    if session.info.get("outbox_sinks"):
-        from bot.storage.outbox import enqueue  # noqa: PLC0415 - a sibling that imports this module
-
-        enqueue(session, entry, session.info["outbox_sinks"])
+    _queue(session, [entry])
     return entry
+
+
+def _queue(session: Session, entries: list[EscalationLog]) -> None:
+    """The outbox rows of new log entries (tickets, webhook): the one path every entry takes, single or batched."""
+    if entries and session.info.get("outbox_sinks"):
+        from bot.storage.outbox import enqueue_all  # noqa: PLC0415 - a sibling that imports this module
+
+        enqueue_all(session, entries, session.info["outbox_sinks"])
 
 
 def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
@@ -340,15 +346,70 @@ def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, 
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
 
+@dataclass(frozen=True)
+class Period:
+    """A claimed follow-up's period, with the log entry that records its nudge."""
+
+    claimed: Claimed
+    text: str
+    data: dict | None = None
+
+
+# Marks a period whose nudge may not be in Slack: look for it there before sending it again.
+UNCONFIRMED = "unconfirmed"
+
+
 def record_period(session: Session, claimed: Claimed, *, text: str, at: datetime, data: dict | None = None) -> bool:
     """Write the log entry for this period before sending; False if the period was already handled."""
-    try:
-        with session.begin_nested():  # a duplicate period fails at the entry's flush, before anything reaches the outbox
-            add_log(session, claimed.escalation_id, actor=BOT_ACTOR, kind=LogKind.NUDGE if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING,
-                    text=text, at=at, data=data, follow_up_id=claimed.id, due_at=claimed.due_at)
-        return True
-    except IntegrityError:
-        return False
+    return bool(record_periods(session, [Period(claimed, text, data)], at=at, unconfirmed=False))
+
+
+def record_periods(session: Session, periods: list[Period], *, at: datetime, unconfirmed: bool = True) -> set[int]:
+    """Write the periods' log entries in one INSERT … ON CONFLICT DO NOTHING RETURNING; the follow-up
+    ids whose period was new (the others were handled by another worker or an earlier tick).
+
+    `unconfirmed`: the entries are written marked, and `confirm_periods` clears the mark once the
+    nudges are sent, so a crash between the two leaves periods that the next tick checks in Slack
+    before sending (rather than periods that count as sent). The outbox rows, written here through
+    the same path as every log entry's (`_queue`), carry the entry without the mark.
+    """
+    if not periods:
+        return set()
+    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(EscalationLog.__table__)
+    rows = [
+        {"escalation_id": p.claimed.escalation_id, "actor": BOT_ACTOR, "kind": _period_kind(p.claimed), "text": p.text, "at": at,
+         "data": {**(p.data or {}), UNCONFIRMED: True} if unconfirmed else p.data, "follow_up_id": p.claimed.id, "due_at": p.claimed.due_at}
+        for p in periods
+    ]
+    table = EscalationLog.__table__
+    written = dict(session.execute(insert.values(rows).on_conflict_do_nothing().returning(table.c.follow_up_id, table.c.id)).all())
+    entries = [EscalationLog(id=written[p.claimed.id], escalation_id=p.claimed.escalation_id, actor=BOT_ACTOR, kind=_period_kind(p.claimed), text=p.text,
+                             at=at, data=p.data, follow_up_id=p.claimed.id, due_at=p.claimed.due_at)
+               for p in periods if p.claimed.id in written]
+    _queue(session, entries)
+    return set(written)
+
+
+def _period_kind(claimed: Claimed) -> str:
+    return (LogKind.NUDGE if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING).value
+
+
+def period_entries(session: Session, claimed: list[Claimed]) -> dict[int, EscalationLog]:
+    """The log entries of these periods, by follow-up id (one query: each id is claimed once)."""
+    if not claimed:
+        return {}
+    wanted = {(c.id, c.due_at) for c in claimed}
+    found = session.exec(select(EscalationLog).where(EscalationLog.follow_up_id.in_([c.id for c in claimed]),
+                                                     EscalationLog.due_at.in_({c.due_at for c in claimed})))
+    return {e.follow_up_id: e for e in found if (e.follow_up_id, e.due_at) in wanted}
+
+
+def confirm_periods(session: Session, periods: list[Period]) -> None:
+    """The nudges are in Slack: clear their entries' mark (one executemany)."""
+    if periods:
+        table = EscalationLog.__table__
+        session.execute(update(table).where(table.c.follow_up_id == bindparam("b_id"), table.c.due_at == bindparam("b_due")).values(data=bindparam("b_data")),
+                        [{"b_id": p.claimed.id, "b_due": p.claimed.due_at, "b_data": p.data} for p in periods])
 
 
 def period_entry(session: Session, claimed: Claimed) -> EscalationLog | None:
@@ -359,14 +420,14 @@ def mark_period_unconfirmed(session: Session, claimed: Claimed) -> None:
     """The send's answer never came: keep the period, and check Slack before sending it again."""
     entry = period_entry(session, claimed)
     if entry is not None:
-        entry.data = {**(entry.data or {}), "unconfirmed": True}
+        entry.data = {**(entry.data or {}), UNCONFIRMED: True}
         session.add(entry)
 
 
 def confirm_period(session: Session, claimed: Claimed) -> None:
     entry = period_entry(session, claimed)
     if entry is not None:
-        entry.data = {k: v for k, v in (entry.data or {}).items() if k != "unconfirmed"}
+        entry.data = {k: v for k, v in (entry.data or {}).items() if k != UNCONFIRMED}
         session.add(entry)
 
 
@@ -394,7 +455,57 @@ def advance(session: Session, claimed: Claimed, *, owner: str, next_due_at: date
 
 
 def release(session: Session, claimed: Claimed, *, owner: str) -> None:
-    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
+    release_all(session, [claimed], owner=owner)
+
+
+def release_all(session: Session, claimed: list[Claimed], *, owner: str) -> None:
+    if claimed:
+        session.execute(update(FollowUp).where(FollowUp.id.in_([c.id for c in claimed]), FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a claimed timer goes next: next_due_at None means it is done."""
+
+    claimed: Claimed
+    next_due_at: datetime | None
+    stage: str | None
+
+
+def advance_all(session: Session, steps: list[Step], *, owner: str) -> None:
+    """`advance` for a batch: one executemany per shape (moved on, done), then one release."""
+    table = FollowUp.__table__
+    held = (table.c.id == bindparam("b_id"), table.c.lease_owner == owner, table.c.next_due_at == bindparam("b_due"))
+    moved = [{"b_id": s.claimed.id, "b_due": s.claimed.due_at, "b_next": s.next_due_at, "b_stage": s.stage} for s in steps if s.next_due_at is not None]
+    done = [{"b_id": s.claimed.id, "b_due": s.claimed.due_at, "b_stage": s.stage} for s in steps if s.next_due_at is None]
+    if moved:
+        session.execute(update(table).where(*held).values(next_due_at=bindparam("b_next"), stage=bindparam("b_stage")), moved)
+    if done:
+        session.execute(update(table).where(*held).values(active=False, stage=bindparam("b_stage")), done)
+    release_all(session, [s.claimed for s in steps], owner=owner)
+
+
+def escalations_by_id(session: Session, ids: set[int]) -> dict[int, Escalation]:
+    return {e.id: e for e in session.exec(select(Escalation).where(Escalation.id.in_(ids)))} if ids else {}
+
+
+def anchors(session: Session, follow_up_ids: list[int]) -> dict[int, datetime]:
+    """anchor_at of these follow-ups (those still there)."""
+    return dict(session.execute(select(FollowUp.id, FollowUp.anchor_at).where(FollowUp.id.in_(follow_up_ids))).all()) if follow_up_ids else {}
+
+
+def last_log_ats(session: Session, escalation_ids: set[int], kind: LogKind) -> dict[int, datetime]:
+    """`last_log_at` for several escalations in one grouped query."""
+    if not escalation_ids:
+        return {}
+    query = (select(EscalationLog.escalation_id, func.max(EscalationLog.at))
+             .where(EscalationLog.escalation_id.in_(escalation_ids), EscalationLog.kind == kind.value).group_by(EscalationLog.escalation_id))
+    return {eid: at for eid, at in session.execute(query).all() if at is not None}
+
+
+def set_deadline_states(session: Session, states: dict[int, str]) -> None:
+    for state in set(states.values()):
+        session.execute(update(Escalation).where(Escalation.id.in_([eid for eid, s in states.items() if s == state])).values(deadline_state=state))
 
 
 def snooze(session: Session, follow_up_id: int, *, until: datetime) -> FollowUp | None:
