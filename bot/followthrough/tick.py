@@ -126,7 +126,7 @@ class Ticker:
     def _batch(self, claimed: list[queries.Claimed], now: datetime, report: TickReport) -> None:
         steps: list[queries.Step] = []  # timers to advance (sent, skipped or handled elsewhere)
         with self.db.session() as s:  # read the batch, compose every nudge, record the new periods
-            rows = queries.escalations_by_id(s, {c.escalation_id for c in claimed})
+            rows = queries.escalations_by_id(s, {c.escalation_id for c in claimed}, brief=False)
             anchors = queries.anchors(s, [c.id for c in claimed])
             customer = queries.last_log_ats(s, {c.escalation_id for c in claimed if c.kind == FollowUpKind.CUSTOMER_UPDATE.value}, LogKind.CUSTOMER_UPDATE)
             nudges: list[Nudge] = []
@@ -221,7 +221,8 @@ class Ticker:
             return
         updates = []
         try:
-            with self.db.session() as s:
+            with self.db.session() as s:  # read only: rendering many briefs from two preloading queries
+                queries.preload_for_render(s, set(briefs))
                 for escalation_id, row in queries.escalations_by_id(s, set(briefs)).items():
                     if row.message_ts:
                         updates.append((row.team_id, row.channel_id, row.message_ts, *self.escalations.render(s, row)))

@@ -9,12 +9,14 @@ lookups without a team are for the bot's own work (the tick, refresh) and the co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, or_, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
@@ -254,6 +256,9 @@ def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
 
 
 def last_log_entry(session: Session, escalation_id: int, kind: LogKind) -> EscalationLog | None:
+    preloaded = session.info.get(_PRELOADED, {}).get(("last_log_entry", kind.value))
+    if preloaded is not None and escalation_id in preloaded:
+        return preloaded[escalation_id]
     return session.exec(
         select(EscalationLog).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.id.desc()).limit(1)
     ).first()
@@ -263,6 +268,24 @@ def last_log_at(session: Session, escalation_id: int, kind: LogKind) -> datetime
     return session.exec(
         select(EscalationLog.at).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.at.desc()).limit(1)
     ).first()
+
+
+_PRELOADED = "preloaded"
+
+
+def preload_for_render(session: Session, escalation_ids: set[int]) -> None:
+    """Rendering many briefs in one read-only session (the tick's re-render): their timers and their
+    recorded pattern in two queries, instead of two per brief. `follow_ups` and `last_log_entry`
+    answer from this for these briefs until the session ends; never use it in a session that writes them."""
+    if not escalation_ids:
+        return
+    timers: dict[int, dict[str, FollowUp]] = {i: {} for i in escalation_ids}
+    for f in session.exec(select(FollowUp).where(FollowUp.escalation_id.in_(escalation_ids))):
+        timers[f.escalation_id][f.kind] = f
+    patterns: dict[int, EscalationLog | None] = dict.fromkeys(escalation_ids)
+    for e in session.exec(select(EscalationLog).where(EscalationLog.escalation_id.in_(escalation_ids), EscalationLog.kind == LogKind.PATTERN.value).order_by(EscalationLog.id)):
+        patterns[e.escalation_id] = e  # the last one wins, as in last_log_entry
+    session.info[_PRELOADED] = {"follow_ups": timers, ("last_log_entry", LogKind.PATTERN.value): patterns}
 
 
 def brief_of(row: Escalation) -> Brief:
@@ -299,6 +322,9 @@ def find_by_message(session: Session, channel_id: str, ts: str, *, team_id: str 
 
 
 def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
+    preloaded = session.info.get(_PRELOADED, {}).get("follow_ups")
+    if preloaded is not None and escalation_id in preloaded:
+        return preloaded[escalation_id]
     return {f.kind: f for f in session.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id))}
 
 
@@ -375,19 +401,34 @@ def record_periods(session: Session, periods: list[Period], *, at: datetime, unc
     """
     if not periods:
         return set()
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(EscalationLog.__table__)
     rows = [
         {"escalation_id": p.claimed.escalation_id, "actor": BOT_ACTOR, "kind": _period_kind(p.claimed), "text": p.text, "at": at,
          "data": {**(p.data or {}), UNCONFIRMED: True} if unconfirmed else p.data, "follow_up_id": p.claimed.id, "due_at": p.claimed.due_at}
         for p in periods
     ]
     table = EscalationLog.__table__
-    written = dict(session.execute(insert.values(rows).on_conflict_do_nothing().returning(table.c.follow_up_id, table.c.id)).all())
+    if session.get_bind().dialect.name == "postgresql":
+        # One array per column: the statement's text stays the same for any batch size, so neither
+        # SQLAlchemy nor psycopg re-parses a 1,600-placeholder VALUES list on every tick.
+        arrays = {c: [r[c] for r in rows] for c in rows[0]}
+        arrays["data"] = [json.dumps(d) if d is not None else None for d in arrays["data"]]
+        written = dict(session.execute(_INSERT_PERIODS_PG, arrays).all())
+    else:
+        insert = sqlite.insert(table).values(rows).on_conflict_do_nothing().returning(table.c.follow_up_id, table.c.id)
+        written = dict(session.execute(insert).all())
     entries = [EscalationLog(id=written[p.claimed.id], escalation_id=p.claimed.escalation_id, actor=BOT_ACTOR, kind=_period_kind(p.claimed), text=p.text,
                              at=at, data=p.data, follow_up_id=p.claimed.id, due_at=p.claimed.due_at)
                for p in periods if p.claimed.id in written]
     _queue(session, entries)
     return set(written)
+
+
+_INSERT_PERIODS_PG = text(
+    "INSERT INTO escalation_log (escalation_id, actor, kind, text, at, data, follow_up_id, due_at) "
+    "SELECT * FROM unnest(CAST(:escalation_id AS integer[]), CAST(:actor AS varchar[]), CAST(:kind AS varchar[]), CAST(:text AS text[]), "
+    "CAST(:at AS timestamptz[]), CAST(:data AS json[]), CAST(:follow_up_id AS integer[]), CAST(:due_at AS timestamptz[])) "
+    "ON CONFLICT DO NOTHING RETURNING follow_up_id, id"
+)
 
 
 def _period_kind(claimed: Claimed) -> str:
@@ -485,8 +526,15 @@ def advance_all(session: Session, steps: list[Step], *, owner: str) -> None:
     release_all(session, [s.claimed for s in steps], owner=owner)
 
 
-def escalations_by_id(session: Session, ids: set[int]) -> dict[int, Escalation]:
-    return {e.id: e for e in session.exec(select(Escalation).where(Escalation.id.in_(ids)))} if ids else {}
+def escalations_by_id(session: Session, ids: set[int], *, brief: bool = True) -> dict[int, Escalation]:
+    """`brief=False`: without the brief's JSON and search text (decoding 200 briefs is most of a
+    batch's read), which then raise if touched rather than load one by one."""
+    if not ids:
+        return {}
+    query = select(Escalation).where(Escalation.id.in_(ids))
+    if not brief:
+        query = query.options(defer(Escalation.brief, raiseload=True), defer(Escalation.search_text, raiseload=True))
+    return {e.id: e for e in session.exec(query)}
 
 
 def anchors(session: Session, follow_up_ids: list[int]) -> dict[int, datetime]:
