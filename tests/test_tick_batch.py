@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.clock import FrozenClock
 from bot.escalations import Escalations
+from bot.followthrough import tick as tick_module
 from bot.followthrough.tick import LEASE, Ticker
 from bot.slack.gateway import SlackGateway, make_web_client
 from bot.storage import queries
@@ -127,3 +128,26 @@ def test_the_brief_is_re_rendered_once_per_tick_and_only_when_it_shows_a_change(
     fake_slack.reset()
     assert ticker(db, fake_slack, clock).tick().sent == BRIEFS
     assert fake_slack.calls("chat.update") == []
+
+
+def test_a_worker_still_sending_keeps_its_rows_past_the_lease(db, fake_slack, monkeypatch):
+    """Slack paces posts, so a batch may take longer than the lease: the sending worker renews it, and
+    a second worker ticking meanwhile finds nothing to take (its unconfirmed periods are not stale)."""
+    monkeypatch.setattr(tick_module, "LEASE_RENEW", timedelta(0))  # renew before every send
+    seed(db, BRIEFS, fake_slack)
+    clock = FrozenClock(NOW + timedelta(hours=2, minutes=1))
+    other = ticker(db, fake_slack, clock)
+    taken = []
+
+    class Slow(SlackGateway):  # each nudge takes a minute; halfway through, another worker ticks
+        def post_message(self, channel, **kwargs):
+            if kwargs.get("metadata"):
+                clock.set(clock.now() + timedelta(minutes=1))
+                if len(taken) == 0 and sum(nudges(fake_slack).values()) == BRIEFS:
+                    taken.append(other.tick().claimed)
+            return super().post_message(channel, **kwargs)
+
+    report = ticker(db, fake_slack, clock, Slow(make_web_client("xoxb-test-token", fake_slack.base_url))).tick()
+    assert taken == [0] and report.sent == BRIEFS * 3
+    sent = nudges(fake_slack)
+    assert len(sent) == BRIEFS * 3 and set(sent.values()) == {1}

@@ -21,6 +21,7 @@ import contextvars
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +41,8 @@ from bot.storage.models import FollowUpKind, LogKind
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # longer than one batch of sends; a crashed worker's rows free up after it
+LEASE = timedelta(minutes=2)  # a crashed worker's rows free up after it
+LEASE_RENEW = timedelta(seconds=30)  # while a batch is being sent (Slack paces posts: 200 may take minutes)
 BATCH = 200
 EVENT_MEMORY = timedelta(days=1)  # handled Slack event ids kept this long (Slack retries for minutes)
 
@@ -156,7 +158,7 @@ class Ticker:
                 else:  # sent by another worker or an earlier tick
                     steps.append(nudge.step)
                     report.skipped += 1
-        outcomes = [contextvars.copy_context().run(self._send, n, now, report) for n in to_send]  # Slack, outside any session
+        outcomes = self._send_all(to_send, claimed, now, report)  # Slack, outside any session
         sent = [n for n, ok in zip(to_send, outcomes) if ok is True]
         with self.db.session() as s:
             queries.confirm_periods(s, [n.period for n in sent])
@@ -171,6 +173,24 @@ class Ticker:
         report.sent += len(sent)
         # Re-render each brief once, and only when what it shows moved: the next check-in time, the deadline state.
         self._refresh({n.item.escalation_id: n.team for n in sent if n.kind in (FollowUpKind.CHECKIN, FollowUpKind.DEADLINE)})
+
+    def _send_all(self, nudges: list[Nudge], claimed: list[queries.Claimed], now: datetime, report: TickReport) -> list[object]:
+        """Each nudge in its own copied context (its workspace's token does not leak to the next).
+
+        The batch's periods are all written, "unconfirmed", before the first send: a worker whose
+        lease ran out while still sending would let another take its rows, find them unconfirmed,
+        and send what this one is about to. So the lease is renewed while sending (one UPDATE every
+        LEASE_RENEW): only a worker that died, or stalled longer than LEASE in one call, loses its rows.
+        """
+        outcomes: list[object] = []
+        renewed = time.monotonic()
+        for nudge in nudges:
+            if time.monotonic() - renewed >= LEASE_RENEW.total_seconds():
+                with self.db.session() as s:
+                    queries.renew_leases(s, claimed, owner=self.owner, until=self.clock.now() + LEASE)
+                renewed = time.monotonic()
+            outcomes.append(contextvars.copy_context().run(self._send, nudge, now, report))
+        return outcomes
 
     def _plan(self, item: queries.Claimed, row, anchor: datetime | None, now: datetime, customer: dict[int, datetime]) -> Nudge | None:
         """What this due timer sends now, or None when its escalation no longer runs it."""

@@ -504,6 +504,12 @@ def release_all(session: Session, claimed: list[Claimed], *, owner: str) -> None
         session.execute(update(FollowUp).where(FollowUp.id.in_([c.id for c in claimed]), FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
 
 
+def renew_leases(session: Session, claimed: list[Claimed], *, owner: str, until: datetime) -> None:
+    """A worker still sending its batch keeps its rows: only a dead (or stalled) worker's leases run out."""
+    if claimed:
+        session.execute(update(FollowUp).where(FollowUp.id.in_([c.id for c in claimed]), FollowUp.lease_owner == owner).values(lease_until=until))
+
+
 @dataclass(frozen=True)
 class Step:
     """Where a claimed timer goes next: next_due_at None means it is done."""
