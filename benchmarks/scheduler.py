@@ -184,10 +184,10 @@ def measure(label: str, factory, open_briefs: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| database | open briefs | due | ticks timed | first tick (≤200 rows) | of which re-rendering briefs | of which Slack calls (instant) | claim + bookkeeping | median tick | claim statement | per due row | idle tick | target ≤ 200 ms at 100k |",
+    out = ["| database | open briefs | due | ticks timed | first tick (≤200 rows) | of which re-rendering briefs | of which Slack calls (instant) | claim + bookkeeping | median tick | claim statement | per due row | idle tick | target: median tick ≤ 200 ms at 100k |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
-        verdict = ("met" if r["first_tick_ms"] - r["first_render_ms"] - r["first_send_ms"] <= 200 else "MISSED") if r["open"] == 100_000 else ""
+        verdict = ("met" if r["median_tick_ms"] <= 200 else "MISSED") if r["open"] == 100_000 else ""  # the whole tick, re-render included
         out.append(f"| {r['db']} | {r['open']:,} | {r['due']:,} | {r['ticks']} | {r['first_tick_ms']:.1f} ms | {r['first_render_ms']:.1f} ms | {r['first_send_ms']:.1f} ms | "
                    f"{r['first_tick_ms'] - r['first_render_ms'] - r['first_send_ms']:.1f} ms | {r['median_tick_ms']:.1f} ms | {r['claim_ms']:.1f} ms | "
                    f"{r['per_due_ms']:.2f} ms | {r['idle_ms']:.1f} ms | {verdict} |")
