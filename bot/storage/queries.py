@@ -466,42 +466,12 @@ def period_entry(session: Session, claimed: Claimed) -> EscalationLog | None:
     return session.exec(select(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at)).first()
 
 
-def mark_period_unconfirmed(session: Session, claimed: Claimed) -> None:
-    """The send's answer never came: keep the period, and check Slack before sending it again."""
-    entry = period_entry(session, claimed)
-    if entry is not None:
-        entry.data = {**(entry.data or {}), UNCONFIRMED: True}
-        session.add(entry)
-
-
-def confirm_period(session: Session, claimed: Claimed) -> None:
-    entry = period_entry(session, claimed)
-    if entry is not None:
-        entry.data = {k: v for k, v in (entry.data or {}).items() if k != UNCONFIRMED}
-        session.add(entry)
-
-
 def forget_period(session: Session, claimed: Claimed) -> None:
     """The send failed: remove the period's entry so a later tick may send it again, and its outbox
     rows not yet delivered with it (nobody is told of a nudge that was not sent)."""
     period = select(EscalationLog.id).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at)
     session.execute(delete(Outbox).where(Outbox.log_id.in_(period), Outbox.state == OutboxState.PENDING.value))
     session.execute(delete(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at))
-
-
-def advance(session: Session, claimed: Claimed, *, owner: str, next_due_at: datetime | None, stage: str | None) -> None:
-    """Move to the next period (None: this timer is done) and release the lease.
-
-    Only if nothing re-planned the timer meanwhile (a logged check-in, a severity change): their
-    plan wins over the grid this tick computed.
-    """
-    values: dict = {"stage": stage}
-    if next_due_at is None:
-        values["active"] = False
-    else:
-        values["next_due_at"] = next_due_at
-    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner, FollowUp.next_due_at == claimed.due_at).values(**values))
-    release(session, claimed, owner=owner)
 
 
 def release(session: Session, claimed: Claimed, *, owner: str) -> None:
@@ -529,7 +499,12 @@ class Step:
 
 
 def advance_all(session: Session, steps: list[Step], *, owner: str) -> None:
-    """`advance` for a batch: one executemany per shape (moved on, done), then one release."""
+    """Move each timer to its next period (None: done) and release the leases: one executemany per
+    shape (moved on, done), then one release.
+
+    Only if nothing re-planned the timer meanwhile (a logged check-in, a severity change): their
+    plan wins over the grid this tick computed.
+    """
     table = FollowUp.__table__
     held = (table.c.id == bindparam("b_id"), table.c.lease_owner == owner, table.c.next_due_at == bindparam("b_due"))
     moved = [{"b_id": s.claimed.id, "b_due": s.claimed.due_at, "b_next": s.next_due_at, "b_stage": s.stage} for s in steps if s.next_due_at is not None]
