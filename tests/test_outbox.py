@@ -141,3 +141,29 @@ def test_a_nudge_period_is_queued_once_and_forgotten_with_its_entry(db):
     with db.session() as s:
         assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created"]
         assert queries.period_entry(s, claimed) is None
+
+
+def test_the_ticks_batch_of_periods_is_queued_in_one_go_without_the_sending_mark(db):
+    """record_periods (the tick's one INSERT for a batch) takes the same outbox path as add_log: a row
+    per new entry, none for a period already written; the webhook never sees the "unconfirmed" mark."""
+    db.outbox_sinks = frozenset({"webhook"})
+    with db.session() as s:
+        rows = [_escalation(s) for _ in range(3)]
+        timers = [queries.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW) for row in rows]
+    claimed = [queries.Claimed(t.id, t.escalation_id, "checkin", NOW, None) for t in timers]
+    with db.session() as s:
+        assert queries.record_period(s, claimed[0], text="Time to check in", at=NOW, data={"kind": "checkin"})
+    with db.session() as s:
+        periods = [queries.Period(c, "Time to check in", {"kind": "checkin", "stage": None}) for c in claimed]
+        assert queries.record_periods(s, periods, at=NOW) == {claimed[1].id, claimed[2].id}
+    with db.session() as s:
+        for row in rows:
+            assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created", "nudge"]
+        queued = store.outbox_rows(s, rows[2].id)[-1].payload["entry"]
+        assert queued["data"] == {"kind": "checkin", "stage": None}
+        entries = queries.period_entries(s, claimed)
+        assert entries[claimed[0].id].data == {"kind": "checkin"}
+        assert entries[claimed[2].id].data == {"kind": "checkin", "stage": None, queries.UNCONFIRMED: True}
+        queries.confirm_periods(s, periods[1:])
+    with db.session() as s:
+        assert queries.period_entries(s, claimed[2:])[claimed[2].id].data == {"kind": "checkin", "stage": None}

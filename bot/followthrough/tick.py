@@ -3,6 +3,16 @@
 APScheduler is only the clock that calls `Ticker.tick`; the schedule is the follow_up table. A
 period is recorded in the running log (unique per follow-up and due time) before its nudge is
 sent, so neither a second worker nor a retry after a crash can send it twice.
+
+The bookkeeping is per batch, not per row: one read of the claimed rows' briefs, one INSERT of all
+new periods (with their outbox rows), the sends (outside any session), then one transaction that
+advances the sent timers and clears their periods' "unconfirmed" mark, and at most one re-render
+of each posted brief whose visible state changed.
+
+The crash window: a worker that dies after writing the periods and before the last send leaves
+periods without messages, up to a batch of them. They are written "unconfirmed", so once the lease
+runs out the next tick looks for each nudge in Slack (its message metadata) before sending it:
+the ones already sent are not doubled, the others are sent late rather than lost.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ import contextvars
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,16 +32,17 @@ from bot.backoff import UNREADABLE, maybe_posted
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.escalations import Escalations
-from bot.followthrough.plan import OVERDUE, RUNS_IN, fire
+from bot.followthrough.plan import OVERDUE, RUNS_IN, Firing, fire
 from bot.slack.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack.teams import current_team
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import FollowUp, FollowUpKind, LogKind
+from bot.storage.models import FollowUpKind, LogKind
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # longer than one batch of sends; a crashed worker's rows free up after it
+LEASE = timedelta(minutes=2)  # a crashed worker's rows free up after it
+LEASE_RENEW = timedelta(seconds=30)  # while a batch is being sent (Slack paces posts: 200 may take minutes)
 BATCH = 200
 EVENT_MEMORY = timedelta(days=1)  # handled Slack event ids kept this long (Slack retries for minutes)
 
@@ -44,6 +56,35 @@ class TickReport:
     delivered: int = 0  # pending briefs posted by their automatic retry
     errors: list[str] = field(default_factory=list)
     outbox: object = None  # bot.ticketing.service.DrainReport, when ticketing is on
+
+
+FORGET, UNSURE = "forget", "unsure"  # a send that failed: it is not in Slack / it may be
+
+
+@dataclass
+class Nudge:
+    """One due timer's message, composed from the batch's read (plain values: no session needed)."""
+
+    item: queries.Claimed
+    kind: FollowUpKind
+    firing: Firing
+    ref: str
+    team: str | None
+    text: str
+    blocks: list[dict]
+    channel: str
+    thread_ts: str | None
+    security: bool
+    agent: str
+    brief_channel: str
+    brief_ts: str | None
+    waited: str
+    period: queries.Period
+    unsure: bool = False  # its period was written by a send whose answer never came: look in Slack first
+
+    @property
+    def step(self) -> queries.Step:
+        return queries.Step(self.item, self.firing.next_due_at, self.firing.next_stage)
 
 
 def worker_id() -> str:
@@ -68,15 +109,15 @@ class Ticker:
             queries.prune_events(s, before=now - EVENT_MEMORY)
             claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
-        for item in claimed:
+        if claimed:
             try:
-                self._one(item, now, report)
-            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
-                log.exception("follow-up %s failed", item.id)
-                report.failed += 1
-                report.errors.append(f"{item.id}: {exc}")
+                self._batch(claimed, now, report)
+            except Exception as exc:  # noqa: BLE001 - the database failed mid-batch: free the rows for the next tick
+                log.exception("tick of %d follow-ups failed", len(claimed))
+                report.failed += len(claimed)
+                report.errors.append(str(exc))
                 with self.db.session() as s:
-                    queries.release(s, item, owner=self.owner)
+                    queries.release_all(s, claimed, owner=self.owner)
         if self.ticketing is not None:
             try:
                 report.outbox = self.ticketing.drain()
@@ -84,71 +125,139 @@ class Ticker:
                 log.exception("outbox drain failed")
         return report
 
-    def _one(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
-        # _nudge sets the brief's workspace (its token, with several workspaces) once it has read the
-        # row; a copied context keeps that setting from leaking into the next follow-up.
-        contextvars.copy_context().run(self._nudge, item, now, report)
-
-    def _nudge(self, item: queries.Claimed, now: datetime, report: TickReport) -> None:
-        kind = FollowUpKind(item.kind)
-        with self.db.session() as s:
-            row = queries.get_escalation(s, item.escalation_id)
-            follow_up = s.get(FollowUp, item.id)
-            current_team.set(row.team_id if row is not None else None)
-            if row is None or follow_up is None or kind not in RUNS_IN.get(row.status, set()):
-                queries.advance(s, item, owner=self.owner, next_due_at=None, stage=item.stage)  # nothing to nudge, ever
-                report.skipped += 1
-                return
-            cadence = self.cadences[Severity(row.severity)]
-            firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=follow_up.anchor_at, now=now, cadence=cadence, tz=row.agent_tz,
-                          posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
-            ref = format_ref(row.number)
-            last_customer_update = queries.last_log_at(s, row.id, LogKind.CUSTOMER_UPDATE)
-            security = row.destination == Destination.SECURITY.value
-            text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, last_customer_update, security=security)
-            # The period's log entry is written before sending. One left "unconfirmed" by a send
-            # whose answer never came means: look for that nudge in Slack before sending it again.
-            entry = queries.period_entry(s, item)
-            unsure = entry is not None and bool((entry.data or {}).get("unconfirmed"))
-            handled = not unsure if entry is not None else not queries.record_period(s, item, text=text, at=now, data={"kind": kind.value, "stage": firing.stage})
-            if handled:  # sent by another worker or an earlier tick
-                queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
-                report.skipped += 1
-                return
-            agent, brief_channel = row.agent_user_id, row.channel_id
-        key = {"follow_up_id": item.id, "due_at": item.due_at.isoformat()}
-        try:
-            found = self._already_sent(channel, key, thread_ts) if unsure else None
-            if found is None:
-                if security and kind is FollowUpKind.CHECKIN:  # the agent may not be in the security channel
-                    text, blocks = self._with_link(text, blocks, brief_channel, row.message_ts)
-                self.gateway.post_message(channel, text=text, blocks=blocks, thread_ts=thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key})
-        except SlackCallFailed as exc:
-            log.warning("%s %s nudge not sent: %s (will retry)", ref, kind.value, exc.error)
-            with self.db.session() as s:
-                if unsure or maybe_posted(exc.error):
-                    queries.mark_period_unconfirmed(s, item)  # it may be in Slack already: check first next time
+    def _batch(self, claimed: list[queries.Claimed], now: datetime, report: TickReport) -> None:
+        steps: list[queries.Step] = []  # timers to advance (sent, skipped or handled elsewhere)
+        with self.db.session() as s:  # read the batch, compose every nudge, record the new periods
+            rows = queries.escalations_by_id(s, {c.escalation_id for c in claimed}, brief=False)
+            anchors = queries.anchors(s, [c.id for c in claimed])
+            customer = queries.last_log_ats(s, {c.escalation_id for c in claimed if c.kind == FollowUpKind.CUSTOMER_UPDATE.value}, LogKind.CUSTOMER_UPDATE)
+            nudges: list[Nudge] = []
+            broken: list[queries.Claimed] = []  # released below, with the rows whose send failed
+            for item in claimed:
+                try:
+                    nudge = self._plan(item, rows.get(item.escalation_id), anchors.get(item.id), now, customer)
+                except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                    log.error("follow-up %s failed", item.id, exc_info=exc)
+                    report.failed += 1
+                    report.errors.append(f"{item.id}: {exc}")
+                    broken.append(item)
+                    continue
+                if nudge is None:  # nothing to nudge, ever
+                    steps.append(queries.Step(item, None, item.stage))
+                    report.skipped += 1
                 else:
-                    queries.forget_period(s, item)
-                queries.release(s, item, owner=self.owner)
-            report.failed += 1
-            return
-        if kind is FollowUpKind.ACK:  # the agent hears it too; best effort, the period is sent
-            dm_text, dm_blocks = views.ack_dm(ref=ref, channel_id=brief_channel, waited=self._waited(item, row, now))
-            try:
-                self.gateway.post_message(agent, text=dm_text, blocks=dm_blocks)
-            except SlackCallFailed as exc:
-                log.warning("%s ack DM to %s not sent: %s", ref, agent, exc.error)
+                    nudges.append(nudge)
+            new = queries.record_periods(s, [n.period for n in nudges], at=now)
+            earlier = queries.period_entries(s, [n.item for n in nudges if n.item.id not in new])
+            to_send: list[Nudge] = []
+            for nudge in nudges:
+                entry = earlier.get(nudge.item.id)
+                nudge.unsure = entry is not None and bool((entry.data or {}).get(queries.UNCONFIRMED))
+                if nudge.item.id in new or nudge.unsure:
+                    to_send.append(nudge)
+                else:  # sent by another worker or an earlier tick
+                    steps.append(nudge.step)
+                    report.skipped += 1
+        outcomes = self._send_all(to_send, claimed, now, report)  # Slack, outside any session
+        sent = [n for n, ok in zip(to_send, outcomes) if ok is True]
         with self.db.session() as s:
-            if unsure:
-                queries.confirm_period(s, item)
-            queries.advance(s, item, owner=self.owner, next_due_at=firing.next_due_at, stage=firing.next_stage)
-            if kind is FollowUpKind.DEADLINE:
-                escalation = queries.get_escalation(s, item.escalation_id)
-                escalation.deadline_state = "breached" if firing.stage == "breach" else "at_risk"
-                s.add(escalation)
-        report.sent += 1
-        self.escalations.refresh(item.escalation_id)  # next check-in due, deadline state
+            queries.confirm_periods(s, [n.period for n in sent])
+            queries.advance_all(s, steps + [n.step for n in sent], owner=self.owner)
+            queries.set_deadline_states(s, {n.item.escalation_id: "breached" if n.firing.stage == "breach" else "at_risk"
+                                            for n in sent if n.kind is FollowUpKind.DEADLINE})
+            for nudge, outcome in zip(to_send, outcomes):
+                if outcome == FORGET:
+                    queries.forget_period(s, nudge.item)
+                # UNSURE: the entry keeps its "unconfirmed" mark: check Slack first next time
+            queries.release_all(s, broken + [n.item for n, ok in zip(to_send, outcomes) if ok is not True], owner=self.owner)
+        report.sent += len(sent)
+        # Re-render each brief once, and only when what it shows moved: the next check-in time, the deadline state.
+        self._refresh({n.item.escalation_id: n.team for n in sent if n.kind in (FollowUpKind.CHECKIN, FollowUpKind.DEADLINE)})
+
+    def _send_all(self, nudges: list[Nudge], claimed: list[queries.Claimed], now: datetime, report: TickReport) -> list[object]:
+        """Each nudge in its own copied context (its workspace's token does not leak to the next).
+
+        The batch's periods are all written, "unconfirmed", before the first send: a worker whose
+        lease ran out while still sending would let another take its rows, find them unconfirmed,
+        and send what this one is about to. So the lease is renewed while sending (one UPDATE every
+        LEASE_RENEW): only a worker that died, or stalled longer than LEASE in one call, loses its rows.
+        """
+        outcomes: list[object] = []
+        renewed = time.monotonic()
+        for nudge in nudges:
+            if time.monotonic() - renewed >= LEASE_RENEW.total_seconds():
+                with self.db.session() as s:
+                    queries.renew_leases(s, claimed, owner=self.owner, until=self.clock.now() + LEASE)
+                renewed = time.monotonic()
+            outcomes.append(contextvars.copy_context().run(self._send, nudge, now, report))
+        return outcomes
+
+    def _plan(self, item: queries.Claimed, row, anchor: datetime | None, now: datetime, customer: dict[int, datetime]) -> Nudge | None:
+        """What this due timer sends now, or None when its escalation no longer runs it."""
+        kind = FollowUpKind(item.kind)
+        if row is None or anchor is None or kind not in RUNS_IN.get(row.status, set()):
+            return None
+        cadence = self.cadences[Severity(row.severity)]
+        firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=anchor, now=now, cadence=cadence, tz=row.agent_tz,
+                      posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
+        ref = format_ref(row.number)
+        security = row.destination == Destination.SECURITY.value
+        text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, customer.get(row.id), security=security)
+        return Nudge(item, kind, firing, ref, row.team_id, text, blocks, channel, thread_ts, security, row.agent_user_id, row.channel_id, row.message_ts,
+                     self._waited(item, row, now), queries.Period(item, text, {"kind": kind.value, "stage": firing.stage}))
+
+    def _send(self, n: Nudge, now: datetime, report: TickReport) -> object:
+        """Send one nudge in its workspace (run in a copied context: the setting does not leak to the
+        next row). True when it is in Slack; FORGET or UNSURE when not (or maybe not)."""
+        current_team.set(n.team)
+        key = {"follow_up_id": n.item.id, "due_at": n.item.due_at.isoformat()}
+        text, blocks = n.text, n.blocks
+        try:
+            found = self._already_sent(n.channel, key, n.thread_ts) if n.unsure else None
+            if found is None:
+                if n.security and n.kind is FollowUpKind.CHECKIN:  # the agent may not be in the security channel
+                    text, blocks = self._with_link(text, blocks, n.brief_channel, n.brief_ts)
+                self.gateway.post_message(n.channel, text=text, blocks=blocks, thread_ts=n.thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key})
+        except SlackCallFailed as exc:
+            log.warning("%s %s nudge not sent: %s (will retry)", n.ref, n.kind.value, exc.error)
+            report.failed += 1
+            return UNSURE if n.unsure or maybe_posted(exc.error) else FORGET  # maybe in Slack already: check first next time
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others; was it sent? check first next time
+            log.error("follow-up %s failed", n.item.id, exc_info=exc)
+            report.failed += 1
+            report.errors.append(f"{n.item.id}: {exc}")
+            return UNSURE
+        if n.kind is FollowUpKind.ACK:  # the agent hears it too; best effort, the period is sent
+            dm_text, dm_blocks = views.ack_dm(ref=n.ref, channel_id=n.brief_channel, waited=n.waited)
+            try:
+                self.gateway.post_message(n.agent, text=dm_text, blocks=dm_blocks)
+            except SlackCallFailed as exc:
+                log.warning("%s ack DM to %s not sent: %s", n.ref, n.agent, exc.error)
+        return True
+
+    def _refresh(self, briefs: dict[int, str | None]) -> None:
+        """The posted briefs as they read now, rendered in one session, then one chat.update each (best effort)."""
+        if not briefs:
+            return
+        updates = []
+        try:
+            with self.db.session() as s:  # read only: rendering many briefs from two preloading queries
+                queries.preload_for_render(s, set(briefs))
+                for escalation_id, row in queries.escalations_by_id(s, set(briefs)).items():
+                    if row.message_ts:
+                        updates.append((row.team_id, row.channel_id, row.message_ts, *self.escalations.render(s, row)))
+        except Exception:  # noqa: BLE001 - the database is the record; the brief catches up on its next change
+            log.exception("could not re-render %d briefs", len(briefs))
+            return
+        for team, channel, ts, text, blocks in updates:
+            contextvars.copy_context().run(self._update, team, channel, ts, text, blocks)
+
+    def _update(self, team: str | None, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
+        current_team.set(team)
+        try:
+            self.gateway.update_message(channel, ts, text=text, blocks=blocks)
+        except SlackCallFailed as exc:
+            log.warning("could not update the brief %s/%s: %s", channel, ts, exc.error)
 
     def _already_sent(self, channel: str, key: dict, thread_ts: str | None) -> tuple[str, str] | None:
         try:

@@ -103,20 +103,25 @@ def _cut(value: str | None, n: int) -> str | None:
 
 def enqueue(session: Session, entry: EscalationLog, sinks: frozenset[str]) -> list[Outbox]:
     """Outbox rows for one log entry: a note per linked ticket of each enabled system, and the webhook."""
+    return enqueue_all(session, [entry], sinks)
+
+
+def enqueue_all(session: Session, entries: list[EscalationLog], sinks: frozenset[str]) -> list[Outbox]:
+    """Outbox rows for several log entries (the tick's nudges), flushed together: one INSERT, not one per entry."""
     rows: list[Outbox] = []
-    escalation = session.get(Escalation, entry.escalation_id)
-    if escalation is None:
-        return rows
-    payload = entry_payload(entry, escalation)
-    if entry.kind in TICKET_NOTE_KINDS:
-        for link in ticket_links(session, entry.escalation_id):
-            if link.system in sinks:
-                rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=link.system, target=link.key, payload=payload,
-                                   next_attempt_at=entry.at, created_at=entry.at))
-    if WEBHOOK in sinks and entry.kind in WEBHOOK_KINDS:
-        rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=WEBHOOK, target="", payload=payload, next_attempt_at=entry.at, created_at=entry.at))
-    for row in rows:
-        session.add(row)
+    for entry in entries:
+        escalation = session.get(Escalation, entry.escalation_id)  # the tick has them loaded: no query
+        if escalation is None:
+            continue
+        payload = entry_payload(entry, escalation)
+        if entry.kind in TICKET_NOTE_KINDS:
+            for link in ticket_links(session, entry.escalation_id):
+                if link.system in sinks:
+                    rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=link.system, target=link.key, payload=payload,
+                                       next_attempt_at=entry.at, created_at=entry.at))
+        if WEBHOOK in sinks and entry.kind in WEBHOOK_KINDS:
+            rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=WEBHOOK, target="", payload=payload, next_attempt_at=entry.at, created_at=entry.at))
+    session.add_all(rows)
     if rows:
         session.flush()
     return rows

@@ -9,11 +9,14 @@ lookups without a team are for the bot's own work (the tick, refresh) and the co
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, text, update
+from sqlalchemy import Integer, any_, bindparam, delete, func, or_, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
@@ -219,7 +222,7 @@ def add_log(
     follow_up_id: int | None = None,
     due_at: datetime | None = None,
 ) -> EscalationLog:
-    """Every running-log entry is written here, so each one reaches the outbox (tickets, webhook) in its own transaction."""
+    """Every running-log entry is written here (or, for the tick's nudges, by `record_periods`), so each one reaches the outbox (tickets, webhook) in its own transaction."""
     entry = EscalationLog(
         escalation_id=escalation_id,
         actor=actor,
@@ -232,11 +235,16 @@ def add_log(
     )
     session.add(entry)
     session.flush()
-    if session.info.get("outbox_sinks"):
-        from bot.storage.outbox import enqueue  # noqa: PLC0415 - a sibling that imports this module
-
-        enqueue(session, entry, session.info["outbox_sinks"])
+    _queue(session, [entry])
     return entry
+
+
+def _queue(session: Session, entries: list[EscalationLog]) -> None:
+    """The outbox rows of new log entries (tickets, webhook): the one path every entry takes, single or batched."""
+    if entries and session.info.get("outbox_sinks"):
+        from bot.storage.outbox import enqueue_all  # noqa: PLC0415 - a sibling that imports this module
+
+        enqueue_all(session, entries, session.info["outbox_sinks"])
 
 
 def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
@@ -248,6 +256,9 @@ def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:
 
 
 def last_log_entry(session: Session, escalation_id: int, kind: LogKind) -> EscalationLog | None:
+    preloaded = session.info.get(_PRELOADED, {}).get(("last_log_entry", kind.value))
+    if preloaded is not None and escalation_id in preloaded:
+        return preloaded[escalation_id]
     return session.exec(
         select(EscalationLog).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.id.desc()).limit(1)
     ).first()
@@ -257,6 +268,33 @@ def last_log_at(session: Session, escalation_id: int, kind: LogKind) -> datetime
     return session.exec(
         select(EscalationLog.at).where(EscalationLog.escalation_id == escalation_id, EscalationLog.kind == kind.value).order_by(EscalationLog.at.desc()).limit(1)
     ).first()
+
+
+def _among(session: Session, column, ids) -> object:
+    """`column IN ids` for a batch of integer ids. On PostgreSQL `= ANY(array)`: one parameter, so the
+    statement's text is the same for any batch size and psycopg parses it once, not 200 placeholders per tick."""
+    ids = list(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(Integer)))
+    return column.in_(ids)
+
+
+_PRELOADED = "preloaded"
+
+
+def preload_for_render(session: Session, escalation_ids: set[int]) -> None:
+    """Rendering many briefs in one read-only session (the tick's re-render): their timers and their
+    recorded pattern in two queries, instead of two per brief. `follow_ups` and `last_log_entry`
+    answer from this for these briefs until the session ends; never use it in a session that writes them."""
+    if not escalation_ids:
+        return
+    timers: dict[int, dict[str, FollowUp]] = {i: {} for i in escalation_ids}
+    for f in session.exec(select(FollowUp).where(_among(session, FollowUp.escalation_id, escalation_ids))):
+        timers[f.escalation_id][f.kind] = f
+    patterns: dict[int, EscalationLog | None] = dict.fromkeys(escalation_ids)
+    for e in session.exec(select(EscalationLog).where(_among(session, EscalationLog.escalation_id, escalation_ids), EscalationLog.kind == LogKind.PATTERN.value).order_by(EscalationLog.id)):
+        patterns[e.escalation_id] = e  # the last one wins, as in last_log_entry
+    session.info[_PRELOADED] = {"follow_ups": timers, ("last_log_entry", LogKind.PATTERN.value): patterns}
 
 
 def brief_of(row: Escalation) -> Brief:
@@ -293,6 +331,9 @@ def find_by_message(session: Session, channel_id: str, ts: str, *, team_id: str 
 
 
 def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
+    preloaded = session.info.get(_PRELOADED, {}).get("follow_ups")
+    if preloaded is not None and escalation_id in preloaded:
+        return preloaded[escalation_id]
     return {f.kind: f for f in session.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id))}
 
 
@@ -340,34 +381,89 @@ def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, 
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
 
+@dataclass(frozen=True)
+class Period:
+    """A claimed follow-up's period, with the log entry that records its nudge."""
+
+    claimed: Claimed
+    text: str
+    data: dict | None = None
+
+
+# Marks a period whose nudge may not be in Slack: look for it there before sending it again.
+UNCONFIRMED = "unconfirmed"
+
+
 def record_period(session: Session, claimed: Claimed, *, text: str, at: datetime, data: dict | None = None) -> bool:
     """Write the log entry for this period before sending; False if the period was already handled."""
-    try:
-        with session.begin_nested():  # a duplicate period fails at the entry's flush, before anything reaches the outbox
-            add_log(session, claimed.escalation_id, actor=BOT_ACTOR, kind=LogKind.NUDGE if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING,
-                    text=text, at=at, data=data, follow_up_id=claimed.id, due_at=claimed.due_at)
-        return True
-    except IntegrityError:
-        return False
+    return bool(record_periods(session, [Period(claimed, text, data)], at=at, unconfirmed=False))
+
+
+def record_periods(session: Session, periods: list[Period], *, at: datetime, unconfirmed: bool = True) -> set[int]:
+    """Write the periods' log entries in one INSERT … ON CONFLICT DO NOTHING RETURNING; the follow-up
+    ids whose period was new (the others were handled by another worker or an earlier tick).
+
+    `unconfirmed`: the entries are written marked, and `confirm_periods` clears the mark once the
+    nudges are sent, so a crash between the two leaves periods that the next tick checks in Slack
+    before sending (rather than periods that count as sent). The outbox rows, written here through
+    the same path as every log entry's (`_queue`), carry the entry without the mark.
+    """
+    if not periods:
+        return set()
+    rows = [
+        {"escalation_id": p.claimed.escalation_id, "actor": BOT_ACTOR, "kind": _period_kind(p.claimed), "text": p.text, "at": at,
+         "data": {**(p.data or {}), UNCONFIRMED: True} if unconfirmed else p.data, "follow_up_id": p.claimed.id, "due_at": p.claimed.due_at}
+        for p in periods
+    ]
+    table = EscalationLog.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # One array per column: the statement's text stays the same for any batch size, so neither
+        # SQLAlchemy nor psycopg re-parses a 1,600-placeholder VALUES list on every tick.
+        arrays = {c: [r[c] for r in rows] for c in rows[0]}
+        arrays["data"] = [json.dumps(d) if d is not None else None for d in arrays["data"]]
+        written = dict(session.execute(_INSERT_PERIODS_PG, arrays).all())
+    else:
+        insert = sqlite.insert(table).values(rows).on_conflict_do_nothing().returning(table.c.follow_up_id, table.c.id)
+        written = dict(session.execute(insert).all())
+    entries = [EscalationLog(id=written[p.claimed.id], escalation_id=p.claimed.escalation_id, actor=BOT_ACTOR, kind=_period_kind(p.claimed), text=p.text,
+                             at=at, data=p.data, follow_up_id=p.claimed.id, due_at=p.claimed.due_at)
+               for p in periods if p.claimed.id in written]
+    _queue(session, entries)
+    return set(written)
+
+
+_INSERT_PERIODS_PG = text(
+    "INSERT INTO escalation_log (escalation_id, actor, kind, text, at, data, follow_up_id, due_at) "
+    "SELECT * FROM unnest(CAST(:escalation_id AS integer[]), CAST(:actor AS varchar[]), CAST(:kind AS varchar[]), CAST(:text AS text[]), "
+    "CAST(:at AS timestamptz[]), CAST(:data AS json[]), CAST(:follow_up_id AS integer[]), CAST(:due_at AS timestamptz[])) "
+    "ON CONFLICT DO NOTHING RETURNING follow_up_id, id"
+)
+
+
+def _period_kind(claimed: Claimed) -> str:
+    return (LogKind.NUDGE if claimed.kind != "deadline" else LogKind.DEADLINE_WARNING).value
+
+
+def period_entries(session: Session, claimed: list[Claimed]) -> dict[int, EscalationLog]:
+    """The log entries of these periods, by follow-up id (one query: each id is claimed once)."""
+    if not claimed:
+        return {}
+    wanted = {(c.id, c.due_at) for c in claimed}
+    found = session.exec(select(EscalationLog).where(_among(session, EscalationLog.follow_up_id, [c.id for c in claimed]),
+                                                     EscalationLog.due_at.in_({c.due_at for c in claimed})))
+    return {e.follow_up_id: e for e in found if (e.follow_up_id, e.due_at) in wanted}
+
+
+def confirm_periods(session: Session, periods: list[Period]) -> None:
+    """The nudges are in Slack: clear their entries' mark (one executemany)."""
+    if periods:
+        table = EscalationLog.__table__
+        session.execute(update(table).where(table.c.follow_up_id == bindparam("b_id"), table.c.due_at == bindparam("b_due")).values(data=bindparam("b_data")),
+                        [{"b_id": p.claimed.id, "b_due": p.claimed.due_at, "b_data": p.data} for p in periods])
 
 
 def period_entry(session: Session, claimed: Claimed) -> EscalationLog | None:
     return session.exec(select(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at)).first()
-
-
-def mark_period_unconfirmed(session: Session, claimed: Claimed) -> None:
-    """The send's answer never came: keep the period, and check Slack before sending it again."""
-    entry = period_entry(session, claimed)
-    if entry is not None:
-        entry.data = {**(entry.data or {}), "unconfirmed": True}
-        session.add(entry)
-
-
-def confirm_period(session: Session, claimed: Claimed) -> None:
-    entry = period_entry(session, claimed)
-    if entry is not None:
-        entry.data = {k: v for k, v in (entry.data or {}).items() if k != "unconfirmed"}
-        session.add(entry)
 
 
 def forget_period(session: Session, claimed: Claimed) -> None:
@@ -378,23 +474,76 @@ def forget_period(session: Session, claimed: Claimed) -> None:
     session.execute(delete(EscalationLog).where(EscalationLog.follow_up_id == claimed.id, EscalationLog.due_at == claimed.due_at))
 
 
-def advance(session: Session, claimed: Claimed, *, owner: str, next_due_at: datetime | None, stage: str | None) -> None:
-    """Move to the next period (None: this timer is done) and release the lease.
+def release(session: Session, claimed: Claimed, *, owner: str) -> None:
+    release_all(session, [claimed], owner=owner)
+
+
+def release_all(session: Session, claimed: list[Claimed], *, owner: str) -> None:
+    if claimed:
+        session.execute(update(FollowUp).where(_among(session, FollowUp.id, [c.id for c in claimed]), FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
+
+
+def renew_leases(session: Session, claimed: list[Claimed], *, owner: str, until: datetime) -> None:
+    """A worker still sending its batch keeps its rows: only a dead (or stalled) worker's leases run out."""
+    if claimed:
+        session.execute(update(FollowUp).where(_among(session, FollowUp.id, [c.id for c in claimed]), FollowUp.lease_owner == owner).values(lease_until=until))
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where a claimed timer goes next: next_due_at None means it is done."""
+
+    claimed: Claimed
+    next_due_at: datetime | None
+    stage: str | None
+
+
+def advance_all(session: Session, steps: list[Step], *, owner: str) -> None:
+    """Move each timer to its next period (None: done) and release the leases: one executemany per
+    shape (moved on, done), then one release.
 
     Only if nothing re-planned the timer meanwhile (a logged check-in, a severity change): their
     plan wins over the grid this tick computed.
     """
-    values: dict = {"stage": stage}
-    if next_due_at is None:
-        values["active"] = False
-    else:
-        values["next_due_at"] = next_due_at
-    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner, FollowUp.next_due_at == claimed.due_at).values(**values))
-    release(session, claimed, owner=owner)
+    table = FollowUp.__table__
+    held = (table.c.id == bindparam("b_id"), table.c.lease_owner == owner, table.c.next_due_at == bindparam("b_due"))
+    moved = [{"b_id": s.claimed.id, "b_due": s.claimed.due_at, "b_next": s.next_due_at, "b_stage": s.stage} for s in steps if s.next_due_at is not None]
+    done = [{"b_id": s.claimed.id, "b_due": s.claimed.due_at, "b_stage": s.stage} for s in steps if s.next_due_at is None]
+    if moved:
+        session.execute(update(table).where(*held).values(next_due_at=bindparam("b_next"), stage=bindparam("b_stage")), moved)
+    if done:
+        session.execute(update(table).where(*held).values(active=False, stage=bindparam("b_stage")), done)
+    release_all(session, [s.claimed for s in steps], owner=owner)
 
 
-def release(session: Session, claimed: Claimed, *, owner: str) -> None:
-    session.execute(update(FollowUp).where(FollowUp.id == claimed.id, FollowUp.lease_owner == owner).values(lease_owner=None, lease_until=None))
+def escalations_by_id(session: Session, ids: set[int], *, brief: bool = True) -> dict[int, Escalation]:
+    """`brief=False`: without the brief's JSON and search text (decoding 200 briefs is most of a
+    batch's read), which then raise if touched rather than load one by one."""
+    if not ids:
+        return {}
+    query = select(Escalation).where(_among(session, Escalation.id, ids))
+    if not brief:
+        query = query.options(defer(Escalation.brief, raiseload=True), defer(Escalation.search_text, raiseload=True))
+    return {e.id: e for e in session.exec(query)}
+
+
+def anchors(session: Session, follow_up_ids: list[int]) -> dict[int, datetime]:
+    """anchor_at of these follow-ups (those still there)."""
+    return dict(session.execute(select(FollowUp.id, FollowUp.anchor_at).where(_among(session, FollowUp.id, follow_up_ids))).all()) if follow_up_ids else {}
+
+
+def last_log_ats(session: Session, escalation_ids: set[int], kind: LogKind) -> dict[int, datetime]:
+    """`last_log_at` for several escalations in one grouped query."""
+    if not escalation_ids:
+        return {}
+    query = (select(EscalationLog.escalation_id, func.max(EscalationLog.at))
+             .where(_among(session, EscalationLog.escalation_id, escalation_ids), EscalationLog.kind == kind.value).group_by(EscalationLog.escalation_id))
+    return {eid: at for eid, at in session.execute(query).all() if at is not None}
+
+
+def set_deadline_states(session: Session, states: dict[int, str]) -> None:
+    for state in set(states.values()):
+        session.execute(update(Escalation).where(_among(session, Escalation.id, [eid for eid, s in states.items() if s == state])).values(deadline_state=state))
 
 
 def snooze(session: Session, follow_up_id: int, *, until: datetime) -> FollowUp | None:
