@@ -84,8 +84,10 @@ def test_200_briefs_through_a_flaky_slack_and_a_restart(fake_slack, tmp_path, cl
         clock.advance(timedelta(minutes=10))
         bot.services.ticker.tick()
     fake_slack.set_failure_rate(0.0)
-    clock.advance(timedelta(minutes=1))
-    bot.services.ticker.tick()  # faults off: anything still unsure is settled
+    # Faults off: past the longest delivery backoff (15 min, +20 % jitter), so a brief unlucky on
+    # every attempt so far (each retry's history check and post can both fail) is due again too.
+    clock.advance(timedelta(minutes=19))
+    bot.services.ticker.tick()  # anything still unsure is settled
     try:
         _assert_exactly_once(bot, fake_slack)
     finally:
