@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from alembic import command
@@ -53,11 +54,17 @@ class Database:
         # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
         # queries.add_log so the outbox row is written in the log entry's own transaction.
         self.outbox_sinks: frozenset[str] = frozenset()
+        # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE). Threads
+        # of this process queue on this lock, woken as soon as it is free, rather than in SQLite's
+        # busy handler, which sleeps up to 100 ms between tries: with a few worker threads storing
+        # briefs at once, the database sat idle while they slept. Other processes still wait in
+        # the busy handler. Re-entrant: a nested session behaves as before (it waits on SQLite).
+        self._writer = threading.RLock() if url.startswith("sqlite") else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on error. Never held across a Slack call."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._writer or nullcontext(), Session(self.engine, expire_on_commit=False) as session:
             session.info["outbox_sinks"] = self.outbox_sinks
             try:
                 yield session
