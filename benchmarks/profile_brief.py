@@ -55,6 +55,8 @@ class InstantGateway(SlackGateway):
 
 def main(argv: list[str]) -> int:
     from bot_vs_bolt import varied_briefs
+    from bot.escalations import Escalations
+    from bot.knowledge import Knowledge
     from bot.settings import Settings
     from tests.factories import draft
 
@@ -69,9 +71,6 @@ def main(argv: list[str]) -> int:
         url = args.database_url or f"sqlite:///{tmp}/profile.db"
         db = Database(url)
         db.upgrade()
-        from bot.escalations import Escalations
-        from bot.knowledge import Knowledge
-
         cadences = Settings.model_construct().cadences  # the defaults
 
         clock = SystemClock()
