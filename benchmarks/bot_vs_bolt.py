@@ -53,6 +53,10 @@ def bot_env(standin_url: str, database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "ESCALATION_ENFORCE_TIERS": "false",
         "LOG_LEVEL": "WARNING",
+        # Pacing off: it spaces posts to one channel by a second (Slack's limit, which the stand-in
+        # does not enforce), so with it every brief here would wait for its channel's slot and the
+        # figures would show the pacer (1 brief/s), not the bot's own cost. See results.md.
+        "ESCALATION_POST_INTERVAL": "0",
         "PYTHONPATH": str(ROOT),
         **{f"ESCALATION_CHANNEL_{d.name}": ("G0BENCH" if d is Destination.SECURITY else f"C0BENCH{d.name[:3]}") for d in Destination},
     }

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.domain.brief import Brief, Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.followthrough.plan import initial_plans
-from bot.knowledge import Knowledge
+from bot.knowledge import Knowledge, Pattern
 from blocks.search import pattern_lines
 from bot.domain.routing import Tier, route
 from bot.backoff import UNREADABLE, retry_delay, worth_telling
@@ -84,8 +84,9 @@ class Escalations:
                 now=self.clock.now(),
             )
             escalation_id = created.escalation.id
+            pattern = None
             if created.is_new and self.knowledge is not None:
-                self.knowledge.record(session, created.escalation)
+                pattern = self.knowledge.record(session, created.escalation)
             if created.is_new and self.ticketing is not None:
                 self.ticketing.link(session, created.escalation, brief)
             if created.is_new and target.note:
@@ -96,9 +97,11 @@ class Escalations:
             # The first submission owns the posting; a repeat only reports where things stand.
             log.info("duplicate submission %s for escalation %s ignored", submission_key, escalation_id)
             return replace(self._delivery_of(escalation_id), duplicate=True)
-        return replace(self.deliver(escalation_id), route_note=target.note)
+        # The pattern just found is the one recorded (an unflagged one is recorded as nothing): no reload.
+        known = (pattern if pattern.flagged else Pattern()) if pattern is not None else None
+        return replace(self.deliver(escalation_id, pattern=known), route_note=target.note)
 
-    def deliver(self, escalation_id: int, *, team_id: str | None = None) -> Delivery:
+    def deliver(self, escalation_id: int, *, team_id: str | None = None, pattern: Pattern | None = None) -> Delivery:
         """Post a stored brief to its channel; idempotent once posted.
 
         Called at once after storing, by the agent's Try again button, and by the tick for briefs
@@ -113,7 +116,8 @@ class Escalations:
             if attempt:
                 brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
                 routed_to = Destination(row.destination)
-                pattern = self.knowledge.recorded(session, escalation_id) if self.knowledge else None
+                if pattern is None and self.knowledge is not None:
+                    pattern = self.knowledge.recorded(session, escalation_id)
         # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
         if not pending:  # posted already (by another replica, a double click): nothing done here
             return replace(self._delivery_of(escalation_id), duplicate=True)
@@ -145,9 +149,10 @@ class Escalations:
             now = self.clock.now()
             row = queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=now)
             row.agent_tz = agent_tz
-            for plan in initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz):
-                queries.upsert_follow_up(session, escalation_id, plan.kind.value, next_due_at=plan.next_due_at, anchor_at=plan.anchor_at, stage=plan.stage)
-        self.refresh(escalation_id)  # the brief now shows its first check-in time
+            queries.plan_follow_ups(session, escalation_id, initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz))
+            # Rendered in the same transaction (what refresh() would read back), sent after it.
+            update = self.render(session, row, flags=flags)
+        self._update(escalation_id, channel, ts, *update)  # the brief now shows its first check-in time
         total = len(rendered.continuations)
         for part, blocks in enumerate(rendered.continuations, 1):
             try:
@@ -191,7 +196,8 @@ class Escalations:
             try:
                 with serving_team(team_id):  # its workspace's token (several workspaces; no effect with one)
                     delivery = self.deliver(escalation_id)
-                posted += delivery.posted and not delivery.duplicate
+                # Only what this call posted: another replica's claim (in_progress) may already read as posted.
+                posted += delivery.posted and not delivery.duplicate and not delivery.in_progress
             except Exception:  # noqa: BLE001 - one bad brief must not stop the others
                 log.exception("delivery retry of escalation %s failed", escalation_id)
         return posted
@@ -220,8 +226,9 @@ class Escalations:
                 queries.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
             return ref, brief_text(queries.brief_of(row), ref=ref, tz=tz)
 
-    def render(self, session, row) -> tuple[str, list[dict]]:
-        """The brief's first message as it should read now (status, owner, last update, next check-in)."""
+    def render(self, session, row, *, flags: list[str] | None = None) -> tuple[str, list[dict]]:
+        """The brief's first message as it should read now (status, owner, last update, next check-in).
+        `flags`: the pattern's lines when the caller has them already (saves reloading them)."""
         plans = queries.follow_ups(session, row.id)
         checkin = plans.get(FollowUpKind.CHECKIN.value)
         status = EscalationStatus(row.status)
@@ -236,7 +243,8 @@ class Escalations:
             next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
             deadline_state=row.deadline_state,
         )
-        flags = pattern_lines(self.knowledge.recorded(session, row.id)) if self.knowledge else []
+        if flags is None:
+            flags = pattern_lines(self.knowledge.recorded(session, row.id)) if self.knowledge else []
         tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
         rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
                                  today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags, tickets=tickets, now=self.clock.now())
@@ -261,6 +269,9 @@ class Escalations:
                 return
             channel, ts = row.channel_id, row.message_ts
             text, blocks = self.render(session, row)
+        self._update(escalation_id, channel, ts, text, blocks)
+
+    def _update(self, escalation_id: int, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
         try:
             self.gateway.update_message(channel, ts, text=text, blocks=blocks)
         except SlackCallFailed as exc:

@@ -97,7 +97,8 @@ class Knowledge:
     def pattern_for(self, session, row: Escalation) -> Pattern:
         since = row.created_at - timedelta(days=self.window_days)
         matches = search.similar_escalations(session, team_id=row.team_id, text=search.searchable_text(row.brief), product_area=row.product_area, since=since, exclude_id=row.id)
-        earlier = [r for r in (queries.get_escalation(session, m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
+        rows = queries.get_escalations(session, (m.escalation_id for m in matches))  # one statement, not one per match
+        earlier = [r for r in (rows.get(m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
         if row.destination != Destination.SECURITY.value:  # a security brief is never shown (or linked) outside its channel
             earlier = [r for r in earlier if r.destination != Destination.SECURITY.value]
         related = sorted((_related(r) for r in earlier), key=lambda r: r.created_at)
@@ -125,8 +126,9 @@ class Knowledge:
         entry = queries.last_log_entry(session, escalation_id, LogKind.PATTERN)
         if entry is None or not entry.data:
             return Pattern()
-        rows = {i: queries.get_escalation(session, i) for i in entry.data.get("related", [])}
-        related = tuple(_related(r) for r in rows.values() if r is not None)
+        ids = entry.data.get("related", [])
+        rows = queries.get_escalations(session, ids)
+        related = tuple(_related(rows[i]) for i in dict.fromkeys(ids) if i in rows)
         resurfaced = tuple(r for r in related if r.escalation_id in set(entry.data.get("resurfaced", [])))
         return Pattern(related, int(entry.data.get("independent_reports", 1)), resurfaced, bool(entry.data.get("trending_up")))
 
@@ -134,15 +136,18 @@ class Knowledge:
         """Past briefs with a similar symptom that were resolved or de-escalated, with what was learned."""
         with self.db.session() as s:
             matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
-            rows = [queries.get_escalation(s, m.escalation_id) for m in matches]
+            found = queries.get_escalations(s, (m.escalation_id for m in matches))
+            rows = [found.get(m.escalation_id) for m in matches]
             return [(format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
                     for r in rows if r is not None and r.status in CLOSED_STATUSES and r.resolution][:5]
 
     def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
         with self.db.session() as s:
             hits = []
-            for match in search.search_escalations(s, team_id=team_id, words=words, limit=20):
-                row = queries.get_escalation(s, match.escalation_id)
+            matches = search.search_escalations(s, team_id=team_id, words=words, limit=20)
+            rows = queries.get_escalations(s, (m.escalation_id for m in matches))
+            for match in matches:
+                row = rows.get(match.escalation_id)
                 if row is None:
                     continue
                 if row.destination == Destination.SECURITY.value and asker not in (row.agent_user_id, row.receiving_owner_id):

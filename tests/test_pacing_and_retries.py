@@ -44,3 +44,20 @@ def test_the_web_client_retries_rate_limits_and_connection_errors(fake_slack):
     fake_slack.fail("chat.postMessage", disconnect=True)
     SlackGateway(client).post_message("C0ENGINEER", text="again")  # a dropped connection is retried too
     assert len(fake_slack.calls("chat.postMessage")) == 4
+
+
+def test_permalinks_and_time_zones_are_asked_once_and_match_slacks(fake_slack):
+    """One chat.getPermalink per channel (later links are built from its prefix, as Slack builds
+    them) and one users.info per user: two Web API calls fewer per brief."""
+    fake_slack.add_user("U0TZ", "tz-user", tz="Asia/Tokyo")
+    client = make_web_client("xoxb-test", fake_slack.base_url)
+    gateway = SlackGateway(client)
+    posts = [gateway.post_message("C0ENGINEER", text=f"brief {n}") for n in range(3)]
+    links = [gateway.permalink(channel, ts) for channel, ts in posts]
+    assert links == [client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"] for channel, ts in posts]
+    assert len(fake_slack.calls("chat.getPermalink")) == 1 + 3  # ours once, the comparison's three
+
+    fake_slack.fail("users.info", error="internal_error", status=500)
+    assert gateway.user_timezone("U0TZ") == "UTC"  # a failure is not remembered...
+    assert [gateway.user_timezone("U0TZ") for _ in range(3)] == ["Asia/Tokyo"] * 3  # ...an answer is, for a while
+    assert len(fake_slack.calls("users.info")) == 2

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 BRIEF_EVENT_TYPE = "escalation_brief"  # message metadata type on every posted brief
 NUDGE_EVENT_TYPE = "escalation_nudge"  # message metadata type on every scheduled nudge
 HISTORY_PAGES = 5  # how far back a check for an already-posted message reads (pages of 200)
+TZ_TTL = 3600.0  # seconds a user's time zone is reused before users.info is asked again
 
 
 class SlackCallFailed(Exception):
@@ -89,7 +90,14 @@ def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClien
 class SlackGateway:
     def __init__(self, client: WebClient, *, pacer: ChannelPacer | None = None) -> None:
         self.client = client
+        self._setup(pacer)
+
+    def _setup(self, pacer: ChannelPacer | None) -> None:
         self.pacer = pacer or ChannelPacer(0)
+        # Per workspace: permalink prefix by channel (Slack's links are that prefix plus the ts
+        # without its dot), and (time, tz) by user: one Web API call each per brief saved.
+        self._link_prefixes: dict[tuple[str | None, str], str] = {}
+        self._timezones: dict[tuple[str | None, str], tuple[float, str]] = {}
 
     def _call(self, method: str, **kwargs: Any) -> dict:
         try:
@@ -160,20 +168,39 @@ class SlackGateway:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
 
     def permalink(self, channel: str, ts: str) -> str | None:
+        """The message's link. The first one per channel comes from chat.getPermalink; when it has
+        the usual form (…/archives/<channel>/p<ts without the dot>), later ones are built from it."""
+        key, tail = (_team(), channel), "p" + ts.replace(".", "")
+        prefix = self._link_prefixes.get(key)
+        if prefix is not None:
+            return prefix + tail
         try:
-            return self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
+            link = self._call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink")
         except SlackCallFailed:
             log.info("no permalink for %s/%s", channel, ts)
             return None
+        if link and link.endswith(f"/archives/{channel}/{tail}"):
+            self._link_prefixes[key] = link[: -len(tail)]
+        return link
 
     def open_view(self, trigger_id: str, view: dict) -> dict:
         return self._call("views.open", trigger_id=trigger_id, view=view).get("view", {})
 
     def user_timezone(self, user_id: str) -> str:
+        """The user's IANA zone (UTC when unknown), reused for TZ_TTL: people rarely move, and an
+        agent filing briefs back to back should not cost one users.info each."""
+        key = (_team(), user_id)
+        cached = self._timezones.get(key)
+        if cached is not None and time.monotonic() - cached[0] < TZ_TTL:
+            return cached[1]
         try:
-            return self._call("users.info", user=user_id).get("user", {}).get("tz") or "UTC"
+            tz = self._call("users.info", user=user_id).get("user", {}).get("tz") or "UTC"
         except SlackCallFailed:
-            return "UTC"
+            return "UTC"  # not cached: the next brief asks again
+        if len(self._timezones) > 10_000:  # bounded: a long-lived process meets many users
+            self._timezones.clear()
+        self._timezones[key] = (time.monotonic(), tz)
+        return tz
 
     def auth_test(self) -> dict:
         return self._call("auth.test")
@@ -230,3 +257,10 @@ class SlackGateway:
         except (SlackRequestError, OSError, http.client.HTTPException) as exc:
             raise SlackCallFailed("files.upload", "connection_error") from exc
         return str((response.get("file") or {}).get("id") or "")
+
+
+def _team() -> str | None:
+    """The workspace being served (OAuth mode), so cached facts never cross workspaces."""
+    from bot.slack.teams import current_team  # noqa: PLC0415 - teams imports this module
+
+    return current_team.get()

@@ -67,7 +67,7 @@ class TeamGateway(SlackGateway):
 
     def __init__(self, tokens: TeamTokens, *, pacer: ChannelPacer | None = None) -> None:  # no super().__init__: `client` is looked up per call
         self.tokens = tokens
-        self.pacer = pacer or ChannelPacer(0)
+        self._setup(pacer)
 
     @property
     def client(self) -> WebClient:  # type: ignore[override]

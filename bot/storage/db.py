@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,18 +54,31 @@ class Database:
         # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
         # queries.add_log so the outbox row is written in the log entry's own transaction.
         self.outbox_sinks: frozenset[str] = frozenset()
+        # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE). Threads
+        # of this process queue on this lock, woken as soon as it is free, rather than in SQLite's
+        # busy handler, which sleeps up to 100 ms between tries: with a few worker threads storing
+        # briefs at once, the database sat idle while they slept. Other processes still wait in
+        # the busy handler. Re-entrant: a nested session behaves as before (it waits on SQLite).
+        # Waited for at most the busy timeout, then the session goes ahead and SQLite decides, so
+        # a session held too long still fails with "database is locked" rather than hanging.
+        self._writer = threading.RLock() if url.startswith("sqlite") else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on error. Never held across a Slack call."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            session.info["outbox_sinks"] = self.outbox_sinks
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        queued = self._writer is not None and self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                session.info["outbox_sinks"] = self.outbox_sinks
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
+        finally:
+            if queued:
+                self._writer.release()
 
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied (idempotent; safe at every start)."""

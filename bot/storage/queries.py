@@ -104,6 +104,14 @@ def get_escalation(session: Session, escalation_id: int, *, lock: bool = False) 
     return session.get(Escalation, escalation_id, with_for_update=lock or None)
 
 
+def get_escalations(session: Session, ids) -> dict[int, Escalation]:
+    """Several escalations by id in one statement (rows already in the session are reused)."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    return {row.id: row for row in session.exec(select(Escalation).where(Escalation.id.in_(ids)))}
+
+
 def get_by_number(session: Session, team_id: str, number: int) -> Escalation | None:
     return session.exec(select(Escalation).where(Escalation.team_id == team_id, Escalation.number == number)).first()
 
@@ -349,6 +357,21 @@ def upsert_follow_up(
     session.add(row)
     session.flush()
     return row
+
+
+def plan_follow_ups(session: Session, escalation_id: int, plans) -> None:
+    """upsert_follow_up for several timers of one brief (bot.followthrough.plan.Plan), with one
+    lookup and one flush instead of one of each per timer."""
+    existing = follow_ups(session, escalation_id)
+    for plan in plans:
+        kind = plan.kind.value
+        row = existing.get(kind)
+        if row is None:
+            row = FollowUp(escalation_id=escalation_id, kind=kind, next_due_at=plan.next_due_at, anchor_at=plan.anchor_at, stage=plan.stage, active=True)
+        else:
+            row.next_due_at, row.anchor_at, row.stage, row.active, row.snoozed_until = plan.next_due_at, plan.anchor_at, plan.stage, True, None
+        session.add(row)
+    session.flush()
 
 
 def deactivate_follow_ups(session: Session, escalation_id: int, kinds: tuple[str, ...] | None = None) -> None:
