@@ -173,3 +173,15 @@ def test_each_installed_workspace_gets_its_own_weekly_digest_with_its_token(oaut
     uploads = bot.slack.calls("files.completeUploadExternal")
     assert sorted(c.header("Authorization") for c in uploads) == ["Bearer xoxb-second-workspace", "Bearer xoxb-third-workspace"]
     assert not bot.services.digest.tick().sent  # once per workspace and week
+
+
+def test_an_uninstall_forgets_the_workspace(oauth_bot):
+    bot = oauth_bot
+    assert install(bot).status_code == 200
+    assert bot.services.installations.team_ids() == [SECOND_TEAM]
+    response = bot.sender.event({"type": "app_uninstalled"}, team_id=SECOND_TEAM)
+    assert response.status_code == 200
+    wait_until(lambda: bot.services.installations.team_ids() == [], what="the installation is forgotten")
+    bot.sender.command(command="/escalate", text="", user_id=AGENT, team_id=SECOND_TEAM, channel_id="C0SUPPORT")
+    time.sleep(0.3)
+    assert bot.slack.calls("views.open") == []  # no longer served

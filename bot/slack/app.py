@@ -193,6 +193,8 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     app.middleware(event_dedupe(services))  # a retried or replayed event has one effect
 
     register_all(app, services)
+    if settings.oauth:  # an uninstall or revoked token forgets that workspace's installation (Bolt's listeners, our store)
+        app.enable_token_revocation_listeners()
     # Know who is in each destination channel before anyone clicks (permission checks read the cache).
     services.spawn(services.run_sync(services.members.warm, settings.channels.values()), what="channel members")
     from bot.slack.listeners import fallback
