@@ -244,7 +244,7 @@ class Profile:
         return math.sqrt(sum(w * w for w in self.weights.values()))
 
 
-@functools.lru_cache(maxsize=4096)  # each new brief is verified against the same recent briefs (~2,700 a month at 100k)
+@functools.lru_cache(maxsize=1024)  # new briefs are verified against the same recent candidates (top 50–200 each); 4,096 cost ~14 MB+ resident for little gain
 def profile(indexed: str) -> Profile:
     """The profile of a text already in index form (escalation.search_text, or index_form(text)); do not mutate it."""
     weights: dict[str, float] = {}
