@@ -11,7 +11,6 @@ import sys
 from contextlib import asynccontextmanager
 
 import aiohttp
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +19,7 @@ from starlette.routing import Route
 from bot.followthrough.scheduler import start_scheduler
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.app import Services, build_app, build_services
+from bot.slack.requests import SlackRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
         # One aiohttp session for every Web API call this process makes (a session per call
         # doubled p99 latency in the serving benchmark).
         session = aiohttp.ClientSession()
-        app.state.slack = AsyncSlackRequestHandler(build_app(services, session=session))
+        app.state.slack = SlackRequestHandler(build_app(services, session=session))
         scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest) if run_scheduler else None
         try:
             yield
