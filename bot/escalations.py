@@ -115,7 +115,7 @@ class Escalations:
             attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
             if attempt:
                 brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
-                routed_to = Destination(row.destination)
+                routed_to, deadline_state = Destination(row.destination), row.deadline_state
                 if pattern is None and self.knowledge is not None:
                     pattern = self.knowledge.recorded(session, escalation_id)
         # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
@@ -126,8 +126,14 @@ class Escalations:
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         tickets = self._tickets(escalation_id, fetch=True)
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=self.clock.now().date(), routed_to=routed_to, flags=flags,
-                                 tickets=tickets, now=self.clock.now())
+        # The timers start now, so the brief goes out already showing its first check-in: the
+        # message render() would give once posted, without a chat.update right after the post.
+        now = self.clock.now()
+        plans = initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz)
+        checkin = next(p.next_due_at for p in plans if p.kind is FollowUpKind.CHECKIN)
+        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=deadline_state)
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=now.date(), state=state, routed_to=routed_to,
+                                 flags=flags, tickets=tickets, now=now)
         try:
             # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
             # look first. Retries are rare, so one conversations.history per retry is cheap.
@@ -146,13 +152,13 @@ class Escalations:
             return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=previous_error)
 
         with self.db.session() as session:
-            now = self.clock.now()
-            row = queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=now)
+            row = queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now())
             row.agent_tz = agent_tz
-            queries.plan_follow_ups(session, escalation_id, initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz))
-            # Rendered in the same transaction (what refresh() would read back), sent after it.
-            update = self.render(session, row, flags=flags)
-        self._update(escalation_id, channel, ts, *update)  # the brief now shows its first check-in time
+            queries.plan_follow_ups(session, escalation_id, plans)
+            # An adopted message was rendered by an earlier attempt: bring it up to date.
+            update = self.render(session, row, flags=flags) if found else None
+        if update is not None:
+            self._update(escalation_id, channel, ts, *update)
         total = len(rendered.continuations)
         for part, blocks in enumerate(rendered.continuations, 1):
             try:

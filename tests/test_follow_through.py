@@ -86,9 +86,10 @@ def test_posting_plans_every_timer_from_the_severity_cadence(bot):
     assert t["ack"].next_due_at == now + timedelta(hours=1)
     deadline = row(bot, escalation_id).deadline_at
     assert t["deadline"].next_due_at == now + (deadline - now) * 0.75 and t["deadline"].stage == "three_quarters"
-    # The posted brief shows the next check-in time (chat.update after posting).
-    update = bot.slack.calls("chat.update")[-1]
-    assert "Next check-in due" in json.dumps(update.args["blocks"]) and "Acknowledge" in json.dumps(update.args["blocks"])
+    # The brief goes out showing its next check-in time: one post, no chat.update after it.
+    (post,) = [c for c in bot.slack.calls("chat.postMessage") if c.args.get("channel") == row(bot, escalation_id).channel_id]
+    assert "Next check-in due" in json.dumps(post.args["blocks"]) and "Acknowledge" in json.dumps(post.args["blocks"])
+    assert bot.slack.calls("chat.update") == []
 
 
 def test_nobody_acknowledges_then_the_thread_is_pinged_and_the_agent_told(bot):
