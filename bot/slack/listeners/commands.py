@@ -74,7 +74,8 @@ def register(app: AsyncApp, services) -> None:
         else:
             services.spawn(open_brief_modal(client, trigger, context, respond, services=services, ticket_text=text), what="/escalate", notify=notify)
         # Know the agent's tier before they submit, so the submission never waits on Slack.
-        services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")
+        if services.tiers.stale:
+            services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")
 
 
 async def _answer(services, respond, fn, *args) -> None:

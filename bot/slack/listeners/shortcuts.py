@@ -20,7 +20,8 @@ def register(app: AsyncApp, services) -> None:
     async def on_escalate_message(ack, body, client, respond) -> None:
         await ack()
         services.spawn(_open(body, client, respond, services), what="escalate this message", notify=lambda text: respond(text=text, response_type="ephemeral"))
-        services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")  # before they submit
+        if services.tiers.stale:
+            services.spawn(services.run_sync(services.tiers.refresh), what="tier lookup")  # before they submit
 
 
 async def _open(body: dict, client, respond, services=None) -> None:
