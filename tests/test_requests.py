@@ -68,3 +68,9 @@ def test_the_endpoint_serves_a_submission_parsed_by_the_fast_path(bot):
     with bot.db.session() as s:
         (row,) = list(s.exec(select(Escalation)))
     assert row.summary == summary
+
+
+def test_payloads_json_reads_cannot_read_are_still_read():
+    """orjson refuses a lone surrogate escape and NaN; such a payload is read as json reads it."""
+    body = "payload=" + quote_plus('{"type": "block_actions", "value": "\\ud800", "n": NaN}')
+    assert parse_body(body, "application/x-www-form-urlencoded") == bolt_parse_body(body, "application/x-www-form-urlencoded")
