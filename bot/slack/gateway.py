@@ -18,6 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot.slack.keepalive import KeepAliveWebClient
+
 log = logging.getLogger(__name__)
 
 BRIEF_EVENT_TYPE = "escalation_brief"  # message metadata type on every posted brief
@@ -79,7 +81,8 @@ class ChannelPacer:
 
 
 def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
-    return WebClient(
+    """A WebClient that reuses its connection to Slack between calls (see bot.slack.keepalive)."""
+    return KeepAliveWebClient(
         token=token,
         base_url=base_url,
         timeout=timeout,

@@ -248,6 +248,7 @@ class _Server(ThreadingHTTPServer):
             daemon=True,
         )
         with self.fake._conn_lock:
+            self.fake.connections += 1
             self.fake._conn_threads = [x for x in self.fake._conn_threads if x.is_alive()]
             self.fake._conn_threads.append(t)
             self.fake._conn_socks.add(request)
@@ -267,6 +268,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeSlack/1.0"
     sys_version = ""
     timeout = 10  # never let a silent client pin a thread forever
+    disable_nagle_algorithm = True  # headers and body are two writes: on a kept connection Nagle holds the body for the client's delayed ACK (~40 ms)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
@@ -284,9 +286,12 @@ class _Handler(BaseHTTPRequestHandler):
             ctype = "application/json; charset=utf-8" if body.lstrip()[:1] in "{[" else "text/html; charset=utf-8"
         else:
             raw, ctype = json.dumps(body).encode("utf-8"), "application/json; charset=utf-8"
-        self.close_connection = True
+        if not self.server.fake.keep_alive:  # type: ignore[attr-defined]
+            self.close_connection = True  # else as the request asked (HTTP/1.1: kept unless `Connection: close`)
         self.send_response(status)
-        hdrs = {"Content-Type": ctype, "Content-Length": str(len(raw)), "Connection": "close"}
+        hdrs = {"Content-Type": ctype, "Content-Length": str(len(raw))}
+        if self.close_connection:
+            hdrs["Connection"] = "close"
         hdrs.update(headers or {})
         for k, v in hdrs.items():
             self.send_header(k, str(v))
@@ -312,6 +317,9 @@ class FakeSlack:
         failure_rate / seed / failure_methods: random faults (see set_failure_rate()).
         strict_users: unknown users get ``user_not_found`` (else a synthesized UTC user).
         enforce_trigger_ids: a trigger_id used twice gets ``exchanged_trigger_id``.
+        keep_alive: answer without ``Connection: close`` and serve the next request on the same
+            connection (a fault's ``headers={"Connection": "close"}`` still closes it);
+            ``connections`` counts the connections accepted.
     """
 
     def __init__(
@@ -334,6 +342,7 @@ class FakeSlack:
         bot_id: str = "BBOT",
         app_id: str = "A0001",
         scopes: str = DEFAULT_SCOPES,
+        keep_alive: bool = False,
     ) -> None:
         self.strict = strict
         self.public_posting = public_posting
@@ -349,6 +358,8 @@ class FakeSlack:
         self.bot_id = bot_id
         self.app_id = app_id
         self.scopes = scopes
+        self.keep_alive = keep_alive
+        self.connections = 0  # accepted TCP connections
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
