@@ -72,6 +72,8 @@ class Escalations:
         tier: Tier = Tier.L2,
     ) -> Delivery:
         target = route(brief.destination, self.channels, tier=tier, enforce_tiers=self.enforce_tiers)
+        # Searched before the write transaction, which then only checks briefs stored meanwhile.
+        prior = self.knowledge.prior(team_id, brief.model_dump(mode="json"), at=self.clock.now()) if self.knowledge is not None else None
         with self.db.session() as session:
             created = queries.create_escalation(
                 session,
@@ -86,7 +88,7 @@ class Escalations:
             escalation_id = created.escalation.id
             pattern = None
             if created.is_new and self.knowledge is not None:
-                pattern = self.knowledge.record(session, created.escalation)
+                pattern = self.knowledge.record(session, created.escalation, prior)
             if created.is_new and self.ticketing is not None:
                 self.ticketing.link(session, created.escalation, brief)
             if created.is_new and target.note:

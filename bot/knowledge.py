@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.storage import queries, search
@@ -18,6 +20,7 @@ from bot.storage.db import Database
 from bot.storage.models import CLOSED_STATUSES, Escalation, LogKind
 
 RESOLVED = "resolved"
+NUMBERING_SLACK = 64  # PostgreSQL: briefs below the newest id seen that may still have been committing
 SEVERITY_ORDER = {Severity.MEDIUM.value: 0, Severity.HIGH.value: 1, Severity.CRITICAL.value: 2}
 
 
@@ -88,15 +91,44 @@ def _related(row: Escalation) -> Related:
     return Related(row.id, format_ref(row.number), row.summary, row.severity, row.status, row.created_at, row.channel_id, row.message_ts, row.resolution, customers_of(row))
 
 
+@dataclass(frozen=True)
+class Prior:
+    """A new brief's matches among the briefs stored before it, found before its write transaction."""
+
+    matches: tuple[search.Match, ...]
+    last_id: int  # the newest brief that search could see: later ones are checked at recording
+
+
 @dataclass
 class Knowledge:
     db: Database
     clock: Clock
     window_days: int = 30
 
-    def pattern_for(self, session, row: Escalation) -> Pattern:
-        since = row.created_at - timedelta(days=self.window_days)
-        matches = search.similar_escalations(session, team_id=row.team_id, text=search.searchable_text(row.brief), product_area=row.product_area, since=since, exclude_id=row.id)
+    def prior(self, team_id: str, brief: dict, *, at: datetime, product_area: str | None = None) -> Prior:
+        """The full-text search for a brief about to be stored, in a read transaction of its own:
+        on SQLite it is most of a brief's database time, and inside the write transaction it held
+        the one write lock (~20 briefs/s whatever the number of processes; benchmarks/results.md)."""
+        with self.db.read_session() as session:
+            # The newest id first: a brief stored while the search runs is then at least re-checked.
+            last_id = session.execute(select(func.max(Escalation.id)).where(Escalation.team_id == team_id)).scalar() or 0
+            matches = search.similar_escalations(session, team_id=team_id, text=search.searchable_text(brief), product_area=product_area,
+                                                 since=at - timedelta(days=self.window_days))
+        return Prior(tuple(matches), last_id)
+
+    def pattern_for(self, session, row: Escalation, prior: Prior | None = None) -> Pattern:
+        """`prior`: the matches found before storing `row`; then only briefs stored since are searched here."""
+        text = search.searchable_text(row.brief)
+        if prior is None:
+            since = row.created_at - timedelta(days=self.window_days)
+            matches = search.similar_escalations(session, team_id=row.team_id, text=text, product_area=row.product_area, since=since, exclude_id=row.id)
+        else:
+            # PostgreSQL numbers rows when they are inserted, not committed: look back a little.
+            after = prior.last_id - (0 if session.get_bind().dialect.name == "sqlite" else NUMBERING_SLACK)
+            newer = search.similar_among_newer(session, team_id=row.team_id, text=text, product_area=row.product_area, after_id=after, exclude_id=row.id)
+            found = {m.escalation_id: m for m in newer}
+            found.update({m.escalation_id: m for m in prior.matches if m.escalation_id != row.id})
+            matches = sorted(found.values(), key=lambda m: (-m.score, -m.escalation_id))[:20]
         rows = queries.get_escalations(session, (m.escalation_id for m in matches))  # one statement, not one per match
         earlier = [r for r in (rows.get(m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
         if row.destination != Destination.SECURITY.value:  # a security brief is never shown (or linked) outside its channel
@@ -112,9 +144,9 @@ class Knowledge:
         trending = len(severities) >= 2 and severities[-1] > severities[0] and all(b >= a for a, b in zip(severities, severities[1:]))
         return Pattern(tuple(related), independent, tuple(r for r in related if r.status == RESOLVED), trending)
 
-    def record(self, session, row: Escalation) -> Pattern:
+    def record(self, session, row: Escalation, prior: Prior | None = None) -> Pattern:
         """Find the pattern for a newly stored brief and keep it in its running log (if flagged)."""
-        pattern = self.pattern_for(session, row)
+        pattern = self.pattern_for(session, row, prior)
         if pattern.flagged:
             queries.add_log(session, row.id, actor=queries.BOT_ACTOR, kind=LogKind.PATTERN, text=pattern_summary(pattern), at=row.created_at,
                             data={"independent_reports": pattern.independent_reports, "related": [r.escalation_id for r in pattern.related],

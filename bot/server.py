@@ -25,19 +25,28 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def create_asgi_app(settings: Settings, *, services: Services | None = None, run_scheduler: bool = True) -> Starlette:
+def create_asgi_app(settings: Settings, *, services: Services | None = None, run_scheduler: bool = True, brief_processes: int = 0) -> Starlette:
+    """`brief_processes`: worker processes that store and post briefs (bot.brief_worker); 0 keeps
+    that work on this process's threads (tests, whose services hold a test clock, use 0)."""
     services = services or build_services(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         session = web_api_session()
         app.state.slack = SlackRequestHandler(build_app(services, session=session))
+        if brief_processes:
+            from bot.brief_worker import BriefWorkers
+
+            services.brief_workers = BriefWorkers(settings, brief_processes)
+            services.brief_workers.start()
         scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest) if run_scheduler else None
         try:
             yield
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=True)  # let a tick in progress finish its sends
+            if services.brief_workers is not None:
+                await asyncio.to_thread(services.brief_workers.stop)
             await services.drain()
             await session.close()
 
@@ -59,7 +68,8 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
 def asgi_app_from_env() -> Starlette:
     """Factory for uvicorn workers (`--workers N` imports the app in each process)."""
     try:
-        app = create_asgi_app(load_settings())
+        settings = load_settings()
+        app = create_asgi_app(settings, brief_processes=settings.brief_processes)
         freeze_startup_objects()
         return app
     except SettingsError as exc:  # pragma: no cover - the parent already validated the same settings
@@ -155,7 +165,7 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
     if workers > 1:
         uvicorn.run("bot.server:asgi_app_from_env", factory=True, workers=workers, **common)
     else:
-        app = create_asgi_app(settings, services=services)
+        app = create_asgi_app(settings, services=services, brief_processes=settings.brief_processes)
         freeze_startup_objects()
         uvicorn.run(app, **common)
     return 0

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_SECRET")
     # Seconds between two posts to one channel (Slack allows about one a second); 0 turns pacing off.
     post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
+    # HTTP mode: processes that store and post briefs beside the one that answers Slack (0: on its threads).
+    brief_processes: int = Field(default=0, ge=0, le=16, validation_alias="ESCALATION_BRIEF_PROCESSES")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     # Several workspaces: all three set turns Bolt's OAuth install flow on (bot.slack.oauth).

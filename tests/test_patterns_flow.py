@@ -126,3 +126,23 @@ def test_triage_keep_shows_what_support_resolved_before(bot):
     update = wait_until(lambda: [c for c in bot.slack.calls("views.update") if ids.BLOCK_TRIAGE_SIMILAR in json.dumps(c.args["view"])], what="similar resolved")[-1]
     text = json.dumps(update.args["view"])
     assert "ESC-1" in text and "KB-112" in text
+
+
+def test_a_brief_stored_while_another_is_being_searched_is_still_counted(bot):
+    """A brief's full-text search runs before its write transaction (so it does not hold SQLite's
+    write lock); a brief stored in between is checked inside that transaction instead."""
+    report(bot, "Acme Corp")
+    knowledge = bot.services.knowledge
+    search_first = knowledge.prior
+
+    def another_report_arrives_after_the_search(*args, **kwargs):
+        prior = search_first(*args, **kwargs)
+        knowledge.prior = search_first  # once
+        report(bot, "Initech", days_later=0)  # stored after the search looked, before this brief is
+        return prior
+
+    knowledge.prior = another_report_arrives_after_the_search
+    third = report(bot, "Umbrella")
+    text = brief_text(bot, third)
+    assert "Recurring pattern: 3 independent reports" in text
+    assert "ESC-1" in text and "ESC-2" in text

@@ -63,6 +63,7 @@ class Services:
     digest: Digest | None = None  # the weekly digest to the leadership channel
     ticketing: Ticketing | None = None
     installations: object | None = None  # bot.slack.oauth.InstallationStore when installed in several workspaces
+    brief_workers: object | None = None  # bot.brief_worker.BriefWorkers while serving HTTP with ESCALATION_BRIEF_PROCESSES > 0
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):

@@ -186,6 +186,16 @@ class SlackGateway:
             self._link_prefixes[key] = link[: -len(tail)]
         return link
 
+    def update_view(self, view_id: str | None, view: dict) -> None:
+        """views.update of a modal; best effort: the person may have closed it (not_found), and what
+        matters is stored."""
+        if not view_id:
+            return
+        try:
+            self._call("views.update", view_id=view_id, view=view)
+        except SlackCallFailed as exc:
+            log.info("views.update skipped: %s", exc.error)
+
     def open_view(self, trigger_id: str, view: dict) -> dict:
         return self._call("views.open", trigger_id=trigger_id, view=view).get("view", {})
 

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_ONLY = "escalation_read_only"  # execution option of Database.read_session's engine
 
 
 def make_engine(url: str) -> Engine:
@@ -41,7 +42,8 @@ def make_engine(url: str) -> Engine:
             # Take the write lock at the start: a deferred transaction that reads and then writes
             # fails at once with "database is locked" when another writer got in between, instead
             # of waiting out the busy timeout (thousands of such errors in the scheduler's load test).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Database.read_session's transactions only read: they take no lock (WAL snapshot).
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -62,6 +64,7 @@ class Database:
         # Waited for at most the busy timeout, then the session goes ahead and SQLite decides, so
         # a session held too long still fails with "database is locked" rather than hanging.
         self._writer = threading.RLock() if url.startswith("sqlite") else None
+        self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -79,6 +82,16 @@ class Database:
         finally:
             if queued:
                 self._writer.release()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it neither takes nor waits for the write lock
+        (it reads a snapshot), so it can run beside writers. Rolled back at the end; never write in it."""
+        with Session(self._read_engine, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     def upgrade(self) -> None:
         """Apply every Alembic migration not yet applied (idempotent; safe at every start)."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy import text as sql
 from sqlmodel import Session
 
@@ -220,6 +220,22 @@ def similar_escalations(
     dialect = _dialect(session)
     candidates = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
                          limit=CANDIDATES[dialect], concept_weight=CONCEPT_WEIGHT, coarse=True)
+    return _verified(text, product_area, candidates, limit)
+
+
+def similar_among_newer(session: Session, *, team_id: str, text: str, product_area: str | None, after_id: int, exclude_id: int | None = None,
+                        limit: int = 20) -> list[Match]:
+    """Like similar_escalations, over the briefs stored after `after_id` only (no full-text stage:
+    they are few). A brief's search runs before its write transaction, so it cannot hold the write
+    lock for long; this closes the gap inside that transaction (briefs that came in meanwhile)."""
+    query = select(Escalation.id, Escalation.product_area, Escalation.search_text).where(Escalation.team_id == team_id, Escalation.id > after_id)
+    if exclude_id is not None:
+        query = query.where(Escalation.id != exclude_id)
+    return _verified(text, product_area, list(session.execute(query)), limit)
+
+
+def _verified(text: str, product_area: str | None, candidates: list[Any], limit: int) -> list[Match]:
+    """The candidates (id, product_area, search_text) whose symptom profile is close enough to `text`'s, best first."""
     own = profile(index_form(text))
     verified = []
     for row in candidates:

@@ -1,8 +1,9 @@
 """The brief modal's round trips: re-render on destination choice, and the submission.
 
 Submission: validate (pure, well under a millisecond) → field errors, or ack with a "saving" view
-→ store and post in the background → the modal shows the result. If storing fails, the modal
-comes back with everything the agent typed, so nothing is ever lost.
+→ store and post in the background (bot.submissions, in a brief worker process when serving HTTP)
+→ the modal shows the result. If storing fails, the modal comes back with everything the agent
+typed, so nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
-from blocks.notices import not_delivered_view, posted_view, saving_view
+from blocks.notices import saving_view
 from bot.domain.brief import Destination
 from bot.domain.routing import needs_tier_warning, tier_note
 from bot.domain.validation import BriefInvalid, validate_draft
 from bot.slack import payloads
-from bot.slack.app import error_reference
+from bot.submissions import BriefJob, file_brief
 from bot.slack.listeners.opening import update_view
 
 log = logging.getLogger(__name__)
@@ -81,38 +82,13 @@ def register(app: AsyncApp, services) -> None:
             await ack(response_action="update", view=brief_modal(destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice))
             return
         await ack(response_action="update", view=saving_view())
-        services.spawn(
-            _escalate(services, client, body, view, brief, context, values, tier),
-            what="escalate",
-        )
+        job = BriefJob(team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context,
+                       values=values, tier=tier)
+        if services.brief_workers is not None:  # a brief worker process (bot.brief_worker): acks never wait behind it
+            services.brief_workers.submit(job)
+        else:
+            services.spawn(services.run_sync(file_brief, services, job), what="escalate")
 
     @app.view(ids.VIEW_BRIEF_RESULT)
     async def on_result_closed(ack) -> None:  # result views have no submit; ack anything that arrives
         await ack()
-
-
-async def _escalate(services, client, body: dict, view: dict, brief, context: ModalContext, values: dict, tier) -> None:
-    try:
-        delivery = await services.run_sync(
-            services.escalations.escalate,
-            team_id=payloads.team_id(body),
-            agent_user_id=payloads.user_id(body),
-            brief=brief,
-            source_channel_id=context.source_channel_id,
-            submission_key=view.get("id"),
-            tier=tier,
-        )
-    except Exception:  # noqa: BLE001 - the brief must come back to the agent whatever failed
-        ref = error_reference()
-        log.exception("storing a brief failed [%s]", ref)
-        notice = f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. If it keeps failing, tell your Slack admin and quote `{ref}`."
-        restored = brief_modal(destination=brief.destination, eng_kind=values and draft_from_state(values).get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice)
-        await update_view(client, view.get("id"), restored)
-        return
-    if delivery.duplicate or delivery.in_progress:
-        return  # the first submission reports the result in this same modal
-    if delivery.posted:
-        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note, flags=delivery.flags)
-    else:
-        result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
-    await update_view(client, view.get("id"), result)
