@@ -1,15 +1,16 @@
 #!/usr/bin/env python
 """The bot in HTTP mode against a minimal Bolt app, on the same server, in the same run.
 
-    python benchmarks/bot_vs_bolt.py [--requests N] [--concurrency 1,10,50] [--warmup W]
+    python benchmarks/bot_vs_bolt.py [--requests N] [--concurrency 1,10,50] [--warmup W] [--brief-processes 0,1]
 
 Reuses serving_stacks.py's rig: its stand-in Slack Web API (own process, records when each
 views.open / chat.postMessage arrives), its signed closed-loop senders, CPU meter and percentiles.
 
 1. The minimal app: serving_stacks' AsyncApp + Starlette on uvicorn (uvloop, httptools), acking
    and handing the API call to a task (the bot's listener style): ack, a one-input modal, a post.
-2. The bot: `python -m bot run --http` on SQLite (the quickstart), same stand-in. /escalate opens
-   the real brief modal; the submission is a whole Support L2 brief, stored then posted.
+2. The bot: `python -m bot run --http` on SQLite (the quickstart), same stand-in, once as one process
+   and once with ESCALATION_BRIEF_PROCESSES=1 (briefs stored and posted by a worker process).
+   /escalate opens the real brief modal; the submission is a whole Support L2 brief, stored then posted.
 
 Per concurrency level (closed loop, C senders): ack p50/p99, /escalate → views.open, submission →
 chat.postMessage (the brief in its channel), throughput; each of the bot's figures also as a ratio
@@ -62,10 +63,11 @@ def bot_env(standin_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-def start_bot(pg: rig.ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log") -> tuple[subprocess.Popen, int, float]:
+def start_bot(pg: rig.ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log",
+              brief_processes: int = 0) -> tuple[subprocess.Popen, int, float]:
     """`python -m bot run --http` in its own process group; returns (process, port, seconds to healthy)."""
     port = rig.find_free_port()
-    env = bot_env(standin_url, f"sqlite:///{workdir / 'bench.db'}")
+    env = {**bot_env(standin_url, f"sqlite:///{workdir / 'bench.db'}"), "ESCALATION_BRIEF_PROCESSES": str(brief_processes)}
     started = time.monotonic()
     with open(workdir / log_name, "wb") as log:
         proc = pg.start([rig.PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
@@ -91,6 +93,19 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout_s: float = 30.0) -> 
     raise RuntimeError("the bot was not healthy in time")
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The brief worker processes of the bot `pid` (ESCALATION_BRIEF_PROCESSES), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid \
+                    and b"spawn_main" in (entry / "cmdline").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -104,7 +119,6 @@ def submission_template() -> tuple[dict, dict]:
     """The brief modal as the bot renders it for Support L2, and a whole brief's state values."""
     from blocks.brief_modal import ModalContext, brief_modal
     from bot.domain.brief import Destination
-    from tests.e2e import state_for
     from tests.factories import draft
 
     view = brief_modal(destination=Destination.SUPPORT_L2, context=ModalContext(source_channel_id=SOURCE))
@@ -279,26 +293,30 @@ def drive(pg: rig.ProcessGroups, app: str, proc: subprocess.Popen, port: int, st
 
 
 def run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
-            concurrency: list[int], warmup: int, briefs_total: int = 0) -> dict[str, Any]:
-    """Start the bot, drive it, stop it; returns its phases, start-up time and resident sizes."""
-    print("[bot] python -m bot run --http (SQLite)", file=sys.stderr, flush=True)
-    proc, port, startup_s = start_bot(pg, standin_url, workdir)
+            concurrency: list[int], warmup: int, briefs_total: int = 0, brief_processes: int = 0) -> dict[str, Any]:
+    """Start the bot, drive it, stop it; returns its phases, start-up time and resident sizes
+    (rss_*_mb: the serving process; workers_rss_*_mb: its brief worker processes, summed)."""
+    print(f"[bot] python -m bot run --http (SQLite, ESCALATION_BRIEF_PROCESSES={brief_processes})", file=sys.stderr, flush=True)
+    (workdir / "bench.db").unlink(missing_ok=True)
+    proc, port, startup_s = start_bot(pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes)
     try:
         rss_start = rss_mb(proc.pid)
+        workers_start = sum(rss_mb(p) for p in worker_pids(proc.pid))
         out = drive(pg, "bot", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup,
                     briefs_total=briefs_total)
         rss_end = rss_mb(proc.pid)
+        workers_end = sum(rss_mb(p) for p in worker_pids(proc.pid))
     finally:
         pg.stop(proc)
     bulk = next((p for p in out["phases"] if p["phase"] == "bulk"), None)
     return {"phases": [p for p in out["phases"] if p["phase"] != "bulk"], "startup_s": startup_s, "rss_start_mb": rss_start,
-            "rss_end_mb": rss_end, "briefs_handled": warmup + 2 * requests * len(concurrency) + (bulk["n"] if bulk else 0),
+            "rss_end_mb": rss_end, "workers_rss_start_mb": workers_start, "workers_rss_end_mb": workers_end, "briefs_handled": warmup + 2 * requests * len(concurrency) + (bulk["n"] if bulk else 0),
             "bulk_rps": bulk["rps"] if bulk else None, "bulk_missing": bulk.get("missing", 0) if bulk else 0,
-            "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": rig.scan_log(workdir / "bot.log")}
+            "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": rig.scan_log(workdir / f"bot{brief_processes}.log")}
 
 
-def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0) -> dict[str, Any]:
-    """Minimal app then bot, same stand-in, same load."""
+def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0, configs: Sequence[int] = (0, 1)) -> dict[str, Any]:
+    """Minimal app, then the bot once per number of brief worker processes in `configs`; same stand-in, same load."""
     with tempfile.TemporaryDirectory(prefix="bot-vs-bolt-") as tmp, rig.ProcessGroups() as pg:
         workdir = Path(tmp)
         standin_proc, standin_url = rig.start_standin(pg, api_latency_ms)
@@ -307,8 +325,10 @@ def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: 
             minimal = drive(pg, "minimal", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup)
         finally:
             pg.stop(proc)
-        bot = run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup)
-    return {"minimal": minimal["phases"], "bot": bot["phases"], "log_findings": bot["log_findings"]}
+        bots = {n: run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup, brief_processes=n)
+                for n in configs}
+    return {"minimal": minimal["phases"], "bots": {n: b["phases"] for n, b in bots.items()},
+            "log_findings": {k: v for b in bots.values() for k, v in b["log_findings"].items()}}
 
 
 def _p(phase: dict | None, key: str, q: float) -> float:
@@ -320,40 +340,48 @@ PHASES = (("/escalate", "views.open", "/escalate → views.open"),
           ("submission paced", "chat.postMessage", "submission → post, senders wait for their post"))
 
 
+CONFIG_LABEL = {0: "one process (the quickstart: `python -m bot run --http`)",
+                1: "with a brief worker process (`ESCALATION_BRIEF_PROCESSES=1`)"}
+
+
 def report(result: dict[str, Any], concurrency: list[int], requests: int) -> str:
-    bot = {(p["phase"], p["concurrency"]): p for p in result["bot"]}
     ref = {(p["phase"], p["concurrency"]): p for p in result["minimal"]}
     lines = [f"## The bot vs a minimal Bolt app ({requests} requests per phase, closed loop, uvicorn + Starlette for both, same stand-in)\n",
              "ms; (ratio) = bot ÷ minimal app. ack = request sent → HTTP response; → call = request sent → the Web API call reached the "
              "stand-in (views.open for the command, the brief's chat.postMessage for the submission). Senders paced by acks send the next "
              "request when the ack returns, faster than briefs can be stored and posted, so a backlog builds during the phase; senders "
-             "that wait for their post are agents who submit again only once they see the result.\n",
-             "| C | request | ack p50 | ack p99 | → call p50 | → call p99 | req/s | minimal app: ack p99 / → call p99 / req/s | errors |",
-             "|---:|---|---:|---:|---:|---:|---:|---|---|"]
-    for c in concurrency:
-        for phase, _call, label in PHASES:
-            b, m = bot.get((phase, c)), ref.get((phase, c))
-            r = lambda key, q: _p(b, key, q) / _p(m, key, q) if _p(m, key, q) else float("nan")
-            errs = {k: v for k, v in (b or {}).get("status", {}).items() if k != "200"}
-            missing = (b or {}).get("downstream_missing", 0)
-            lines.append(
-                f"| {c} | {label} | {_p(b, 'ack_ms', 50):.1f} ({r('ack_ms', 50):.1f}×) | {_p(b, 'ack_ms', 99):.1f} ({r('ack_ms', 99):.1f}×) | "
-                f"{_p(b, 'downstream_ms', 50):.1f} ({r('downstream_ms', 50):.1f}×) | {_p(b, 'downstream_ms', 99):.1f} ({r('downstream_ms', 99):.1f}×) | "
-                f"{(b or {}).get('rps', 0):.0f} ({(b or {}).get('rps', 0) / max((m or {}).get('rps', 1), 1e-9):.2f}×) | "
-                f"{_p(m, 'ack_ms', 99):.1f} / {_p(m, 'downstream_ms', 99):.1f} / {(m or {}).get('rps', 0):.0f} | "
-                f"{errs or ''}{f' {missing} calls missing' if missing else ''} |")
-    top = max(concurrency)
-    acks = {ph: (_p(bot.get((ph, top)), "ack_ms", 99), _p(ref.get((ph, top)), "ack_ms", 99)) for ph, _c, _l in PHASES}
-    verdict = lambda ok: "met" if ok else "MISSED"
-    lines += ["", f"Targets at C={top}:"]
-    for ph, (b99, m99) in acks.items():
-        lines.append(f"- p99 ack of {ph}: {b99:.1f} ms vs {m99:.1f} ms = {b99 / m99:.2f}× the minimal app (≤ 1.25×: {verdict(b99 <= 1.25 * m99)}; "
-                     f"< 300 ms: {verdict(b99 < 300)})")
-    for ph in ("submission", "submission paced"):
-        post99 = _p(bot.get((ph, top)), "downstream_ms", 99)
-        lines.append(f"- submission → post p99 ({ph}): {post99:.0f} ms (< 1 s: {verdict(post99 < 1000)})")
+             "that wait for their post are agents who submit again only once they see the result. The bot runs twice on a new database: "
+             "as one process, then with its briefs stored and posted by a worker process.\n"]
+    for n, phases in result["bots"].items():
+        bot = {(p["phase"], p["concurrency"]): p for p in phases}
+        lines += [f"### The bot {CONFIG_LABEL.get(int(n), f'with {n} brief worker processes')}\n",
+                  "| C | request | ack p50 | ack p99 | → call p50 | → call p99 | req/s | minimal app: ack p99 / → call p99 / req/s | errors |",
+                  "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+        for c in concurrency:
+            for phase, _call, label in PHASES:
+                b, m = bot.get((phase, c)), ref.get((phase, c))
+                r = lambda key, q: _p(b, key, q) / _p(m, key, q) if _p(m, key, q) else float("nan")
+                errs = {k: v for k, v in (b or {}).get("status", {}).items() if k != "200"}
+                missing = (b or {}).get("downstream_missing", 0)
+                lines.append(
+                    f"| {c} | {label} | {_p(b, 'ack_ms', 50):.1f} ({r('ack_ms', 50):.1f}×) | {_p(b, 'ack_ms', 99):.1f} ({r('ack_ms', 99):.1f}×) | "
+                    f"{_p(b, 'downstream_ms', 50):.1f} ({r('downstream_ms', 50):.1f}×) | {_p(b, 'downstream_ms', 99):.1f} ({r('downstream_ms', 99):.1f}×) | "
+                    f"{(b or {}).get('rps', 0):.0f} ({(b or {}).get('rps', 0) / max((m or {}).get('rps', 1), 1e-9):.2f}×) | "
+                    f"{_p(m, 'ack_ms', 99):.1f} / {_p(m, 'downstream_ms', 99):.1f} / {(m or {}).get('rps', 0):.0f} | "
+                    f"{errs or ''}{f' {missing} calls missing' if missing else ''} |")
+        top = max(concurrency)
+        verdict = lambda ok: "met" if ok else "MISSED"
+        lines += ["", f"Targets at C={top}:"]
+        for ph, _c, _l in PHASES:
+            b99, m99 = _p(bot.get((ph, top)), "ack_ms", 99), _p(ref.get((ph, top)), "ack_ms", 99)
+            lines.append(f"- p99 ack of {ph}: {b99:.1f} ms vs {m99:.1f} ms = {b99 / m99:.2f}× the minimal app (≤ 1.25×: {verdict(b99 <= 1.25 * m99)}; "
+                         f"< 300 ms: {verdict(b99 < 300)})")
+        for ph in ("submission", "submission paced"):
+            post99 = _p(bot.get((ph, top)), "downstream_ms", 99)
+            lines.append(f"- submission → post p99 ({ph}): {post99:.0f} ms (< 1 s: {verdict(post99 < 1000)})")
+        lines.append("")
     if result["log_findings"]:
-        lines.append("\nBot log warnings: " + "; ".join(f"{k} ×{v}" for k, v in list(result["log_findings"].items())[:5]))
+        lines.append("Bot log warnings: " + "; ".join(f"{k} ×{v}" for k, v in list(result["log_findings"].items())[:5]))
     return "\n".join(lines)
 
 
@@ -366,9 +394,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--concurrency", default="1,10,50")
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--api-latency-ms", type=float, default=0.0, help="the stand-in answers after this delay (Slack: ~100-300 ms)")
+    parser.add_argument("--brief-processes", default="0,1", help="bot configurations: ESCALATION_BRIEF_PROCESSES values (default 0,1)")
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.concurrency.split(",")]
-    print(report(measure(args.requests, concurrency, args.warmup, args.api_latency_ms), concurrency, args.requests))
+    configs = [int(n) for n in args.brief_processes.split(",")]
+    print(report(measure(args.requests, concurrency, args.warmup, args.api_latency_ms, configs), concurrency, args.requests))
     return 0
 
 
