@@ -209,6 +209,8 @@ def make_standin_app(api_latency_s: float = 0.0):
         "views.open": json.dumps({"ok": True, "view": {"id": "V1"}}).encode(),
         "chat.postMessage": json.dumps({"ok": True, "channel": "C1", "ts": "1700000000.000100"}).encode(),
         "auth.test": json.dumps(AUTH_TEST_RESPONSE).encode(),
+        # Slack's form for the canned post above, so the bot's permalink cache works as against Slack.
+        "chat.getPermalink": json.dumps({"ok": True, "permalink": "https://bench.slack.com/archives/C1/p1700000000000100"}).encode(),
     }
     default = b'{"ok":true}'
     records: dict[str, dict[str, float]] = {"views.open": {}, "chat.postMessage": {}}
