@@ -8,7 +8,7 @@ Start-up is `python -m bot run --http` launched → GET /healthz answers 200 (im
 new database, token check against the stand-in). Briefs are whole Support L2 submissions, sent by
 10 senders in chunks of 200, each chunk posted before the next (steady state, no backlog), through
 bot_vs_bolt.py's senders and serving_stacks.py's stand-in. Resident size is VmRSS of the bot's
-process. Targets: healthy ≤ 3 s, ≤ 150 MB after 10,000 briefs.
+process (and, with ESCALATION_BRIEF_PROCESSES=1, of its worker). Targets: healthy ≤ 3 s, ≤ 150 MB after 10,000 briefs.
 """
 
 from __future__ import annotations
@@ -24,16 +24,7 @@ import bot_vs_bolt  # noqa: E402
 import serving_stacks as rig  # noqa: E402
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--briefs", type=int, default=10_000, help="briefs to handle before reading memory (default 10000)")
-    parser.add_argument("--brief-processes", type=int, default=0, help="ESCALATION_BRIEF_PROCESSES (default 0: the quickstart's one process)")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="footprint-") as tmp, rig.ProcessGroups() as pg:
-        standin_proc, standin_url = rig.start_standin(pg, 0.0)
-        r = bot_vs_bolt.run_bot(pg, standin_proc, standin_url, Path(tmp), requests=0, concurrency=[], warmup=0, briefs_total=args.briefs,
-                                brief_processes=args.brief_processes)
-    workers = args.brief_processes
+def report(r: dict, workers: int) -> None:
     print(f"## Footprint (HTTP, SQLite, {'one process' if not workers else f'a serving process and {workers} brief worker process(es)'})\n")
     print("| measure | figure | target |\n|---|---:|---|")
     print(f"| start-up to healthy | {r['startup_s']:.2f} s | ≤ 3 s: {'met' if r['startup_s'] <= 3 else 'MISSED'} |")
@@ -47,6 +38,21 @@ def main(argv: list[str]) -> int:
         print(f"\n{r['bulk_missing']} of the briefs were not posted within 60 s (HTTP answers: {r['bulk_status']}).")
     if r["log_findings"]:
         print("\nBot log warnings: " + "; ".join(f"{k} ×{v}" for k, v in list(r["log_findings"].items())[:5]))
+    print()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--briefs", type=int, default=10_000, help="briefs to handle before reading memory (default 10000)")
+    parser.add_argument("--brief-processes", default="0,1",
+                        help="ESCALATION_BRIEF_PROCESSES values, one run each (default 0,1: the quickstart's one process, then with a worker)")
+    args = parser.parse_args(argv)
+    for workers in (int(n) for n in args.brief_processes.split(",")):
+        with tempfile.TemporaryDirectory(prefix="footprint-") as tmp, rig.ProcessGroups() as pg:
+            standin_proc, standin_url = rig.start_standin(pg, 0.0)
+            r = bot_vs_bolt.run_bot(pg, standin_proc, standin_url, Path(tmp), requests=0, concurrency=[], warmup=0, briefs_total=args.briefs,
+                                    brief_processes=workers)
+        report(r, workers)
     return 0
 
 

@@ -23,6 +23,7 @@ from bot.slack.requests import SlackRequestHandler
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+KEEP_ALIVE_SECONDS = 75
 
 
 def create_asgi_app(settings: Settings, *, services: Services | None = None, run_scheduler: bool = True, brief_processes: int = 0) -> Starlette:
@@ -161,7 +162,10 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
     log.info("serving Slack at http://%s:%s%s", host, port, EVENTS_PATH)
     if settings.oauth:
         log.info("several workspaces: install at http://%s:%s/slack/install", host, port)
-    common = dict(host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True, timeout_graceful_shutdown=15)
+    # Keep idle connections longer than a load balancer does (AWS ALB: 60 s), or it may reuse one
+    # just as uvicorn (default 5 s) closes it: a 502 for that request. 75 s, as the benchmarked stack.
+    common = dict(host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True, timeout_graceful_shutdown=15,
+                  timeout_keep_alive=KEEP_ALIVE_SECONDS)
     if workers > 1:
         uvicorn.run("bot.server:asgi_app_from_env", factory=True, workers=workers, **common)
     else:
