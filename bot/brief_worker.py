@@ -57,7 +57,6 @@ class BriefWorkers:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.restarts = 0
 
     def start(self) -> None:
         for slot in self._slots:
@@ -77,9 +76,6 @@ class BriefWorkers:
     def pending(self) -> int:
         with self._lock:
             return sum(len(s.pending) for s in self._slots)
-
-    def worker_pids(self) -> list[int]:
-        return [s.process.pid for s in self._slots if s.process is not None]
 
     def stop(self, timeout: float = 15.0) -> None:
         """Let the workers finish what they hold (and what is queued for them), then stop them."""
@@ -128,7 +124,6 @@ class BriefWorkers:
                     continue
                 log.error("brief worker %s died (exit code %s): starting another and handing over its unfinished briefs",
                           slot.process.pid, slot.process.exitcode)
-                self.restarts += 1
                 slot.conn.close()
                 self._start(slot)
                 with self._lock:

@@ -106,9 +106,10 @@ class Knowledge:
     window_days: int = 30
 
     def prior(self, team_id: str, brief: dict, *, at: datetime, product_area: str | None = None) -> Prior:
-        """The full-text search for a brief about to be stored, in a read transaction of its own:
-        on SQLite it is most of a brief's database time, and inside the write transaction it held
-        the one write lock (~20 briefs/s whatever the number of processes; benchmarks/results.md)."""
+        """The full-text search for a brief about to be stored, in a read transaction of its own.
+        It is most of a brief's database time (~10 ms at a few thousand recent briefs); inside the
+        write transaction it held SQLite's one write lock, so every other writer (the tick, a click
+        served by another process, a brief worker) waited behind it."""
         with self.db.read_session() as session:
             # The newest id first: a brief stored while the search runs is then at least re-checked.
             last_id = session.execute(select(func.max(Escalation.id)).where(Escalation.team_id == team_id)).scalar() or 0
