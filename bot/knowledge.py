@@ -83,7 +83,9 @@ def pattern_summary(pattern: Pattern) -> str:
 
 def customers_of(row: Escalation) -> tuple[str, ...]:
     """Normalised customer names from the brief's "which customers" (empty when not given)."""
-    names = (queries.brief_of(row).impact.affected_names or "").replace(" and ", ",").replace(";", ",")
+    # Read from the stored JSON: validating the whole brief (queries.brief_of) for one field cost
+    # more than the rest of this, for each of up to 20 related briefs per new one.
+    names = (((row.brief or {}).get("impact") or {}).get("affected_names") or "").replace(" and ", ",").replace(";", ",")
     return tuple(sorted({" ".join(n.lower().replace("corp", "").replace("inc", "").split()) for n in names.split(",") if n.strip()}))
 
 
