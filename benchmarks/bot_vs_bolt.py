@@ -350,7 +350,7 @@ PHASES = (("/escalate", "views.open", "/escalate → views.open"),
           ("submission paced", "chat.postMessage", "submission → post, senders wait for their post"))
 
 
-CONFIG_LABEL = {0: "one process (the quickstart: `python -m bot run --http`)",
+CONFIG_LABEL = {0: "as one process (the quickstart: `python -m bot run --http`)",
                 1: "with a brief worker process (`ESCALATION_BRIEF_PROCESSES=1`)"}
 
 
