@@ -8,8 +8,6 @@ typed, so nothing is ever lost.
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
@@ -21,8 +19,6 @@ from bot.domain.validation import BriefInvalid, validate_draft
 from bot.slack import payloads
 from bot.submissions import BriefJob, file_brief
 from bot.slack.listeners.opening import update_view
-
-log = logging.getLogger(__name__)
 
 
 def _destination(raw: dict) -> Destination | None:
