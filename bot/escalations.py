@@ -48,6 +48,26 @@ class Delivery:
     in_progress: bool = False  # another request is posting it right now
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """The right to post one stored brief (queries.claim_delivery), with what posting it needs."""
+
+    escalation_id: int
+    attempt: int  # 1 for the first
+    previous_error: str | None
+    brief: Brief
+    ref: str
+    channel: str
+    agent: str
+    routed_to: Destination
+    deadline_state: str | None
+
+    @classmethod
+    def of(cls, row, attempt: int, brief: Brief | None = None) -> "_Claim":
+        return cls(row.id, attempt, row.delivery_error, brief or queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id,
+                   Destination(row.destination), row.deadline_state)
+
+
 class Escalations:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
                  *, enforce_tiers: bool = True, knowledge: Knowledge | None = None, ticketing=None, rng: random.Random | None = None) -> None:
@@ -95,13 +115,18 @@ class Escalations:
                 created.escalation.destination = target.destination.value
                 session.add(created.escalation)
                 queries.add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.CREATED, text=f"Routed to {target.destination.label}: {target.note}", at=self.clock.now())
+            if created.is_new:  # claimed here, in the storing transaction: one transaction fewer per brief
+                attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now())
+                claim = _Claim.of(created.escalation, attempt, brief) if attempt else None
         if not created.is_new:
             # The first submission owns the posting; a repeat only reports where things stand.
             log.info("duplicate submission %s for escalation %s ignored", submission_key, escalation_id)
             return replace(self._delivery_of(escalation_id), duplicate=True)
+        if claim is None:  # not possible for a brief just stored, unless another replica's tick took it
+            return replace(self._delivery_of(escalation_id), in_progress=True, route_note=target.note)
         # The pattern just found is the one recorded (an unflagged one is recorded as nothing): no reload.
         known = (pattern if pattern.flagged else Pattern()) if pattern is not None else None
-        return replace(self.deliver(escalation_id, pattern=known), route_note=target.note)
+        return replace(self._post(claim, known), route_note=target.note)
 
     def deliver(self, escalation_id: int, *, team_id: str | None = None, pattern: Pattern | None = None) -> Delivery:
         """Post a stored brief to its channel; idempotent once posted.
@@ -113,11 +138,10 @@ class Escalations:
         """
         with self.db.session() as session:
             row = self._row(session, escalation_id, team_id)
-            pending, previous_error = row.status == EscalationStatus.PENDING_DELIVERY.value, row.delivery_error
+            pending = row.status == EscalationStatus.PENDING_DELIVERY.value
             attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
             if attempt:
-                brief, ref, channel, agent = queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id
-                routed_to, deadline_state = Destination(row.destination), row.deadline_state
+                claim = _Claim.of(row, attempt)
                 if pattern is None and self.knowledge is not None:
                     pattern = self.knowledge.recorded(session, escalation_id)
         # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
@@ -125,6 +149,11 @@ class Escalations:
             return replace(self._delivery_of(escalation_id), duplicate=True)
         if not attempt:
             return replace(self._delivery_of(escalation_id), in_progress=True)
+        return self._post(claim, pattern)
+
+    def _post(self, claim: _Claim, pattern: Pattern | None) -> Delivery:
+        """Post a claimed brief, then record it posted and start its timers (or record the failure)."""
+        escalation_id, attempt, brief, ref, channel, agent = claim.escalation_id, claim.attempt, claim.brief, claim.ref, claim.channel, claim.agent
         flags = pattern_lines(pattern) if pattern else []
         agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
         tickets = self._tickets(escalation_id, fetch=True)
@@ -133,8 +162,8 @@ class Escalations:
         now = self.clock.now()
         plans = initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz)
         checkin = next(p.next_due_at for p in plans if p.kind is FollowUpKind.CHECKIN)
-        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=deadline_state)
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=now.date(), state=state, routed_to=routed_to,
+        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=claim.deadline_state)
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=now.date(), state=state, routed_to=claim.routed_to,
                                  flags=flags, tickets=tickets, now=now)
         try:
             # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
@@ -151,14 +180,13 @@ class Escalations:
                     metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
                 )
         except SlackCallFailed as exc:
-            return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=previous_error)
+            return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=claim.previous_error)
 
         with self.db.session() as session:
-            row = queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now())
-            row.agent_tz = agent_tz
+            queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now(), agent_tz=agent_tz)
             queries.plan_follow_ups(session, escalation_id, plans)
             # An adopted message was rendered by an earlier attempt: bring it up to date.
-            update = self.render(session, row, flags=flags) if found else None
+            update = self.render(session, queries.get_escalation(session, escalation_id), flags=flags) if found else None
         if update is not None:
             self._update(escalation_id, channel, ts, *update)
         total = len(rendered.continuations)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +11,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
+
+from bot.storage.writer_lock import WriterLock
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,17 @@ class Database:
         # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
         # queries.add_log so the outbox row is written in the log entry's own transaction.
         self.outbox_sinks: frozenset[str] = frozenset()
-        # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE). Threads
-        # of this process queue on this lock, woken as soon as it is free, rather than in SQLite's
-        # busy handler, which sleeps up to 100 ms between tries: with a few worker threads storing
-        # briefs at once, the database sat idle while they slept. Other processes still wait in
-        # the busy handler. Re-entrant: a nested session behaves as before (it waits on SQLite).
-        # Waited for at most the busy timeout, then the session goes ahead and SQLite decides, so
-        # a session held too long still fails with "database is locked" rather than hanging.
-        self._writer = threading.RLock() if url.startswith("sqlite") else None
+        # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE): writers
+        # queue on this lock (threads and processes) instead of in SQLite's busy handler, which
+        # sleeps up to 100 ms between tries; see writer_lock. Re-entrant: a nested session behaves
+        # as before (it waits on SQLite).
+        self._writer = WriterLock(self.engine.url.database, SQLITE_BUSY_TIMEOUT_MS / 1000) if url.startswith("sqlite") else None
         self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One unit of work: commits on success, rolls back on error. Never held across a Slack call."""
-        queued = self._writer is not None and self._writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        queued = self._writer is not None and self._writer.acquire()
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 session.info["outbox_sinks"] = self.outbox_sinks
@@ -108,6 +106,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
 
 def alembic_config(url: str, engine: Engine | None = None) -> Config:

@@ -175,19 +175,15 @@ def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[
     )
 
 
-def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: str, now: datetime) -> Escalation:
-    row = _require(session, escalation_id)
-    row.status = EscalationStatus.OPEN.value
-    row.channel_id = channel_id
-    row.message_ts = ts
-    row.delivery_error = None
-    row.delivery_claimed_until = None
-    row.next_delivery_at = None
-    row.posted_at = now
-    row.updated_at = now
-    session.add(row)
+def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: str, now: datetime, agent_tz: str | None = None) -> None:
+    """One UPDATE: the row (and its whole brief) is not loaded to change these columns."""
+    values = dict(status=EscalationStatus.OPEN.value, channel_id=channel_id, message_ts=ts, delivery_error=None, delivery_claimed_until=None,
+                  next_delivery_at=None, posted_at=now, updated_at=now)
+    if agent_tz is not None:
+        values["agent_tz"] = agent_tz
+    if session.execute(update(Escalation).where(Escalation.id == escalation_id).values(**values)).rowcount != 1:
+        raise LookupError(f"escalation {escalation_id} does not exist")
     add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.POSTED, text=f"Posted to <#{channel_id}>", at=now)
-    return row
 
 
 def mark_delivery_failed(session: Session, escalation_id: int, *, error: str, now: datetime, retry_at: datetime | None = None) -> Escalation:
