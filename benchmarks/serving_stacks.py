@@ -930,7 +930,7 @@ async def run_phase(session, standin: StandinClient, meter: CpuMeter, *, label: 
         result["downstream_ms"] = [round((received[s.key] - s.sent) * 1000.0, 3) for s in samples if s.key in received]
         result["downstream_missing"] = len(samples) - len(result["downstream_ms"])
     print(f"    {label:<11} c={concurrency:<3} {result['rps']:>7} req/s  ack p99 "
-          f"{percentile(result['ack_ms'], 99):7.1f} ms  status {result['status']}", file=sys.stderr, flush=True)
+          f"{percentile(result['ack_ms'], 99):7.1f} ms  status {result['status']}  CPU % {cpu}", file=sys.stderr, flush=True)
     return result
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
-from bot.storage import queries
+from bot.storage import queries, search
 from bot.storage.db import Database
 from bot.storage.models import EscalationStatus
 from tests.factories import NOW, draft
@@ -87,6 +87,12 @@ def test_the_same_submission_is_stored_once(db):
         second = create(s, key="V123")
     assert first.is_new and not second.is_new
     assert first.escalation.id == second.escalation.id
+    with db.session() as s:  # the repeat used no number: numbers stay without gaps
+        third = create(s, key="V124")
+    assert third.escalation.number == first.escalation.number + 1
+    with db.session() as s:  # and the repeat is not in the full-text index twice
+        assert [m.escalation_id for m in search.search_escalations(s, team_id="T1", words=brief().summary)][:1] in ([first.escalation.id], [third.escalation.id])
+        assert len(search.search_escalations(s, team_id="T1", words=brief().summary)) == 2
 
 
 def test_only_one_poster_claims_a_brief(db):

@@ -113,7 +113,8 @@ class Escalation(SQLModel, table=True):
     last_update_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     deadline_state: str | None = Field(default=None, max_length=16)  # at_risk | breached, from the deadline marks
     # Recurring-pattern matching (bot.storage.search). search_text is what the full-text index holds;
-    # only search.index_escalation writes it, because SQLite's index is kept in step by hand.
+    # only search writes it (index_new at insert, index_escalation after a change), because SQLite's
+    # index is kept in step by hand.
     product_area: str | None = Field(default=None, max_length=64)
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     resolved_at: datetime | None = _utc(nullable=True)  # when it was resolved or de-escalated

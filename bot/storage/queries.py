@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from bot.domain.brief import Brief
 from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp, LogKind, Outbox, OutboxState, SlackEvent
-from bot.storage.search import index_escalation
+from bot.storage.search import index_new, search_text_of
 
 BOT_ACTOR = "bot"
 # Longer than one post with its retries can take; a poster that died frees the brief after it.
@@ -57,14 +57,14 @@ def create_escalation(
     source_channel_id: str | None = None,
     submission_key: str | None = None,
 ) -> Created:
-    """Store a brief before anything is posted, so a failed post never loses it."""
-    if submission_key:
-        existing = get_by_submission_key(session, submission_key)
-        if existing is not None:
-            return Created(existing, is_new=False)
+    """Store a brief before anything is posted, so a failed post never loses it.
+
+    A repeated submission (same key) is told by the unique key, not by a lookup first: repeats are
+    rare, and the lookup was one more statement inside SQLite's one write lock for every brief."""
+    brief_json = brief.model_dump(mode="json")
     row = Escalation(
         team_id=team_id,
-        number=next_number(session, team_id),
+        number=0,  # numbered inside the savepoint below: a repeat rolls its number back (no gap)
         submission_key=submission_key,
         destination=brief.destination.value,
         severity=brief.severity.value,
@@ -75,21 +75,23 @@ def create_escalation(
         source_channel_id=source_channel_id,
         channel_id=channel_id,
         deadline_at=brief.request.deadline,
-        brief=brief.model_dump(mode="json"),
+        brief=brief_json,
+        search_text=search_text_of(brief_json),
         created_at=now,
         updated_at=now,
     )
     try:
         with session.begin_nested():
+            row.number = next_number(session, team_id)
             session.add(row)
             session.flush()
     except IntegrityError:
-        # A second delivery of the same submission raced us past the lookup above.
+        # The same submission again (Slack's retry, a double click, another replica got it first).
         existing = get_by_submission_key(session, submission_key) if submission_key else None
         if existing is None:
             raise
         return Created(existing, is_new=False)
-    index_escalation(session, row.id)
+    index_new(session, row)
     add_log(session, row.id, actor=agent_user_id, kind=LogKind.CREATED, text=f"Escalated to {brief.destination.label}", at=now)
     return Created(row, is_new=True)
 

@@ -164,13 +164,23 @@ def index_form(text: str) -> str:
     return plain
 
 
+def search_text_of(brief: dict[str, Any], resolution: str | None = None, lessons: str | None = None) -> str:
+    """escalation.search_text: what support learned is found too (a resolution, a de-escalation's findings, lessons learned)."""
+    return index_form("\n".join(p for p in (searchable_text(brief), resolution, lessons) if p))
+
+
+def index_new(session: Session, row: Escalation) -> None:
+    """Index a row just inserted with its search_text (PostgreSQL's column indexes itself)."""
+    if _dialect(session) == "sqlite":
+        session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:id, :new)"), {"id": row.id, "new": row.search_text})
+
+
 def index_escalation(session: Session, escalation_id: int) -> None:
     """(Re)index one escalation from its row; call after any change to its brief or resolution."""
     row = session.get(Escalation, escalation_id)
     if row is None:
         raise LookupError(f"escalation {escalation_id} does not exist")
-    # What support learned is found too: a resolution, a de-escalation's findings, lessons learned.
-    new = index_form("\n".join(p for p in (searchable_text(row.brief), row.resolution, row.lessons) if p))
+    new = search_text_of(row.brief, row.resolution, row.lessons)
     old = row.search_text
     if new == old:
         return
