@@ -143,8 +143,8 @@ class Knowledge:
             found.update({m.escalation_id: m for m in prior.matches if m.escalation_id != row.id})
             matches = sorted(found.values(), key=lambda m: (-m.score, -m.escalation_id))[:20]
         rows = queries.get_escalations(session, (m.escalation_id for m in matches if m.escalation_id not in known))  # one statement, not one per match
-        found = {**known, **{i: _related(r) for i, r in rows.items()}}
-        earlier = [r for r in (found.get(m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
+        by_id = {**known, **{i: _related(r) for i, r in rows.items()}}
+        earlier = [r for r in (by_id.get(m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
         if row.destination != Destination.SECURITY.value:  # a security brief is never shown (or linked) outside its channel
             earlier = [r for r in earlier if r.destination != Destination.SECURITY.value]
         related = sorted(earlier, key=lambda r: r.created_at)
