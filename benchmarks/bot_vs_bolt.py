@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -65,10 +66,10 @@ def bot_env(standin_url: str, database_url: str) -> dict[str, str]:
 
 
 def start_bot(pg: rig.ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log",
-              brief_processes: int = 0) -> tuple[subprocess.Popen, int, float]:
+              brief_processes: int = 0, database_url: str | None = None) -> tuple[subprocess.Popen, int, float]:
     """`python -m bot run --http` in its own process group; returns (process, port, seconds to healthy)."""
     port = rig.find_free_port()
-    env = {**bot_env(standin_url, f"sqlite:///{workdir / 'bench.db'}"), "ESCALATION_BRIEF_PROCESSES": str(brief_processes)}
+    env = {**bot_env(standin_url, database_url or f"sqlite:///{workdir / 'bench.db'}"), "ESCALATION_BRIEF_PROCESSES": str(brief_processes)}
     started = time.monotonic()
     with open(workdir / log_name, "wb") as log:
         proc = pg.start([rig.PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
@@ -303,12 +304,43 @@ def drive(pg: rig.ProcessGroups, app: str, proc: subprocess.Popen, port: int, st
 
 
 def run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
-            concurrency: list[int], warmup: int, briefs_total: int = 0, brief_processes: int = 0) -> dict[str, Any]:
+            concurrency: list[int], warmup: int, briefs_total: int = 0, brief_processes: int = 0, postgres_url: str | None = None) -> dict[str, Any]:
     """Start the bot, drive it, stop it; returns its phases, start-up time and resident sizes
     (rss_*_mb: the serving process; workers_rss_*_mb: its brief worker processes, summed)."""
-    print(f"[bot] python -m bot run --http (SQLite, ESCALATION_BRIEF_PROCESSES={brief_processes})", file=sys.stderr, flush=True)
+    engine = "PostgreSQL" if postgres_url else "SQLite"
+    print(f"[bot] python -m bot run --http ({engine}, ESCALATION_BRIEF_PROCESSES={brief_processes})", file=sys.stderr, flush=True)
     (workdir / "bench.db").unlink(missing_ok=True)
-    proc, port, startup_s = start_bot(pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes)
+    with fresh_database(postgres_url) as database_url:
+        return _run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup,
+                        briefs_total=briefs_total, brief_processes=brief_processes, database_url=database_url)
+
+
+@contextlib.contextmanager
+def fresh_database(postgres_url: str | None):
+    """None (the bot's SQLite file in the work directory), or an empty schema of `postgres_url`, dropped after."""
+    if not postgres_url:
+        yield None
+        return
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = "bench_" + uuid.uuid4().hex[:12]
+    admin = create_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
+             concurrency: list[int], warmup: int, briefs_total: int, brief_processes: int, database_url: str | None) -> dict[str, Any]:
+    proc, port, startup_s = start_bot(pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes,
+                                      database_url=database_url)
     try:
         rss_start = rss_mb(proc.pid)
         workers_start = sum(rss_mb(p) for p in worker_pids(proc.pid))
@@ -325,7 +357,8 @@ def run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: 
             "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": rig.scan_log(workdir / f"bot{brief_processes}.log")}
 
 
-def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0, configs: Sequence[int] = (0, 1)) -> dict[str, Any]:
+def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0, configs: Sequence[int] = (0, 1),
+            postgres_url: str | None = None) -> dict[str, Any]:
     """Minimal app, then the bot once per number of brief worker processes in `configs`; same stand-in, same load."""
     with tempfile.TemporaryDirectory(prefix="bot-vs-bolt-") as tmp, rig.ProcessGroups() as pg:
         workdir = Path(tmp)
@@ -335,7 +368,8 @@ def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: 
             minimal = drive(pg, "minimal", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup)
         finally:
             pg.stop(proc)
-        bots = {n: run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup, brief_processes=n)
+        bots = {n: run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup, brief_processes=n,
+                           postgres_url=postgres_url)
                 for n in configs}
     return {"minimal": minimal["phases"], "bots": {n: b["phases"] for n, b in bots.items()},
             "log_findings": {k: v for b in bots.values() for k, v in b["log_findings"].items()}}
@@ -405,10 +439,11 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--api-latency-ms", type=float, default=0.0, help="the stand-in answers after this delay (Slack: ~100-300 ms)")
     parser.add_argument("--brief-processes", default="0,1", help="bot configurations: ESCALATION_BRIEF_PROCESSES values (default 0,1)")
+    parser.add_argument("--postgres", metavar="URL", help="run the bot on PostgreSQL (a fresh schema of URL, dropped after) instead of SQLite")
     args = parser.parse_args(argv)
     concurrency = [int(c) for c in args.concurrency.split(",")]
     configs = [int(n) for n in args.brief_processes.split(",")]
-    print(report(measure(args.requests, concurrency, args.warmup, args.api_latency_ms, configs), concurrency, args.requests))
+    print(report(measure(args.requests, concurrency, args.warmup, args.api_latency_ms, configs, args.postgres), concurrency, args.requests))
     return 0
 
 
