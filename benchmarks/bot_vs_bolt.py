@@ -321,20 +321,10 @@ def fresh_database(postgres_url: str | None):
     if not postgres_url:
         yield None
         return
-    import uuid
+    from tests.support.postgres import fresh_schema
 
-    from sqlalchemy import create_engine, text
-
-    schema = "bench_" + uuid.uuid4().hex[:12]
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{postgres_url}{'&' if '?' in postgres_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(postgres_url, prefix="bench_") as url:
+        yield url
 
 
 def _run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,

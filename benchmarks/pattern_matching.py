@@ -242,22 +242,15 @@ def sqlite_factory(directory: str) -> Callable[[], ContextManager[Database]]:
 def postgres_factory(url: str) -> Callable[[], ContextManager[Database]]:
     @contextmanager
     def make() -> Iterator[Database]:
-        schema = "bench_" + uuid.uuid4().hex[:12]
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        db = None
-        try:
-            sep = "&" if "?" in url else "?"
-            db = Database(f"{url}{sep}options=-csearch_path%3D{schema}")
-            db.upgrade()
-            yield db
-        finally:
-            if db is not None:
+        from tests.support.postgres import fresh_schema
+
+        with fresh_schema(url, prefix="bench_") as schema_url:
+            db = Database(schema_url)
+            try:
+                db.upgrade()
+                yield db
+            finally:
                 db.dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
     return make
 
 

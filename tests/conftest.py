@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
 
 from bot.clock import FrozenClock
 from bot.domain.brief import Destination
@@ -20,6 +18,7 @@ from bot.settings import Settings
 from bot.storage.db import Database
 from tests.factories import NOW
 from tests.support.fake_slack import FakeSlack
+from tests.support.postgres import fresh_schema
 from tests.support.slack_requests import SlackSender
 
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
@@ -43,17 +42,8 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatabl
 
 def _postgres_schema_url() -> Iterator[str]:
     """A fresh schema per test on the shared PostgreSQL database, dropped afterwards."""
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
