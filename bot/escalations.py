@@ -63,7 +63,7 @@ class _Claim:
     deadline_state: str | None
 
     @classmethod
-    def of(cls, row, attempt: int, brief: Brief | None = None) -> "_Claim":
+    def of(cls, row, attempt: int, brief: Brief | None = None) -> _Claim:
         return cls(row.id, attempt, row.delivery_error, brief or queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id,
                    Destination(row.destination), row.deadline_state)
 

@@ -170,7 +170,7 @@ def search_text_of(brief: dict[str, Any], resolution: str | None = None, lessons
 
 
 def index_new(session: Session, row: Escalation) -> None:
-    """Index a row just inserted with its search_text (PostgreSQL's column indexes itself)."""
+    """Index a row's search_text as it now reads: just inserted, or its old text already removed (PostgreSQL's column indexes itself)."""
     if _dialect(session) == "sqlite":
         session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:id, :new)"), {"id": row.id, "new": row.search_text})
 
@@ -188,8 +188,8 @@ def index_escalation(session: Session, escalation_id: int) -> None:
         # External-content FTS5 forgets a row only when told exactly what it indexed: the old text.
         if old is not None:
             session.execute(sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, search_text) VALUES ('delete', :id, :old)"), {"id": row.id, "old": old})
-        session.execute(sql(f"INSERT INTO {FTS_TABLE} (rowid, search_text) VALUES (:id, :new)"), {"id": row.id, "new": new})
     row.search_text = new  # PostgreSQL recomputes search_vector from it
+    index_new(session, row)
     session.add(row)
     session.flush()
 
