@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.submissions import BriefJob, file_brief
 
@@ -153,7 +154,7 @@ def work(settings: Settings, conn, threads: int, parent_pid: int) -> None:
         os.nice(NICENESS)
     except OSError:
         pass
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s [brief-worker] %(name)s: %(message)s")
+    configure_logging(settings.log_level, process="brief-worker")
     from bot.server import freeze_startup_objects
     from bot.slack.app import build_services
     from bot.slack.teams import serving_team

@@ -7,9 +7,9 @@ token) ends with one line saying what to do and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings, require_for_mode
 
 EXIT_CONFIG = 2
@@ -43,10 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.env_file)
-        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        if settings.log_level != "DEBUG":  # migration and HTTP-client chatter is noise at INFO
-            for noisy in ("alembic", "slack_sdk", "slack_bolt", "aiohttp.access"):
-                logging.getLogger(noisy).setLevel(logging.WARNING)
+        configure_logging(settings.log_level)
         return _dispatch(args, settings)
     except SettingsError as exc:
         print(f"escalation-bot: {exc}", file=sys.stderr)

@@ -200,10 +200,10 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
             except Exception:  # noqa: BLE001
                 log.warning("could not send the apology for %s", ref, exc_info=True)
 
-    from bot.slack.dedupe import event_dedupe
+    from bot.slack.dedupe import EventDedupe
     from bot.slack.listeners import register_all
 
-    app.middleware(event_dedupe(services))  # a retried or replayed event has one effect
+    app.middleware(EventDedupe(services))  # a retried or replayed event has one effect
 
     register_all(app, services)
     if settings.oauth:  # an uninstall or revoked token forgets that workspace's installation (Bolt's listeners, our store)

