@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import select
 
 from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
@@ -108,6 +109,35 @@ def test_only_one_poster_claims_a_brief(db):
         queries.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW)
     with db.session() as s:
         assert not queries.claim_delivery(s, escalation_id, now=NOW + timedelta(days=1))
+
+
+def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
+    """A poster whose lease ran out and the attempt after it both record the post: the second plan
+    replaces the first (snooze cleared, a tick's lease kept), never a second timer."""
+    from bot.followthrough.plan import Plan
+    from bot.storage.models import FollowUp, FollowUpKind
+
+    with db.session() as s:
+        escalation_id = create(s).escalation.id
+    first = [Plan(FollowUpKind.CHECKIN, NOW + timedelta(hours=4), NOW), Plan(FollowUpKind.ACK, NOW + timedelta(minutes=30), NOW)]
+    with db.session() as s:
+        queries.plan_follow_ups(s, escalation_id, first)
+    with db.session() as s:
+        for row in queries.follow_ups(s, escalation_id).values():
+            row.snoozed_until, row.lease_owner, row.lease_until, row.active = NOW + timedelta(hours=1), "tick-1", NOW + timedelta(minutes=1), False
+            s.add(row)
+    later = NOW + timedelta(minutes=3)
+    with db.session() as s:
+        queries.plan_follow_ups(s, escalation_id, [Plan(FollowUpKind.CHECKIN, later + timedelta(hours=4), later, stage="due"),
+                                                   Plan(FollowUpKind.DEADLINE, later + timedelta(days=1), later)])
+    with db.session() as s:
+        rows = queries.follow_ups(s, escalation_id)
+        assert len(s.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id)).all()) == 3
+    checkin, ack, deadline = rows["checkin"], rows["ack"], rows["deadline"]
+    assert (checkin.next_due_at, checkin.anchor_at, checkin.stage) == (later + timedelta(hours=4), later, "due")
+    assert checkin.active and checkin.snoozed_until is None and checkin.lease_owner == "tick-1"
+    assert ack.next_due_at == NOW + timedelta(minutes=30) and not ack.active  # not in the new plan: left as it was
+    assert deadline.active and deadline.next_due_at == later + timedelta(days=1)
 
 
 def test_running_log_records_state_changes_in_order(db):
