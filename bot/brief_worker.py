@@ -1,8 +1,8 @@
 """Brief work in a child process: the serving process acks, a worker process stores and posts.
 
-Why: storing a brief, matching it against recent ones and posting it costs ~25 ms of CPU. On
-threads of the serving process that work held the GIL while Slack's requests waited for their
-ack: at 50 agents submitting, p99 acks were 3–7× a minimal Bolt app's (benchmarks/results.md).
+Why: storing a brief, matching it against recent ones and posting it cost ~25 ms of CPU (6–12 ms
+now). On threads of the serving process that work held the GIL while Slack's requests waited for
+their ack: at 50 agents submitting, p99 acks were 3–7× a minimal Bolt app's (benchmarks/results.md).
 In its own process (niced, so the acks come first on a busy machine) it runs on the other core.
 
 Jobs (bot.submissions.BriefJob) go over a pipe per worker. The serving process keeps each one until
