@@ -105,7 +105,7 @@ def create_escalation(
     try:
         with session.begin_nested():
             row.number = next_number(session, team_id)
-            # A prepared INSERT rather than the ORM's flush (0.7 → 0.3 ms, inside SQLite's write lock).
+            # A prepared INSERT rather than the ORM's flush (0.33 → 0.21 ms, inside SQLite's write lock).
             row.id = session.execute(_INSERT_ESCALATION, {column: getattr(row, column) for column in _ESCALATION_COLUMNS}).scalar_one()
     except IntegrityError:
         # The same submission again (Slack's retry, a double click, another replica got it first).
@@ -372,7 +372,7 @@ def plan_follow_ups(session: Session, escalation_id: int, plans) -> None:
     """upsert_follow_up for several timers of one brief (bot.followthrough.plan.Plan), as one
     INSERT … ON CONFLICT DO UPDATE: a posted brief's timers are new, except when a poster whose
     lease ran out and the next attempt both get here. Inside SQLite's write lock for every brief:
-    the ORM's lookup, objects and flush took 1 ms, this 0.25 ms. The lease, if a tick holds one, stays."""
+    the ORM's lookup, objects and flush took 1 ms, this 0.12 ms. The lease, if a tick holds one, stays."""
     rows = [{"escalation_id": escalation_id, "kind": p.kind.value, "next_due_at": p.next_due_at, "anchor_at": p.anchor_at, "stage": p.stage,
              "active": True, "snoozed_until": None} for p in plans]
     if not rows:
