@@ -35,6 +35,11 @@ DELIVERY_LEASE = timedelta(seconds=120)
 _ESCALATION = Escalation.__table__
 _LOG = EscalationLog.__table__
 _INSERT_LOG = _LOG.insert().returning(_LOG.c.id)
+_NEXT_NUMBER = text(
+    "INSERT INTO escalation_counter (team_id, last_number) VALUES (:team, 1) "
+    "ON CONFLICT (team_id) DO UPDATE SET last_number = escalation_counter.last_number + 1 "
+    "RETURNING last_number"
+)
 _INSERT_ESCALATION = _ESCALATION.insert().returning(_ESCALATION.c.id)
 _ESCALATION_COLUMNS = tuple(c.key for c in _ESCALATION.columns if c.key != "id")
 _UPDATE_ESCALATION = _ESCALATION.update().where(_ESCALATION.c.id == bindparam("b_id"))  # SET: the columns given when executed
@@ -59,13 +64,6 @@ class Created:
 def next_number(session: Session, team_id: str) -> int:
     """Hand out the next ESC number for a workspace in one atomic statement (SQLite ≥ 3.35 and PostgreSQL)."""
     return session.execute(_NEXT_NUMBER, {"team": team_id}).scalar_one()
-
-
-_NEXT_NUMBER = text(
-    "INSERT INTO escalation_counter (team_id, last_number) VALUES (:team, 1) "
-    "ON CONFLICT (team_id) DO UPDATE SET last_number = escalation_counter.last_number + 1 "
-    "RETURNING last_number"
-)
 
 
 def create_escalation(
