@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from bot.domain.brief import Destination
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc)  # a Friday
+
+def last_friday_at_ten(now: datetime) -> datetime:
+    """The latest Friday 10:00 UTC not after `now`: a recent date, so factory data never rots."""
+    day = now.date() - timedelta(days=(now.weekday() - 4) % 7)
+    at = datetime.combine(day, time(10), tzinfo=timezone.utc)
+    return at if at <= now else at - timedelta(days=7)
+
+
+# The frozen clock of in-process tests (tests/conftest.py). A Friday, because business-day cadences
+# are tested across a weekend; taken from the real clock, because a fixed date made every test that
+# runs the bot on the real clock fail once the calendar passed it (a draft's deadline is NOW + 2 days).
+# A test that runs the bot on the real clock builds its draft with `now=datetime.now(timezone.utc)`.
+NOW = last_friday_at_ten(datetime.now(timezone.utc))
 
 
 def common(now: datetime = NOW, **overrides: Any) -> dict[str, Any]:

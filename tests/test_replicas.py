@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -120,7 +121,7 @@ def test_three_replicas_post_each_brief_once_and_each_nudge_once(fake_slack, rep
         assert next_sender().command(command="/escalate", text="", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT", trigger_id=trigger).status_code == 200
         opened = wait_until(lambda: [c for c in fake_slack.calls("views.open") if c.args.get("trigger_id") == trigger and c.ok], what="the modal")[0]
         view = {**opened.response["view"], "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"]}
-        values = draft(Destination.SUPPORT_L2, severity="high", summary=f"CSV export times out ({marker})")
+        values = draft(Destination.SUPPORT_L2, now=datetime.now(timezone.utc), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
         assert next_sender().submit_view(view, state_for(view, values), user_id=AGENT, team_id=TEAM).status_code == 200
         post = wait_until(lambda: [c for c in fake_slack.calls("chat.postMessage")
                                    if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")],
