@@ -2,6 +2,8 @@
 
 import json
 import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -47,7 +49,7 @@ def test_business_impact_is_shown_as_fields_with_numbers():
     assert "12 customers (growing): Acme Corp, Globex" in joined
     assert "48,000 USD ARR exposed" in joined
     assert "At risk" in joined
-    assert "since 2026-11-24 (3 days)" in joined
+    assert f"since {(NOW - timedelta(days=3)).date().isoformat()} (3 days)" in joined
 
 
 def test_reproduction_steps_are_numbered_for_engineering():
@@ -150,7 +152,8 @@ def test_text_export_is_the_method_structure_exactly():
     assert "- SLA position: At risk; penalties: 10% service credit after 24 h" in lines
     assert "1. Open Reports > Monthly revenue" in lines
     assert "1. Cleared cache and retried -> same timeout" in lines
-    assert "- Hard deadline: 2026-11-29 11:00 (Europe/Paris)" in lines  # 10:00 UTC in Paris winter time
+    paris = (NOW + timedelta(days=2)).astimezone(ZoneInfo("Europe/Paris"))  # the draft's deadline, 10:00 UTC
+    assert f"- Hard deadline: {paris:%Y-%m-%d %H:%M} (Europe/Paris)" in lines
     assert "- ZD-48213" in lines
 
 

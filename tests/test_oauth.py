@@ -164,7 +164,7 @@ def test_each_installed_workspace_gets_its_own_weekly_digest_with_its_token(oaut
     bot = oauth_bot
     assert install(bot, code="a", team_id=SECOND_TEAM, token=SECOND_TOKEN).status_code == 200
     assert install(bot, code="b", team_id="T0THIRD", token="xoxb-third-workspace").status_code == 200
-    monday_nine_utc = bot.clock.now().replace(day=30, hour=9, minute=0, second=20)  # Monday 30 Nov, the default UTC zone
+    monday_nine_utc = (bot.clock.now() + timedelta(days=3)).replace(hour=9, minute=0, second=20)  # the clock is a Friday: Monday, the default UTC zone
     bot.clock.set(monday_nine_utc)
     assert bot.services.digest.tick().sent
     leadership = CHANNELS[Destination.LEADERSHIP][0]

@@ -15,6 +15,7 @@ from bot.storage import queries
 from bot.storage.models import LogKind
 from tests.conftest import CHANNELS, _run_bot
 from tests.e2e import current_view, escalate, open_modal, posts_to, wait_until
+from tests.factories import NOW
 from tests.support.fake_ticketing import FakeJira, FakeWebhook, FakeZendesk
 from tests.test_follow_through import brief_message, click, log_kinds, post_brief, tick_at
 
@@ -24,8 +25,9 @@ ENG = CHANNELS[Destination.ENGINEERING][0]
 @pytest.fixture
 def stand_ins():
     with FakeZendesk() as zendesk, FakeJira() as jira, FakeWebhook() as webhook:
-        jira.add_issue("SUP-123", status="In Progress", priority="High", organization="Globex Corp", sla_breach_at="2026-11-27T16:00:00.000+0000")
-        zendesk.add_ticket(12345, status="open", priority="urgent", organization="Acme Corp", sla_breach_at="2026-11-27T12:00:00Z")
+        # SLA due today at 16:00 and 12:00 UTC: after the frozen clock's 10:00 (tests/factories.NOW)
+        jira.add_issue("SUP-123", status="In Progress", priority="High", organization="Globex Corp", sla_breach_at=f"{NOW:%Y-%m-%d}T16:00:00.000+0000")
+        zendesk.add_ticket(12345, status="open", priority="urgent", organization="Acme Corp", sla_breach_at=f"{NOW:%Y-%m-%d}T12:00:00Z")
         yield zendesk, jira, webhook
         for fake in (zendesk, jira, webhook):
             fake.assert_no_violations()
@@ -167,7 +169,7 @@ def test_escalate_with_a_ticket_prefills_the_sla_position_and_deadline(tbot, sta
     assert call.ok and call.args["view_id"] == view["id"] and call.args["hash"] == view["hash"]
     updated = current_view(tbot, view["id"])
     assert _input(updated, "sla_position")["initial_option"]["value"] == "compliant"  # due 16:00, now 10:00
-    due = datetime(2026, 11, 27, 16, tzinfo=timezone.utc)
+    due = NOW.replace(hour=16)
     assert _input(updated, "deadline")["initial_date_time"] == int(due.timestamp())
     assert "pre-filled from SUP-123: Time to resolution due" in str(updated["blocks"])
     assert _input(updated, "summary")["initial_value"] == "SUP-123"
