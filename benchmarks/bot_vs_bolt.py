@@ -30,16 +30,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH_DIR))
 
-import serving_stacks as rig  # noqa: E402
+from rig.load import Sample, closed_loop, command_builder, run_phase, submission_builder  # noqa: E402
+from rig.payloads import SIGNING_SECRET, sign_headers  # noqa: E402
+from rig.processes import KEEPALIVE_SECONDS, PY, CpuMeter, ProcessGroups, find_free_port, scan_log, start_standin, wait_http_ready  # noqa: E402
+from rig.report import StackResult, merge_runs, percentile  # noqa: E402
+from rig.standin import StandinClient, _install_uvloop  # noqa: E402
+from serving_stacks import default_stacks  # noqa: E402
 
 BOT_SECRET = "0123456789abcdef0123456789abcdef"  # the bot checks it looks like Slack's (hex)
 MINIMAL_STACK = "async-starlette-uvicorn-w1"  # run with BENCH_PATTERN=task: ack, then the API call in a task (as the bot)
@@ -65,14 +71,14 @@ def bot_env(standin_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-def start_bot(pg: rig.ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log",
+def start_bot(pg: ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log",
               brief_processes: int = 0, database_url: str | None = None) -> tuple[subprocess.Popen, int, float]:
     """`python -m bot run --http` in its own process group; returns (process, port, seconds to healthy)."""
-    port = rig.find_free_port()
+    port = find_free_port()
     env = {**bot_env(standin_url, database_url or f"sqlite:///{workdir / 'bench.db'}"), "ESCALATION_BRIEF_PROCESSES": str(brief_processes)}
     started = time.monotonic()
     with open(workdir / log_name, "wb") as log:
-        proc = pg.start([rig.PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
+        proc = pg.start([PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
                         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)  # cwd: no stray .env
     wait_healthy(port, proc)
     return proc, port, time.monotonic() - started
@@ -124,7 +130,7 @@ def submission_template() -> tuple[dict, dict]:
     from tests.factories import draft
 
     view = brief_modal(destination=Destination.SUPPORT_L2, context=ModalContext(source_channel_id=SOURCE))
-    values = draft(Destination.SUPPORT_L2, now=datetime.now(timezone.utc))
+    values = draft(Destination.SUPPORT_L2, now=datetime.now(UTC))
     return view, values
 
 
@@ -135,7 +141,7 @@ def bot_command_builder(run_id: str):
         key = f"benchkey-{run_id}.cmd.{i}"
         body, _ = slash_command("/escalate", "", user_id=AGENT, team_id=TEAM, channel_id=SOURCE, trigger_id=key)
         raw = body.encode()
-        return key, raw, rig.sign_headers(BOT_SECRET, raw)
+        return key, raw, sign_headers(BOT_SECRET, raw)
 
     return build
 
@@ -168,7 +174,7 @@ def bot_submission_builder(run_id: str, template: tuple[dict, dict], n: int, var
 
     def build(i: int):
         key, raw = bodies[i]
-        return key, raw, rig.sign_headers(BOT_SECRET, raw)  # signed when sent: timestamps stay fresh
+        return key, raw, sign_headers(BOT_SECRET, raw)  # signed when sent: timestamps stay fresh
 
     return build
 
@@ -190,7 +196,7 @@ def result_paced(standin_url: str, method: str):
                         status = str(resp.status)
                 except Exception as exc:  # counted, not fatal
                     status = type(exc).__name__
-                samples[i] = rig.Sample(key, sent, (time.monotonic() - sent) * 1000.0, status)
+                samples[i] = Sample(key, sent, (time.monotonic() - sent) * 1000.0, status)
                 async with session.post(f"{standin_url.rstrip('/')}/_bench/wait", json={"method": method, "key": key, "timeout": 30}) as w:
                     await w.read()
 
@@ -209,7 +215,7 @@ def builders(app: str, run_id: str, n: int, template, varied):
     ~1 s, and that pause was counted as the bot's ack latency (automatic collection is off in the
     load generator, see loadgen_main)."""
     if app == "minimal":
-        built = rig.command_builder(f"benchkey-{run_id}", rig.SIGNING_SECRET), rig.submission_builder(f"benchkey-{run_id}", rig.SIGNING_SECRET)
+        built = command_builder(f"benchkey-{run_id}", SIGNING_SECRET), submission_builder(f"benchkey-{run_id}", SIGNING_SECRET)
     else:
         built = bot_command_builder(run_id), bot_submission_builder(run_id, template, n, varied)
     gc.collect()
@@ -223,29 +229,29 @@ async def run_bot_plan(plan: dict[str, Any]) -> dict[str, Any]:
     app, run_id, n = plan.get("app", "bot"), plan["run_id"], plan["requests"]
     max_c = max(plan["concurrency"] or [10])
     template, varied = (submission_template(), varied_briefs(1000)) if app == "bot" else (None, None)
-    connector = aiohttp.TCPConnector(limit=max_c * 2, keepalive_timeout=rig.KEEPALIVE_SECONDS - 5)
+    connector = aiohttp.TCPConnector(limit=max_c * 2, keepalive_timeout=KEEPALIVE_SECONDS - 5)
     phases = []
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
-        standin = rig.StandinClient(session, plan["standin_url"])
-        meter = rig.CpuMeter(plan.get("pgids", {}))
+        standin = StandinClient(session, plan["standin_url"])
+        meter = CpuMeter(plan.get("pgids", {}))
         target = plan["target_url"]
         warm = plan.get("warmup", 0)
         if warm:
             cmd, sub = builders(app, f"{run_id}.warm", warm, template, varied)
-            await rig.closed_loop(session, target, cmd, warm, max_c)
-            samples, _ = await rig.closed_loop(session, target, sub, warm, max_c)
+            await closed_loop(session, target, cmd, warm, max_c)
+            samples, _ = await closed_loop(session, target, sub, warm, max_c)
             await standin.take("chat.postMessage", [s.key for s in samples], 60)
             await standin.take("views.open", [cmd(i)[0] for i in range(warm)], 5)
         for c in plan["concurrency"]:
             cmd, sub = builders(app, f"{run_id}.c{c}", n, template, varied)
-            phases.append(await rig.run_phase(session, standin, meter, label="/escalate", url=target, build=cmd, n=n, concurrency=c,
-                                              downstream="views.open"))
-            phases.append(await rig.run_phase(session, standin, meter, label="submission", url=target, build=sub, n=n, concurrency=c,
-                                              downstream="chat.postMessage", downstream_timeout_s=120))
+            phases.append(await run_phase(session, standin, meter, label="/escalate", url=target, build=cmd, n=n, concurrency=c,
+                                          downstream="views.open"))
+            phases.append(await run_phase(session, standin, meter, label="submission", url=target, build=sub, n=n, concurrency=c,
+                                          downstream="chat.postMessage", downstream_timeout_s=120))
             _cmd, paced = builders(app, f"{run_id}.p{c}", n, template, varied)
-            phases.append(await rig.run_phase(session, standin, meter, label="submission paced", url=target, build=paced, n=n, concurrency=c,
-                                              downstream="chat.postMessage", downstream_timeout_s=60,
-                                              loop=result_paced(plan["standin_url"], "chat.postMessage")))
+            phases.append(await run_phase(session, standin, meter, label="submission paced", url=target, build=paced, n=n, concurrency=c,
+                                          downstream="chat.postMessage", downstream_timeout_s=60,
+                                          loop=result_paced(plan["standin_url"], "chat.postMessage")))
         # Footprint (benchmarks/footprint.py): more briefs in chunks, each posted before the next, so
         # memory is read in a steady state rather than with a backlog of queued work.
         extra = plan.get("briefs_total", 0) - n * 2 * len(plan["concurrency"]) - warm
@@ -253,7 +259,7 @@ async def run_bot_plan(plan: dict[str, Any]) -> dict[str, Any]:
         while done < extra:
             chunk = min(200, extra - done)
             _cmd, sub = builders(app, f"{run_id}.bulk{done}", chunk, template, varied[done % 1000:] + varied[:done % 1000])
-            samples, _ = await rig.closed_loop(session, target, sub, chunk, 10)
+            samples, _ = await closed_loop(session, target, sub, chunk, 10)
             posted = await standin.take("chat.postMessage", [s.key for s in samples], 60)
             missing += chunk - len(posted)  # reported, not fatal: the log findings say why
             for sample in samples:
@@ -265,13 +271,13 @@ async def run_bot_plan(plan: dict[str, Any]) -> dict[str, Any]:
 
 
 def loadgen_main(argv: Sequence[str]) -> None:
-    rig._install_uvloop()
+    _install_uvloop()
     gc.disable()  # collected between phases only (builders): a pause here would be charged to the app measured
     sys.stdout.write(json.dumps(asyncio.run(run_bot_plan(json.loads(argv[0])))) + "\n")
 
 
-def run_bot_loadgen(pg: rig.ProcessGroups, plan: dict[str, Any], timeout_s: float) -> dict[str, Any]:
-    proc = pg.start([rig.PY, str(Path(__file__).resolve()), "_loadgen", json.dumps(plan)], stdout=subprocess.PIPE)
+def run_bot_loadgen(pg: ProcessGroups, plan: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    proc = pg.start([PY, str(Path(__file__).resolve()), "_loadgen", json.dumps(plan)], stdout=subprocess.PIPE)
     try:
         out, _ = proc.communicate(timeout=timeout_s)
     finally:
@@ -283,19 +289,19 @@ def run_bot_loadgen(pg: rig.ProcessGroups, plan: dict[str, Any], timeout_s: floa
 
 # --- Orchestration and report --------------------------------------------------------------------
 
-def start_minimal(pg: rig.ProcessGroups, standin_url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
+def start_minimal(pg: ProcessGroups, standin_url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     """serving_stacks' minimal AsyncApp (ack, then the API call in a task) on uvicorn + Starlette."""
-    stack = next(s for s in rig.default_stacks() if s.name == MINIMAL_STACK).with_env("+task", BENCH_PATTERN="task")
-    port = rig.find_free_port()
-    env = {"BENCH_STANDIN_URL": standin_url, "BENCH_SIGNING_SECRET": rig.SIGNING_SECRET, **dict(stack.env)}
+    stack = next(s for s in default_stacks() if s.name == MINIMAL_STACK).with_env("+task", BENCH_PATTERN="task")
+    port = find_free_port()
+    env = {"BENCH_STANDIN_URL": standin_url, "BENCH_SIGNING_SECRET": SIGNING_SECRET, **dict(stack.env)}
     print(f"[minimal] {stack.display_command(port)}", file=sys.stderr, flush=True)
     with open(workdir / "minimal.log", "wb") as log:
-        proc = pg.start(stack.command(port), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=rig.BENCH_DIR)
-    rig.wait_http_ready(port, proc)
+        proc = pg.start(stack.command(port), env=env, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH_DIR)
+    wait_http_ready(port, proc)
     return proc, port
 
 
-def drive(pg: rig.ProcessGroups, app: str, proc: subprocess.Popen, port: int, standin_proc: subprocess.Popen, standin_url: str, *,
+def drive(pg: ProcessGroups, app: str, proc: subprocess.Popen, port: int, standin_proc: subprocess.Popen, standin_url: str, *,
           requests: int, concurrency: list[int], warmup: int, briefs_total: int = 0) -> dict[str, Any]:
     plan = {"app": app, "run_id": f"{app[0]}{os.getpid()}{time.time_ns() % 10**9}", "target_url": f"http://127.0.0.1:{port}/slack/events",
             "standin_url": standin_url, "requests": requests, "concurrency": concurrency, "warmup": warmup,
@@ -303,7 +309,7 @@ def drive(pg: rig.ProcessGroups, app: str, proc: subprocess.Popen, port: int, st
     return run_bot_loadgen(pg, plan, timeout_s=1800)
 
 
-def run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
+def run_bot(pg: ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
             concurrency: list[int], warmup: int, briefs_total: int = 0, brief_processes: int = 0, postgres_url: str | None = None) -> dict[str, Any]:
     """Start the bot, drive it, stop it; returns its phases, start-up time and resident sizes
     (rss_*_mb: the serving process; workers_rss_*_mb: its brief worker processes, summed)."""
@@ -327,7 +333,7 @@ def fresh_database(postgres_url: str | None):
         yield url
 
 
-def _run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
+def _run_bot(pg: ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
              concurrency: list[int], warmup: int, briefs_total: int, brief_processes: int, database_url: str | None) -> dict[str, Any]:
     proc, port, startup_s = start_bot(pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes,
                                       database_url=database_url)
@@ -344,7 +350,7 @@ def _run_bot(pg: rig.ProcessGroups, standin_proc: subprocess.Popen, standin_url:
     return {"phases": [p for p in out["phases"] if p["phase"] != "bulk"], "startup_s": startup_s, "rss_start_mb": rss_start,
             "rss_end_mb": rss_end, "workers_rss_start_mb": workers_start, "workers_rss_end_mb": workers_end, "briefs_handled": warmup + 2 * requests * len(concurrency) + (bulk["n"] if bulk else 0),
             "bulk_rps": bulk["rps"] if bulk else None, "bulk_missing": bulk.get("missing", 0) if bulk else 0,
-            "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": rig.scan_log(workdir / f"bot{brief_processes}.log")}
+            "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": scan_log(workdir / f"bot{brief_processes}.log")}
 
 
 def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0, configs: Sequence[int] = (0, 1),
@@ -354,9 +360,9 @@ def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: 
     per phase: a p99 of 500 samples is its 5 slowest, and one stall of either app moves the ratio."""
     minimal_runs: list[list[dict]] = []
     bot_runs: dict[int, list[dict]] = {n: [] for n in configs}
-    with tempfile.TemporaryDirectory(prefix="bot-vs-bolt-") as tmp, rig.ProcessGroups() as pg:
+    with tempfile.TemporaryDirectory(prefix="bot-vs-bolt-") as tmp, ProcessGroups() as pg:
         workdir = Path(tmp)
-        standin_proc, standin_url = rig.start_standin(pg, api_latency_ms)
+        standin_proc, standin_url = start_standin(pg, api_latency_ms)
         for i in range(repeat):
             if repeat > 1:
                 print(f"(round {i + 1}/{repeat})", file=sys.stderr, flush=True)
@@ -375,11 +381,11 @@ def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: 
 
 def pooled(runs: list[list[dict]]) -> list[dict]:
     """The phases of repeated runs, samples pooled (serving_stacks.merge_runs; each run's p99 kept)."""
-    return runs[0] if len(runs) == 1 else rig.merge_runs([rig.StackResult(None, phases=phases) for phases in runs]).phases
+    return runs[0] if len(runs) == 1 else merge_runs([StackResult(None, phases=phases) for phases in runs]).phases
 
 
 def _p(phase: dict | None, key: str, q: float) -> float:
-    return rig.percentile(phase.get(key) or [], q) if phase else float("nan")
+    return percentile(phase.get(key) or [], q) if phase else float("nan")
 
 
 PHASES = (("/escalate", "views.open", "/escalate → views.open"),

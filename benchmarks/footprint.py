@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bot_vs_bolt  # noqa: E402
-import serving_stacks as rig  # noqa: E402
+from rig.processes import ProcessGroups, start_standin  # noqa: E402
 
 
 def report(r: dict, workers: int) -> None:
@@ -48,8 +48,8 @@ def main(argv: list[str]) -> int:
                         help="ESCALATION_BRIEF_PROCESSES values, one run each (default 0,1: the quickstart's one process, then with a worker)")
     args = parser.parse_args(argv)
     for workers in (int(n) for n in args.brief_processes.split(",")):
-        with tempfile.TemporaryDirectory(prefix="footprint-") as tmp, rig.ProcessGroups() as pg:
-            standin_proc, standin_url = rig.start_standin(pg, 0.0)
+        with tempfile.TemporaryDirectory(prefix="footprint-") as tmp, ProcessGroups() as pg:
+            standin_proc, standin_url = start_standin(pg, 0.0)
             r = bot_vs_bolt.run_bot(pg, standin_proc, standin_url, Path(tmp), requests=0, concurrency=[], warmup=0, briefs_total=args.briefs,
                                     brief_processes=workers)
         report(r, workers)

@@ -18,7 +18,7 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -30,7 +30,7 @@ from sqlalchemy import event  # noqa: E402
 from bot.clock import SystemClock  # noqa: E402
 from bot.domain.brief import Destination  # noqa: E402
 from bot.domain.validation import validate_draft  # noqa: E402
-from bot.slack.gateway import SlackGateway  # noqa: E402
+from bot.slack_api.gateway import SlackGateway  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 
 
@@ -55,9 +55,10 @@ class InstantGateway(SlackGateway):
 
 def main(argv: list[str]) -> int:
     from bot_vs_bolt import varied_briefs
-    from bot.escalations import Escalations
-    from bot.knowledge import Knowledge
+
     from bot.settings import Settings
+    from bot.usecases.escalate import Escalations
+    from bot.usecases.patterns import Patterns
     from tests.factories import draft
 
     parser = argparse.ArgumentParser()
@@ -76,9 +77,9 @@ def main(argv: list[str]) -> int:
         clock = SystemClock()
         gateway = InstantGateway()
         channels = {d: ("G0SEC" if d is Destination.SECURITY else f"C0{d.name[:3]}") for d in Destination}
-        escalations = Escalations(db, gateway, clock, channels, cadences, enforce_tiers=False, knowledge=Knowledge(db, clock))
+        escalations = Escalations(db, gateway, clock, channels, cadences, enforce_tiers=False, patterns=Patterns(db, clock))
         pool = varied_briefs(1000)
-        base = draft(Destination.SUPPORT_L2, now=datetime.now(timezone.utc))
+        base = draft(Destination.SUPPORT_L2, now=datetime.now(UTC))
 
         def one(i: int) -> None:
             summary, narrative = pool[i % len(pool)]

@@ -25,7 +25,7 @@ import platform
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(result.stdout)
         if result.returncode != 0:
             return result.returncode
-        header = (f"_Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; {database_versions()}; "
+        header = (f"_Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; {database_versions()}; "
                   f"{before} at the start (2 cores shared with other work: figures are noisy). "
                   f"Command: `{' '.join(['python3 tasks.py bench', *(['--quick'] if args.quick else []), '--only', name])}`._\n\n")
         write_section(Path(args.out), name, header + result.stdout)

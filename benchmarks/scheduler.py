@@ -24,8 +24,8 @@ cost following the due rows, not the open ones.
 from __future__ import annotations
 
 import argparse
-import statistics
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -36,20 +36,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from pattern_matching import DEFAULT_PG, postgres_answers, postgres_factory, sqlite_factory  # noqa: E402
 from sqlalchemy import bindparam, text  # noqa: E402
 
 from bot.clock import FrozenClock  # noqa: E402
-from bot.domain.brief import Destination, Severity  # noqa: E402
+from bot.domain.brief import Destination  # noqa: E402
 from bot.domain.validation import validate_draft  # noqa: E402
-from bot.escalations import Escalations  # noqa: E402
-from bot.followthrough.tick import Ticker  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack.gateway import ChannelPacer, SlackGateway  # noqa: E402
+from bot.slack_api.gateway import ChannelPacer, SlackGateway  # noqa: E402
 from bot.storage import queries  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Escalation, FollowUp  # noqa: E402
 from bot.storage.types import UTCDateTime  # noqa: E402
-from pattern_matching import DEFAULT_PG, postgres_answers, postgres_factory, sqlite_factory  # noqa: E402
+from bot.usecases.escalate import Escalations  # noqa: E402
+from bot.usecases.nudges import Ticker  # noqa: E402
 from tests.factories import NOW, draft  # noqa: E402
 
 DUE_EVERY = 100  # 1% of briefs have their check-in due

@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from blocks import facts, ids
 from blocks.lifecycle import reopen_button
-from blocks.tickets import TicketsView, linked, ticket_blocks
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
+from blocks.tickets import TicketsView, linked, ticket_blocks
 from bot.domain.brief import Brief, Destination
 
 MESSAGE_BLOCKS_MAX = 50

@@ -8,7 +8,6 @@ values survive views.update and validation errors land on the field.
 from __future__ import annotations
 
 import functools
-
 import json
 import re
 from typing import Any
@@ -56,7 +55,7 @@ class ModalContext(BaseModel):
         return slim.model_dump_json(exclude_defaults=True)
 
     @classmethod
-    def load(cls, raw: str | None) -> "ModalContext":
+    def load(cls, raw: str | None) -> ModalContext:
         if not raw:
             return cls()
         try:

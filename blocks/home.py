@@ -15,11 +15,11 @@ from blocks import ids
 from blocks.stats import duration
 from blocks.text import archive_link, escape, plain, truncate
 from bot.domain.brief import Destination, Severity, format_ref
-from bot.storage.models import EscalationStatus
-from bot.storage.worklists import Page, Row
+from bot.domain.status import EscalationStatus
+from bot.domain.worklists import Page, Row
 
 PAGE_SIZE = 10
-MINE, TEAM = "mine", "team"
+MINE, TEAM = ids.HOME_MINE, ids.HOME_TEAM  # the two lists (ids: they are in block ids and button values)
 _SEVERITY_ICON = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:"}
 
 

@@ -14,6 +14,8 @@ VIEW_EXPORT = "brief_export"
 VIEW_BRIEF_RESULT = "brief_result"  # the modal after Escalate: saving, posted, or not delivered
 
 # Actions
+ACTION_CHOOSE_DESTINATION = "destination"  # in the brief modal: re-render with that destination's package (the Draft field name)
+ACTION_CHOOSE_ENG_KIND = "eng_kind"  # in the brief modal: defect or not, for Engineering (the Draft field name)
 ACTION_EXPORT = "brief_export"
 ACTION_RETRY_DELIVERY = "brief_retry_delivery"
 
@@ -66,5 +68,6 @@ CLOSE_BLOCKS = {"confirmed": "close_confirmed", "what_happened": "close_what_hap
 ACTION_HOME_OPEN = "home_open_brief"  # a link button: acked, nothing to do
 ACTION_HOME_PREVIOUS = "home_page_previous"  # value: {"mine": offset, "team": offset}, the page to show
 ACTION_HOME_NEXT = "home_page_next"
+HOME_MINE, HOME_TEAM = "mine", "team"  # the Home tab's two lists: in block ids and in the paging buttons' values
 BLOCK_HOME_ROW_PREFIX = "home_row_"  # + section (mine|team) + "_" + escalation id
 BLOCK_HOME_NAV_PREFIX = "home_nav_"  # + section

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from blocks import ids
-from blocks.followup import button, escalation_modal, text_input
+from blocks.follow_through import button, escalation_modal, text_input
 from blocks.text import escape, plain, slack_date
 from bot.domain.lifecycle import DeescalationReason
 

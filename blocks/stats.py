@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from blocks.text import escape, slack_date, truncate
 from bot.domain.brief import Destination, Severity
-from bot.storage.models import EscalationStatus
-from bot.storage.stats import Figures
+from bot.domain.stats import Figures
+from bot.domain.status import EscalationStatus
 
 DEFINITIONS = (
     "On time: an update made before the bot had to nudge for it (customer updates: before the end of the "

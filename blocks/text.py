@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
@@ -44,7 +44,7 @@ def chunks(text: str, limit: int) -> list[str]:
 
 def slack_date(when: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
     """A date Slack shows in each reader's own time zone, with a UTC fallback for old clients."""
-    when = when.astimezone(timezone.utc)
+    when = when.astimezone(UTC)
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(when.timestamp())}^{fmt}|{fallback}>"
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from bot.logs import configure_logging
+from bot.runtime.startup import open_database
 from bot.settings import Settings, SettingsError, load_settings, require_for_mode
 
 EXIT_CONFIG = 2
@@ -54,37 +55,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "db":
-        db = _database(settings)
-        print(f"database is at the latest schema ({_redacted(db.url)})")
+        from bot.storage.db import redacted
+
+        db = open_database(settings)
+        print(f"database is at the latest schema ({redacted(db.url)})")
         return 0
     if args.command == "export":
         return _export(args, settings)
     if args.command == "check":
-        from bot.checks import run_check
+        from bot.usecases.setup_check import run_check
 
         return run_check(settings, out=sys.stdout)
     if args.command == "run":
         require_for_mode(settings, http=args.http)
-        from bot.server import serve_http, serve_socket_mode
+        from bot.runtime.server import serve_http, serve_socket_mode
 
         if args.http:
             return serve_http(settings, host=args.host, port=args.port or settings.port, workers=args.workers)
         return serve_socket_mode(settings)
     raise AssertionError(args.command)
-
-
-def _database(settings: Settings):
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from bot.storage.db import Database
-
-    db = Database(settings.database_url)
-    try:
-        db.upgrade()
-    except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        raise SettingsError(f"DATABASE_URL: cannot open the database ({reason}): check the URL, that the server runs and the user may connect.") from None
-    return db
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
@@ -95,7 +84,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if number is None:
         print(f"escalation-bot: {args.ref!r} is not a brief ID; use the form ESC-42.", file=sys.stderr)
         return EXIT_CONFIG
-    db = _database(settings)
+    db = open_database(settings)
     with db.session() as session:
         rows = [queries.get_by_number(session, args.team, number)] if args.team else queries.find_by_number(session, number)
         rows = [r for r in rows if r is not None]
@@ -112,12 +101,6 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     sys.stdout.write(brief_text(queries.brief_of(row), ref=format_ref(row.number), tz=args.tz))
     return 0
-
-
-def _redacted(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 NOISY = ("alembic", "slack_sdk", "slack_bolt", "aiohttp.access")  # migration and HTTP-client chatter: noise at INFO
@@ -23,3 +24,8 @@ def configure_logging(level: str, *, process: str | None = None) -> None:
     for name in SDK_CLIENT_LOGGERS:  # their own level, so the SDK's check reads what logging would do
         logger = logging.getLogger(name)
         logger.setLevel(logger.getEffectiveLevel())
+
+
+def error_reference() -> str:
+    """A short code a person can quote to an admin, and that the log line carries."""
+    return "ERR-" + secrets.token_hex(4).upper()

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
     # Who may act on any brief besides its agent, receiving owner and destination channel's members.
     escalation_admins: str = Field(default="", validation_alias="ESCALATION_ADMINS")
-    # Weekly digest to the leadership channel, Monday 09:00 in this zone (bot.digest).
+    # Weekly digest to the leadership channel, Monday 09:00 in this zone (bot.usecases.digest).
     digest_tz: str = Field(default="UTC", validation_alias="ESCALATION_DIGEST_TZ")
     digest_enabled: bool = Field(default=True, validation_alias="ESCALATION_DIGEST_ENABLED")
     # Ticketing (bot/ticketing): each system is on when its URL, email and token are all set.
@@ -274,7 +274,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _ticketing_complete(self) -> "Settings":
+    def _ticketing_complete(self) -> Settings:
         # Half a configuration is a mistake to report, not a silent "off".
         for url, email, token, names in (
             (self.zendesk_url, self.zendesk_email, self.zendesk_api_token, ("ZENDESK_URL", "ZENDESK_EMAIL", "ZENDESK_API_TOKEN")),

@@ -157,8 +157,8 @@ def bot_any_db(fake_slack, database_url, clock) -> Iterator[RunningBot]:
 
 
 def _run_bot(fake_slack: FakeSlack, database_url: str, clock: FrozenClock, **overrides) -> Iterator[RunningBot]:
-    from bot.server import create_asgi_app
-    from bot.slack.app import build_services
+    from bot.runtime.server import create_asgi_app
+    from bot.services import build_services
 
     settings = make_settings(fake_slack, database_url, **overrides)
     database = Database(database_url)

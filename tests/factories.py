@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.domain.brief import Destination
@@ -11,7 +11,7 @@ from bot.domain.brief import Destination
 def last_friday_at_ten(now: datetime) -> datetime:
     """The latest Friday 10:00 UTC not after `now`: a recent date, so factory data never rots."""
     day = now.date() - timedelta(days=(now.weekday() - 4) % 7)
-    at = datetime.combine(day, time(10), tzinfo=timezone.utc)
+    at = datetime.combine(day, time(10), tzinfo=UTC)
     return at if at <= now else at - timedelta(days=7)
 
 
@@ -19,7 +19,7 @@ def last_friday_at_ten(now: datetime) -> datetime:
 # are tested across a weekend; taken from the real clock, because a fixed date made every test that
 # runs the bot on the real clock fail once the calendar passed it (a draft's deadline is NOW + 2 days).
 # A test that runs the bot on the real clock builds its draft with `now=datetime.now(timezone.utc)`.
-NOW = last_friday_at_ten(datetime.now(timezone.utc))
+NOW = last_friday_at_ten(datetime.now(UTC))
 
 
 def common(now: datetime = NOW, **overrides: Any) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def test_typed_mentions_and_links_are_inert():
 
 def test_long_text_is_split_and_continued_in_the_thread_never_cut():
     words = " ".join(f"word{i}" for i in range(520))  # about 3,000 characters per field
-    long = {f: words[:2990] for f in ("operational_effect", "narrative", "last_update", "expectation", "ask", "repro_baseline", "repro_expected", "repro_observed", "repro_ruled_out", "logs")}
+    long = dict.fromkeys(("operational_effect", "narrative", "last_update", "expectation", "ask", "repro_baseline", "repro_expected", "repro_observed", "repro_ruled_out", "logs"), words[:2990])
     long["actions_taken"] = "\n".join(f"step {i} " + "x" * 60 + f" -> outcome {i}" for i in range(35))[:3000]
     long["repro_steps"] = "\n".join(f"Click button {i} " + "y" * 70 for i in range(35))[:3000]
     brief = validate_draft(draft(Destination.ENGINEERING, **long), now=NOW)

@@ -10,10 +10,9 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from blocks.brief_modal import brief_modal
@@ -69,7 +68,7 @@ def _submit(fake_slack, sender: SlackSender, marker: str) -> str:
     assert sender.command(command="/escalate", text="", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT", trigger_id=trigger).status_code == 200
     opened = wait_until(lambda: [c for c in fake_slack.calls("views.open") if c.args.get("trigger_id") == trigger and c.ok], what="the modal")[0]
     view = {**opened.response["view"], "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"]}
-    values = draft(Destination.SUPPORT_L2, now=datetime.now(timezone.utc), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
+    values = draft(Destination.SUPPORT_L2, now=datetime.now(UTC), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
     assert sender.submit_view(view, state_for(view, values), user_id=AGENT, team_id=TEAM).status_code == 200
     return view["id"]
 
@@ -110,10 +109,10 @@ def test_a_worker_process_posts_each_brief_once_and_is_replaced_when_killed(fake
 
 def test_a_job_handed_over_twice_files_one_brief(bot):
     """What a replaced worker does with the jobs its predecessor held: filing again changes nothing."""
-    from bot.submissions import BriefJob, file_brief
-    from bot.domain.validation import validate_draft
     from blocks.brief_modal import ModalContext
     from bot.domain.routing import Tier
+    from bot.domain.validation import validate_draft
+    from bot.usecases.escalate import BriefJob, file_brief
 
     brief = validate_draft(draft(Destination.SUPPORT_L2, now=bot.clock.now()), now=bot.clock.now(), default_currency="USD")
     job = BriefJob(team_id=TEAM, user_id=AGENT, view_id="V0TWICE", brief=brief, context=ModalContext(source_channel_id="C0SUPPORT"), values={}, tier=Tier.L2)

@@ -1,5 +1,5 @@
 import time as wallclock
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +23,7 @@ from bot.domain.cadence import (
     passed_marks,
 )
 
-UTC = timezone.utc
+UTC = UTC
 H, M = 3600, 60
 
 

@@ -8,12 +8,11 @@ import json
 import random
 from datetime import timedelta
 
-
-from bot.backoff import CAP, FIRST, maybe_posted, retry_delay, worth_telling
 from bot.domain.brief import Destination
+from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
+from bot.slack_api.backoff import CAP, FIRST, maybe_posted, retry_delay, worth_telling
 from bot.storage import queries
-from bot.storage.models import EscalationStatus
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.factories import draft
 
@@ -117,7 +116,7 @@ def test_a_poster_that_died_mid_post_leaves_a_brief_the_next_attempt_checks_firs
 
 
 def test_a_retry_after_a_restart_posts_the_pending_brief(bot, fake_slack):
-    from bot.slack.app import build_services
+    from bot.services import build_services
     from tests.conftest import make_settings
 
     bot.slack.fail("chat.postMessage", status=500)  # the retry handlers leave 500s to the bot
@@ -169,7 +168,7 @@ def test_replicas_ticking_at_once_post_a_pending_brief_once(bot_any_db, fake_sla
     """Four processes' ticks race for the same due briefs (SQLite and PostgreSQL): each is posted once."""
     import threading
 
-    from bot.slack.app import build_services
+    from bot.services import build_services
     from tests.conftest import make_settings
 
     bot = bot_any_db

@@ -7,21 +7,21 @@ import json
 import struct
 import threading
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.chart import SEVERITY_COLORS, stacked_bars
-from bot.digest import Digest, week_due
+from blocks.digest_chart import SEVERITY_COLORS, stacked_bars
 from bot.domain.brief import Destination
 from bot.settings import SettingsError, load_settings
 from bot.storage import digests
+from bot.usecases.digest import Digest, week_due
 from tests.conftest import CHANNELS, settings_env
 from tests.e2e import wait_until
 from tests.test_home_flow import post_brief
 
 LEADERSHIP = CHANNELS[Destination.LEADERSHIP][0]
-PARIS_MONDAY_9 = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)  # 09:00 in Paris (CET, UTC+1)
+PARIS_MONDAY_9 = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Paris (CET, UTC+1)
 
 
 def read_png(data: bytes) -> tuple[int, int, bytes]:
@@ -54,11 +54,11 @@ def test_the_digest_is_due_monday_at_nine_in_its_zone():
     week = week_due(PARIS_MONDAY_9, "Europe/Paris")
     assert week.due == PARIS_MONDAY_9 and week.key_date.isoformat() == "2026-11-30"
     assert week.since == PARIS_MONDAY_9 - timedelta(days=7) and week.previous_since == PARIS_MONDAY_9 - timedelta(days=14)
-    assert len(week.day_starts) == 8 and week.day_starts[0] == datetime(2026, 11, 22, 23, 0, tzinfo=timezone.utc)  # Mon 23 Nov 00:00 Paris
+    assert len(week.day_starts) == 8 and week.day_starts[0] == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # Mon 23 Nov 00:00 Paris
     assert week_due(PARIS_MONDAY_9 - timedelta(minutes=1), "Europe/Paris").key_date.isoformat() == "2026-11-23"
     assert week_due(PARIS_MONDAY_9, "UTC").key_date.isoformat() == "2026-11-23"  # 08:00 UTC: not yet 09:00 there
     # Across the change to summer time the local 09:00 holds: 30 Mar 2026 is CEST (UTC+2).
-    assert week_due(datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc), "Europe/Paris").due == datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc)
+    assert week_due(datetime(2026, 3, 30, 7, 0, tzinfo=UTC), "Europe/Paris").due == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)
 
 
 def test_digest_time_zone_is_validated(tmp_path):
@@ -93,12 +93,12 @@ def replicas(bot, n: int, *, tz: str = "Europe/Paris") -> list[Digest]:
 
 
 def seed_two_weeks(bot) -> None:
-    bot.clock.set(datetime(2026, 11, 17, 10, 0, tzinfo=timezone.utc))  # the week before
+    bot.clock.set(datetime(2026, 11, 17, 10, 0, tzinfo=UTC))  # the week before
     post_brief(bot, severity="high")
-    bot.clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc))  # last week: Tuesday
+    bot.clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # last week: Tuesday
     post_brief(bot, severity="critical")
     post_brief(bot, severity="high")
-    bot.clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc))  # Thursday
+    bot.clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=UTC))  # Thursday
     post_brief(bot, Destination.SECURITY, severity="critical", summary="Tenant invoice visible to another tenant")
 
 
@@ -170,8 +170,8 @@ def test_a_digest_more_than_a_day_late_is_skipped_and_a_disabled_one_never_runs(
 
 
 def test_the_scheduler_checks_for_the_digest_every_minute_in_every_replica():
-    from bot.digest import DigestReport
-    from bot.followthrough.scheduler import DIGEST_JOB_ID, start_scheduler
+    from bot.runtime.scheduler import DIGEST_JOB_ID, start_scheduler
+    from bot.usecases.digest import DigestReport
     from tests.test_scheduler import CountingTicker
 
     class CountingDigest:

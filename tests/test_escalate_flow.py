@@ -6,12 +6,13 @@ import json
 import time
 
 import pytest
+from sqlmodel import select
 
 from blocks import ids
 from bot.domain.brief import Destination
+from bot.domain.status import EscalationStatus
 from bot.storage import queries
-from bot.storage.models import Escalation, EscalationStatus
-from sqlmodel import select
+from bot.storage.models import Escalation
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import choose, escalate, open_modal, posts_to, response_json, submit, wait_until
 from tests.factories import draft

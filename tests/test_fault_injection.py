@@ -17,9 +17,10 @@ from datetime import timedelta
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlmodel import select
 
-from bot.backoff import CAP
 from bot.domain.brief import Destination
-from bot.storage.models import Escalation, EscalationLog, EscalationStatus, FollowUp
+from bot.domain.status import EscalationStatus
+from bot.slack_api.backoff import CAP
+from bot.storage.models import Escalation, EscalationLog, FollowUp
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
 from tests.e2e import choose, open_modal, state_for, wait_until
 from tests.factories import draft

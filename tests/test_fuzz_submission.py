@@ -114,8 +114,8 @@ def test_fuzzed_submissions_over_signed_http_never_fail(bot, brief_view, values,
 
 def test_mentions_and_disguised_links_typed_into_a_brief_reach_the_channel_inert(bot):
     """Through the whole path: what was typed is shown, escaped; nobody is pinged, no link disguised."""
-    from tests.e2e import escalate, wait_until
     from tests.conftest import CHANNELS
+    from tests.e2e import escalate, wait_until
 
     hostile = "<!channel> <!here> <@U0BOSS> <https://evil.example|https://bank.example> & \u202eRTL\u202c a\u200db 👩‍👩‍👧‍👦"
     escalate(bot, Destination.ENGINEERING, summary="Export broken <!here>", narrative=hostile + " " + "x" * 2800, logs=hostile)

@@ -19,7 +19,6 @@ from tests.factories import draft
 from tests.support import blockkit_limits
 
 
-
 def set_members(bot, channel: str, users: list[str]) -> None:
     """Change a channel's members in the stand-in Slack, and re-read them as the bot's start-up warm-up does."""
     bot.slack.set_members(channel, users)

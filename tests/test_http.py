@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import httpx
-
 from sqlmodel import select
 
 from bot.storage.models import Escalation

@@ -1,4 +1,4 @@
-"""The bot's WebClient keeps its connection to Slack open between calls (bot.slack.keepalive), through
+"""The bot's WebClient keeps its connection to Slack open between calls (bot.slack_api.keepalive), through
 the wire against the stand-in Slack: one connection per thread, fresh ones when the server closed
 or the connection idled, and slack_sdk's retries and the gateway's errors as with urllib."""
 
@@ -19,9 +19,9 @@ from urllib.error import URLError
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack import keepalive
-from bot.slack.gateway import SlackCallFailed, SlackGateway, make_web_client
-from bot.slack.keepalive import KeepAliveWebClient
+from bot.slack_api import keepalive
+from bot.slack_api.gateway import SlackCallFailed, SlackGateway, make_web_client
+from bot.slack_api.keepalive import KeepAliveWebClient
 from tests.support.fake_slack import FakeSlack
 
 

@@ -10,10 +10,10 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from bot.domain.brief import Destination
+from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
 from bot.storage import queries, search
 from bot.storage.db import Database, alembic_config
-from bot.storage.models import EscalationStatus
 from tests.factories import NOW, draft
 from tests.test_cli import base_env, run
 

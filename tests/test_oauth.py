@@ -10,14 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
 from sqlmodel import select
 
 from blocks.brief_modal import brief_modal
 from bot.domain.brief import Destination
 from bot.settings import SettingsError, load_settings
 from bot.slack.oauth import BOT_SCOPES
-from bot.slack.teams import serving_team
+from bot.slack_api.workspace import serving_team
 from bot.storage.models import Escalation, FollowUp
 from tests.conftest import AGENT, CHANNELS, _run_bot, settings_env
 from tests.e2e import state_for, wait_until

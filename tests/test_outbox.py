@@ -7,11 +7,11 @@ import threading
 from datetime import timedelta
 
 from bot.domain.brief import Destination
+from bot.domain.status import LogKind
 from bot.domain.tickets import TicketRef, TicketSystem
 from bot.domain.validation import validate_draft
 from bot.storage import outbox as store
 from bot.storage import queries
-from bot.storage.models import LogKind
 from tests.factories import NOW, draft
 
 JIRA = TicketRef(TicketSystem.JIRA, "SUP-123")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.slack.gateway import ChannelPacer, SlackGateway, make_web_client
+from bot.slack_api.gateway import ChannelPacer, SlackGateway, make_web_client
 
 
 def test_the_pacer_spaces_posts_to_one_channel_and_not_across_channels():

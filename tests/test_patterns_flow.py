@@ -10,9 +10,9 @@ from bot.domain.brief import Destination
 from bot.storage import queries
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
+from tests.support.slack_requests import view_submission
 from tests.test_follow_through import post_brief, row
 from tests.test_triage_flow import open_triage, triage_values
-from tests.support.slack_requests import view_submission
 
 ENG = CHANNELS[Destination.ENGINEERING][0]
 EXPORT = dict(
@@ -132,7 +132,7 @@ def test_a_brief_stored_while_another_is_being_searched_is_still_counted(bot):
     """A brief's full-text search runs before its write transaction (so it does not hold SQLite's
     write lock); a brief stored in between is checked inside that transaction instead."""
     report(bot, "Acme Corp")
-    knowledge = bot.services.knowledge
+    knowledge = bot.services.patterns
     search_first = knowledge.prior
 
     def another_report_arrives_after_the_search(*args, **kwargs):

@@ -7,10 +7,11 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.domain.validation import validate_draft
-from bot.followthrough.permissions import ChannelMembers, Guard
 from bot.settings import SettingsError, load_settings
-from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack_api.directory import ChannelMembers
+from bot.slack_api.gateway import SlackGateway, make_web_client
 from bot.storage import queries
+from bot.usecases.permissions import Guard
 from tests.conftest import settings_env
 from tests.factories import NOW, draft
 

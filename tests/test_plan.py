@@ -1,12 +1,12 @@
 """The follow-up rules as pure functions: what fires, and when the next one is due."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.cadence import DEFAULT_CADENCES, parse_range
-from bot.followthrough.plan import DUE, OVERDUE, fire, initial_plans, replan, reset_checkin
-from bot.storage.models import FollowUpKind
+from bot.domain.follow_through import DUE, OVERDUE, fire, initial_plans, replan, reset_checkin
+from bot.domain.status import FollowUpKind
 
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 HIGH = DEFAULT_CADENCES["high"]
 CRITICAL = DEFAULT_CADENCES["critical"]
 DEADLINE = T0 + timedelta(hours=8)

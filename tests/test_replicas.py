@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -25,8 +25,9 @@ from sqlmodel import select
 
 from blocks.brief_modal import brief_modal
 from bot.domain.brief import Destination
+from bot.domain.status import LogKind
 from bot.storage.db import Database
-from bot.storage.models import Escalation, EscalationLog, LogKind
+from bot.storage.models import Escalation, EscalationLog
 from tests.conftest import AGENT, CHANNELS, POSTGRES_URL, SIGNING_SECRET, TEAM, _postgres_schema_url, settings_env
 from tests.e2e import state_for, wait_until
 from tests.factories import draft
@@ -121,7 +122,7 @@ def test_three_replicas_post_each_brief_once_and_each_nudge_once(fake_slack, rep
         assert next_sender().command(command="/escalate", text="", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT", trigger_id=trigger).status_code == 200
         opened = wait_until(lambda: [c for c in fake_slack.calls("views.open") if c.args.get("trigger_id") == trigger and c.ok], what="the modal")[0]
         view = {**opened.response["view"], "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"]}
-        values = draft(Destination.SUPPORT_L2, now=datetime.now(timezone.utc), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
+        values = draft(Destination.SUPPORT_L2, now=datetime.now(UTC), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
         assert next_sender().submit_view(view, state_for(view, values), user_id=AGENT, team_id=TEAM).status_code == 200
         post = wait_until(lambda: [c for c in fake_slack.calls("chat.postMessage")
                                    if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")],

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_bolt.request.internals import parse_body as bolt_parse_body
 
+from bot.domain.brief import Destination
 from bot.slack.requests import parse_body, parse_form, unquote_form
 from tests.conftest import AGENT, TEAM
-from bot.domain.brief import Destination
 from tests.e2e import escalate, open_modal, state_for
 from tests.factories import draft
 from tests.support.slack_requests import slash_command, view_submission

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.followthrough.scheduler import JOB_ID, start_scheduler
-from bot.followthrough.tick import TickReport
+from bot.runtime.scheduler import JOB_ID, start_scheduler
+from bot.usecases.nudges import TickReport
 from tests.conftest import _ServerThread, make_settings
 from tests.e2e import wait_until
 from tests.test_follow_through import post_brief
@@ -35,8 +35,8 @@ def test_the_tick_job_is_coalesced_single_and_never_skipped():
 
 
 def test_a_started_server_sends_what_fell_due_while_it_was_down(bot, fake_slack, tmp_path):
-    from bot.server import create_asgi_app
-    from bot.slack.app import build_services
+    from bot.runtime.server import create_asgi_app
+    from bot.services import build_services
 
     escalation_id = post_brief(bot, "critical")
     bot.clock.advance(timedelta(minutes=20))  # the ack window (15 min) passed while "down"

@@ -15,14 +15,14 @@ from sqlmodel import select
 from bot.clock import FrozenClock
 from bot.domain.brief import Destination, Severity
 from bot.domain.cadence import DEFAULT_CADENCES
+from bot.domain.follow_through import initial_plans
 from bot.domain.validation import validate_draft
-from bot.escalations import Escalations
-from bot.followthrough.plan import initial_plans
-from bot.followthrough.tick import Ticker
-from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack_api.gateway import SlackGateway, make_web_client
 from bot.storage import queries
 from bot.storage.db import Database
 from bot.storage.models import EscalationLog
+from bot.usecases.escalate import Escalations
+from bot.usecases.nudges import Ticker
 from tests.conftest import CHANNELS
 from tests.factories import NOW, draft
 

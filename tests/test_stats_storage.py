@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.status import LogKind
 from bot.storage import stats
-from bot.storage.models import Escalation, EscalationLog, LogKind
+from bot.storage.models import Escalation, EscalationLog
 
-T0 = datetime(2026, 11, 16, 9, 0, tzinfo=timezone.utc)  # a Monday
+T0 = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # a Monday
 TEAM = "T0001"
 AGENT = "U0AGENT"
 

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from bot.domain.brief import Destination
+from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
 from bot.storage import queries, search
 from bot.storage.db import Database
-from bot.storage.models import EscalationStatus
 from tests.factories import NOW, draft
 
 
@@ -114,8 +114,9 @@ def test_only_one_poster_claims_a_brief(db):
 def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
     """A poster whose lease ran out and the attempt after it both record the post: the second plan
     replaces the first (snooze cleared, a tick's lease kept), never a second timer."""
-    from bot.followthrough.plan import Plan
-    from bot.storage.models import FollowUp, FollowUpKind
+    from bot.domain.follow_through import Plan
+    from bot.domain.status import FollowUpKind
+    from bot.storage.models import FollowUp
 
     with db.session() as s:
         escalation_id = create(s).escalation.id

@@ -15,12 +15,12 @@ import pytest
 from sqlmodel import select
 
 from bot.clock import FrozenClock
-from bot.escalations import Escalations
-from bot.followthrough import tick as tick_module
-from bot.followthrough.tick import LEASE, Ticker
-from bot.slack.gateway import SlackGateway, make_web_client
+from bot.slack_api.gateway import SlackGateway, make_web_client
 from bot.storage import queries
 from bot.storage.models import Escalation, EscalationLog, FollowUp
+from bot.usecases import nudges as tick_module
+from bot.usecases.escalate import Escalations
+from bot.usecases.nudges import LEASE, Ticker
 from tests.conftest import CHANNELS
 from tests.factories import NOW
 from tests.test_scheduler_concurrency import CADENCES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -42,7 +42,7 @@ def test_zendesk_fetch_reads_status_priority_organisation_and_the_first_active_s
     zendesk.add_ticket(12345, status="open", priority="urgent", organization="Acme Corp", sla_breach_at="2026-11-27T14:00:00Z")
     facts = zd_client(zendesk).fetch("12345", timeout=2)
     assert (facts.status, facts.priority, facts.organization) == ("open", "urgent", "Acme Corp")
-    assert facts.sla_due_at == datetime(2026, 11, 27, 14, tzinfo=timezone.utc) and facts.sla_name == "next reply time"
+    assert facts.sla_due_at == datetime(2026, 11, 27, 14, tzinfo=UTC) and facts.sla_name == "next reply time"
     (call,) = zendesk.calls("GET")
     assert call.path == "/api/v2/tickets/12345.json" and set(call.query["include"][0].split(",")) == {"organizations", "slas"}
 
@@ -79,7 +79,7 @@ def test_jira_fetch_reads_fields_organisation_and_the_jsm_sla(jira):
     jira.add_issue("SUP-123", status="Waiting for support", priority="Highest", organization="Globex", sla_breach_at="2026-11-27T16:30:00.000+0000")
     facts = jira_client(jira).fetch("SUP-123", timeout=2)
     assert (facts.status, facts.priority, facts.organization) == ("Waiting for support", "Highest", "Globex")
-    assert facts.sla_name == "Time to resolution" and facts.sla_due_at == datetime(2026, 11, 27, 16, 30, tzinfo=timezone.utc)
+    assert facts.sla_name == "Time to resolution" and facts.sla_due_at == datetime(2026, 11, 27, 16, 30, tzinfo=UTC)
     issue_call, sla_call = jira.calls("GET")
     assert issue_call.path == "/rest/api/3/issue/SUP-123" and issue_call.query["fields"] == [f"status,priority,{jira.ORG_FIELD}"]
     assert sla_call.path == "/rest/servicedeskapi/request/SUP-123/sla"

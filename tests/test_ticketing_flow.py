@@ -4,15 +4,15 @@ and webhook receivers that check every request. Ticks are called by hand on a fr
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from blocks import ids
 from bot.domain.brief import Destination
+from bot.domain.status import LogKind
 from bot.storage import outbox as store
 from bot.storage import queries
-from bot.storage.models import LogKind
 from tests.conftest import CHANNELS, _run_bot
 from tests.e2e import current_view, escalate, open_modal, posts_to, wait_until
 from tests.factories import NOW

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 
 from bot.domain.tickets import (
@@ -81,11 +83,11 @@ def test_linkify_rewrites_bare_refs_only():
 
 
 def test_sla_prefill_from_the_tickets_due_time():
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from bot.domain.tickets import sla_prefill
 
-    now = datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
     later = now + timedelta(hours=6)
     assert sla_prefill(later, now=now) == {"sla_position": "compliant", "deadline": str(int(later.timestamp()))}
     assert sla_prefill(now + timedelta(hours=2), now=now)["sla_position"] == "at_risk"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlmodel import select
 
 from blocks import ids
 from bot.domain.brief import Destination
 from bot.domain.triage import CRITERIA, GROUPS
-from sqlmodel import select
 from bot.storage.models import Escalation
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
 from tests.e2e import choose, open_modal, response_json, submit, wait_until

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.domain.status import FollowUpKind
 from bot.storage import queries, worklists
-from bot.storage.models import FollowUpKind
 from tests.test_stats_storage import AGENT, T0, TEAM, brief
 
 ENG, SEC = "C0ENGINEER", "G0SECURITY"

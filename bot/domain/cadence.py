@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -128,7 +128,7 @@ def parse_range(text: str) -> IntervalRange:
 def _utc(moment: datetime, name: str = "datetime") -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {moment.isoformat()}")
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -167,7 +167,7 @@ def add_interval(start: datetime, interval: Interval, tz: str) -> datetime:
     if day.weekday() >= 5:
         day, clock = day + timedelta(days=7 - day.weekday()), time(0)
     target = datetime.combine(_add_business_days(day, interval.business_days), clock, tzinfo=zone)
-    return target.astimezone(timezone.utc)
+    return target.astimezone(UTC)
 
 
 def next_due_after(prev_due: datetime, interval: Interval, now: datetime, tz: str) -> datetime:

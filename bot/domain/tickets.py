@@ -71,7 +71,7 @@ class TicketHosts:
     jira: str | None = None
 
     @classmethod
-    def from_urls(cls, zendesk_url: str | None, jira_url: str | None) -> "TicketHosts":
+    def from_urls(cls, zendesk_url: str | None, jira_url: str | None) -> TicketHosts:
         return cls(_host(zendesk_url), _host(jira_url))
 
     def system_of(self, host: str) -> TicketSystem | None:

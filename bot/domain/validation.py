@@ -7,7 +7,7 @@ validator (its error keys) and the tests, so an error always lands on the field 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -26,8 +26,8 @@ from bot.domain.brief import (
     LeadershipPackage,
     Likelihood,
     ProductPackage,
-    ReputationRisk,
     Reproduction,
+    ReputationRisk,
     Request,
     RequestKind,
     SecurityPackage,
@@ -283,7 +283,7 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     deadline = None
     if raw["deadline"] is not None:
         try:
-            deadline = datetime.fromtimestamp(int(raw["deadline"]), tz=timezone.utc)
+            deadline = datetime.fromtimestamp(int(raw["deadline"]), tz=UTC)
         except (TypeError, ValueError, OverflowError, OSError):
             errors["deadline"] = "Pick a date and time."
         else:

@@ -7,13 +7,13 @@ than a lost acknowledgement)."""
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.storage import queries
+from bot.storage import events
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class EventDedupe(AsyncMiddleware):
 
 def _record(services, event_id: str, team_id: str) -> bool:
     with services.db.session() as session:
-        return queries.first_delivery_of_event(session, event_id, team_id=team_id, now=services.clock.now())
+        return events.first_delivery_of_event(session, event_id, team_id=team_id, now=services.clock.now())
 
 
 def first_submission(services, key: str, team_id: str) -> bool:

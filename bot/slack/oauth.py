@@ -4,7 +4,7 @@ On when SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET are set (Set
 `/slack/install` sends the admin to Slack's consent page with a one-time state; Slack returns to
 `/slack/oauth_redirect` with a code, which Bolt exchanges (oauth.v2.access) for the workspace's bot
 token, stored in `slack_installation`. Bolt then authorizes each request with its workspace's
-installation, and the sync services pick the same token through `TeamTokens` (bot.slack.teams).
+installation, and the sync services pick the same token through `TeamTokens` (bot.slack_api.tokens).
 
 The stores are sync (SQLAlchemy on the bot's engine) and reach Bolt through thin async wrappers
 that run them in a thread, like every other database call here. States are signed with
@@ -18,9 +18,7 @@ import hashlib
 import hmac
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -29,11 +27,11 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import delete, select
 
 from bot.settings import Settings
+from bot.slack_api.installations import InstallationStore
+from bot.storage import installations
 from bot.storage.db import Database
-from bot.storage.installations import SlackInstallation, SlackOAuthState
 
 log = logging.getLogger(__name__)
 
@@ -43,61 +41,6 @@ STATE_LIFETIME = timedelta(minutes=10)
 # The manifest's bot scopes (app_manifest.yml; a test keeps the two equal): what each workspace grants.
 BOT_SCOPES = ["commands", "chat:write", "channels:read", "groups:read", "users:read", "reactions:read", "channels:history",
               "groups:history", "usergroups:read", "files:write", "im:write", "im:history"]
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.timestamp() if isinstance(v, datetime) else v) for k, v in data.items()}
-
-
-class InstallationStore:
-    """Installations in `slack_installation`: the newest row of a workspace is its current install."""
-
-    def __init__(self, db: Database, client_id: str, *, on_save: Callable[[str | None], None] | None = None) -> None:
-        self.db = db
-        self.client_id = client_id
-        self.on_save = on_save
-
-    def save(self, installation: Installation) -> None:
-        with self.db.session() as session:
-            session.add(SlackInstallation(
-                client_id=self.client_id, enterprise_id=installation.enterprise_id, team_id=installation.team_id,
-                user_id=installation.user_id, bot_token=installation.bot_token, installed_at=datetime.now(timezone.utc),
-                data=_jsonable(installation.to_dict()),
-            ))
-        log.info("installed in workspace %s", installation.team_id)
-        if self.on_save is not None:
-            self.on_save(installation.team_id)  # a re-install's new token replaces the cached one
-
-    def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
-                          is_enterprise_install: bool | None = False) -> Installation | None:
-        if is_enterprise_install:
-            team_id = None  # an org-wide install is keyed by the enterprise alone
-        with self.db.session() as session:
-            query = select(SlackInstallation).where(SlackInstallation.client_id == self.client_id, SlackInstallation.team_id == team_id,
-                                                    SlackInstallation.enterprise_id == enterprise_id)
-            if user_id is not None:
-                query = query.where(SlackInstallation.user_id == user_id)
-            row = session.execute(query.order_by(SlackInstallation.installed_at.desc(), SlackInstallation.id.desc()).limit(1)).scalar()
-            return Installation(**row.data) if row is not None else None
-
-    def find_bot(self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False) -> Bot | None:
-        installation = self.find_installation(enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install)
-        return installation.to_bot() if installation is not None and installation.bot_token else None
-
-    def team_ids(self) -> list[str]:
-        """Every workspace with an installation (the weekly digest goes to each)."""
-        with self.db.session() as session:
-            rows = session.execute(select(SlackInstallation.team_id).where(SlackInstallation.client_id == self.client_id,
-                                                                            SlackInstallation.team_id.is_not(None)).distinct())
-            return sorted(team for (team,) in rows)
-
-    def delete_installations(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        """app_uninstalled / tokens_revoked: forget the workspace's tokens."""
-        with self.db.session() as session:
-            session.execute(delete(SlackInstallation).where(SlackInstallation.client_id == self.client_id, SlackInstallation.team_id == team_id,
-                                                            SlackInstallation.enterprise_id == enterprise_id))
-        if self.on_save is not None:
-            self.on_save(team_id)
 
 
 class AsyncStore(AsyncInstallationStore):
@@ -147,7 +90,7 @@ class StateStore(AsyncOAuthStateStore):
     def issue(self) -> str:
         nonce = uuid.uuid4().hex
         with self.db.session() as session:
-            session.add(SlackOAuthState(state=nonce, expire_at=datetime.now(timezone.utc) + STATE_LIFETIME))
+            installations.add_oauth_state(session, nonce, expire_at=datetime.now(UTC) + STATE_LIFETIME)
         return f"{nonce}.{self._sign(nonce)}"
 
     def consume(self, state: str) -> bool:
@@ -156,8 +99,7 @@ class StateStore(AsyncOAuthStateStore):
             log.warning("refused an OAuth state with a bad signature")
             return False
         with self.db.session() as session:
-            deleted = session.execute(delete(SlackOAuthState).where(SlackOAuthState.state == nonce, SlackOAuthState.expire_at > datetime.now(timezone.utc)))
-            return deleted.rowcount == 1  # one use only: a replayed redirect finds nothing
+            return installations.consume_oauth_state(session, nonce, now=datetime.now(UTC))  # one use only
 
     async def async_issue(self, *args, **kwargs) -> str:
         return await asyncio.to_thread(self.issue)

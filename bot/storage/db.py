@@ -10,6 +10,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.storage.writer_lock import WriterLock
@@ -48,6 +50,25 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be opened or migrated; the message is the first line of the reason."""
+
+
+def open_migrated(url: str) -> Database:
+    """A Database at the latest schema, or DatabaseUnavailable (a wrong URL, a server down, no rights)."""
+    db = Database(url)
+    try:
+        db.upgrade()
+    except (SQLAlchemyError, OSError) as exc:
+        raise DatabaseUnavailable(str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
+    return db
+
+
+def redacted(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class Database:

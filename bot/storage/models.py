@@ -13,60 +13,6 @@ from sqlmodel import Field, SQLModel
 from bot.storage.types import UTCDateTime
 
 
-class EscalationStatus(str, Enum):
-    PENDING_DELIVERY = "pending_delivery"  # stored, not yet in the destination channel
-    OPEN = "open"  # posted and waiting on the receiving team
-    ACKNOWLEDGED = "acknowledged"  # a receiving owner took it
-    FIXED_PENDING = "fixed_pending"  # the receiving team says fixed; the agent confirms with the customer
-    DEESCALATED = "deescalated"  # handed back to support (method: de-escalation); nudges stop
-    RESOLVED = "resolved"  # closed by the agent with lessons learned; nudges stop
-
-    @property
-    def label(self) -> str:
-        return {"pending_delivery": "Pending delivery", "open": "Waiting for acknowledgement", "acknowledged": "Acknowledged",
-                "fixed_pending": "Fixed, awaiting the agent's confirmation", "deescalated": "De-escalated",
-                "resolved": "Resolved"}[self.value]
-
-
-# Statuses whose follow-ups run; later statuses (de-escalated, resolved) stop every nudge.
-ACTIVE_STATUSES = (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value, EscalationStatus.FIXED_PENDING.value)
-# Statuses that end an escalation; a re-open returns it to OPEN (or ACKNOWLEDGED if it had an owner).
-CLOSED_STATUSES = (EscalationStatus.DEESCALATED.value, EscalationStatus.RESOLVED.value)
-
-
-class FollowUpKind(str, Enum):
-    CHECKIN = "checkin"  # the agent checks in with the receiving team (thread)
-    CUSTOMER_UPDATE = "customer_update"  # the agent updates the customer (DM)
-    ACK = "ack"  # nobody has acknowledged yet (thread ping, DM to the agent)
-    DEADLINE = "deadline"  # three quarters, one hour before, breach
-
-
-class LogKind(str, Enum):
-    CREATED = "created"
-    POSTED = "posted"
-    DELIVERY_FAILED = "delivery_failed"
-    EXPORTED = "exported"
-    ACKNOWLEDGED = "acknowledged"
-    REACTION = "reaction"
-    FIXED = "fixed"
-    CHECKIN = "checkin"
-    CUSTOMER_UPDATE = "customer_update"
-    TEAM_UPDATE = "team_update"
-    INFO_REQUESTED = "info_requested"
-    THREAD_REPLY = "thread_reply"
-    SEVERITY_CHANGED = "severity_changed"
-    SNOOZED = "snoozed"
-    NUDGE = "nudge"
-    DEADLINE_WARNING = "deadline_warning"
-    PATTERN = "pattern"  # recurring pattern / resurfaced / trending up, found when the brief was stored
-    PATTERN_NOTE = "pattern_note"  # a later brief reported the same symptom
-    DEESCALATED = "deescalated"
-    RESOLVED = "resolved"  # closed with lessons learned
-    REOPENED = "reopened"
-    REFUSED = "refused"  # someone without the right tried to act on the brief (who, what)
-    SYNC_FAILED = "sync_failed"  # a ticket note or webhook gave up after its retries (bot.ticketing)
-
-
 def _utc(nullable: bool = False, **kw: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kw))
 
@@ -96,7 +42,7 @@ class Escalation(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     delivery_error: str | None = Field(default=None, max_length=255)
     delivery_claimed_until: datetime | None = _utc(nullable=True)  # one poster at a time (double clicks, replicas)
-    # Durable delivery retries (bot.escalations.retry_deliveries): the scheduler tick posts pending
+    # Durable delivery retries (bot.usecases.escalate.retry_deliveries): the scheduler tick posts pending
     # briefs whose next_delivery_at has come; attempts count claims, so a crash mid-post counts too.
     next_delivery_at: datetime | None = _utc(nullable=True)
     delivery_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

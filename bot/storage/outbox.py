@@ -13,8 +13,9 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from bot.domain.brief import format_ref
+from bot.domain.status import LogKind
 from bot.domain.tickets import TicketRef, TicketSystem
-from bot.storage.models import Escalation, EscalationLog, LogKind, Outbox, OutboxState, TicketLink
+from bot.storage.models import Escalation, EscalationLog, Outbox, OutboxState, TicketLink
 
 WEBHOOK = "webhook"
 

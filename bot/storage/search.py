@@ -28,6 +28,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -460,3 +461,18 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
+
+
+_RELATED_COLUMNS = (Escalation.id, Escalation.number, Escalation.summary, Escalation.severity, Escalation.status, Escalation.created_at,
+                    Escalation.channel_id, Escalation.message_ts, Escalation.resolution, Escalation.destination)
+
+
+def related_rows(session: Session, ids: Iterable[int]) -> list[Any]:
+    """The matched briefs' shown columns and customer names (`affected_names`), in one statement.
+    Loading ~20 whole briefs (ORM objects, each brief's JSON decoded) per new brief was a third of
+    the pattern check's time."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    names = Escalation.brief[("impact", "affected_names")].as_string().label("affected_names")
+    return list(session.execute(select(*_RELATED_COLUMNS, names).where(Escalation.id.in_(ids))))

@@ -7,48 +7,18 @@ one page of rows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from bot.storage.models import ACTIVE_STATUSES, Escalation, EscalationStatus, FollowUp, FollowUpKind
+from bot.domain.status import ACTIVE_STATUSES, EscalationStatus, FollowUpKind
+from bot.domain.worklists import Page, Row
+from bot.storage.models import Escalation, FollowUp
 from bot.storage.types import UTCDateTime
 
 MINE_STATUSES = (EscalationStatus.PENDING_DELIVERY.value, *ACTIVE_STATUSES)  # the agent also sees what did not get out
-
-
-@dataclass(frozen=True)
-class Row:
-    escalation_id: int
-    number: int
-    summary: str
-    severity: str
-    destination: str
-    status: str
-    since: datetime  # posted (or stored, if not yet posted)
-    deadline_at: datetime
-    next_checkin_at: datetime | None
-    overdue: bool
-    channel_id: str
-    message_ts: str | None
-    agent_user_id: str
-    receiving_owner_id: str | None
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: tuple[Row, ...]
-    total: int
-    overdue: int
-    offset: int
-    limit: int
-
-    @property
-    def has_more(self) -> bool:
-        return self.offset + len(self.rows) < self.total
 
 
 def mine(session: Session, team_id: str, user_id: str, *, now: datetime, offset: int = 0, limit: int = 10) -> Page:

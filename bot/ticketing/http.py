@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ def request(method: str, url: str, *, headers: dict[str, str], body: bytes | Non
     except urllib.error.HTTPError as exc:
         detail = _error_detail(exc)
         raise TicketingError(f"{what}: HTTP {exc.code}{detail}", status=exc.code, permanent=exc.code in PERMANENT_STATUSES) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise TicketingError(f"{what}: no answer within {timeout:g} s") from None
     except urllib.error.URLError as exc:
         raise TicketingError(f"{what}: {exc.reason}") from None

@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from blocks.tickets import EarlierLine, TicketLine, TicketsView
 from bot.clock import Clock
 from bot.domain.brief import Brief, Destination
+from bot.domain.status import EscalationStatus, LogKind
 from bot.domain.tickets import TicketHosts, TicketRef, TicketSystem, find_refs, ticket_url
 from bot.storage import outbox as store
 from bot.storage import queries
 from bot.storage.db import Database
-from bot.storage.models import EscalationStatus, LogKind
 from bot.ticketing.facts import TicketFacts
 from bot.ticketing.http import TicketingError
 from bot.ticketing.jira import JiraClient
@@ -63,7 +63,7 @@ class Ticketing:
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ticket-fetch")
 
     @classmethod
-    def from_settings(cls, settings, db: Database, clock: Clock, *, owner: str = "ticketing") -> "Ticketing":
+    def from_settings(cls, settings, db: Database, clock: Clock, *, owner: str = "ticketing") -> Ticketing:
         zendesk = ZendeskClient(settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token) if settings.zendesk_enabled else None
         jira = JiraClient(settings.jira_base_url, settings.jira_email, settings.jira_api_token, organization_field=settings.jira_organization_field) if settings.jira_enabled else None
         webhook = WebhookSender(settings.webhook_url, settings.webhook_secret) if settings.webhook_url else None

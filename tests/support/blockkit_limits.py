@@ -27,7 +27,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "LIMITS",

@@ -23,7 +23,8 @@ import itertools
 import json
 import time
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, urlencode
 
 __all__ = [
@@ -650,7 +651,7 @@ class SlackSender:
         if self._own_client:
             self._client.close()
 
-    def __enter__(self) -> "SlackSender":
+    def __enter__(self) -> SlackSender:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -27,7 +27,7 @@ class SocketModeServer:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/link/"
 
-    def start(self) -> "SocketModeServer":
+    def start(self) -> SocketModeServer:
         self._thread.start()
         if not self._ready.wait(5):
             raise RuntimeError("socket mode stand-in did not start")

@@ -20,12 +20,12 @@ from slack_bolt.async_app import AsyncApp
 from blocks import ids
 from blocks.brief_modal import ModalContext
 from blocks.text import escape, truncate
-from bot.insight import STATS_PERIODS
 from bot.slack import payloads
+from bot.slack.listeners.escalate import open_brief_modal, prefill_from_text
 from bot.slack.listeners.follow_through import open_log_by_command
-from bot.slack.listeners.opening import open_brief_modal, prefill_from_text
 from bot.slack.listeners.search import answer_search
 from bot.slack.listeners.triage import open_triage
+from bot.usecases.stats import STATS_PERIODS
 
 HELP = (
     "*/escalate* opens the escalation brief form.\n"
@@ -62,13 +62,13 @@ def register(app: AsyncApp, services) -> None:
         elif match := _SEARCH.match(text):
             services.spawn(answer_search(services, body, match.group(1), respond), what="/escalate search", notify=notify)
         elif text.lower() == "list":
-            services.spawn(_answer(services, respond, services.insight.my_list, payloads.team_id(body), payloads.user_id(body)), what="/escalate list", notify=notify)
+            services.spawn(_answer(services, respond, services.home.my_list, payloads.team_id(body), payloads.user_id(body)), what="/escalate list", notify=notify)
         elif match := _STATS.match(text):
             period = (match.group(1) or "7d").lower()
             if period not in STATS_PERIODS:
                 await respond(text=f"`/escalate stats` takes 7d, 30d or 90d (not “{escape(truncate(match.group(1), 20))}”).", response_type="ephemeral")
             else:
-                services.spawn(_answer(services, respond, services.insight.stats, payloads.team_id(body), period), what="/escalate stats", notify=notify)
+                services.spawn(_answer(services, respond, services.stats.stats, payloads.team_id(body), period), what="/escalate stats", notify=notify)
         elif text.lower().startswith("log "):
             services.spawn(_log_or_modal(services, client, body, respond, context), what="/escalate log", notify=notify)
         else:

@@ -12,11 +12,11 @@ import re
 from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
-from blocks.followup import note_modal, running_log_view, severity_modal
+from blocks.follow_through import note_modal, running_log_view, severity_modal
 from bot.domain.brief import Severity
 from bot.slack import payloads
-from bot.slack.listeners.home import from_home, refresh_home
 from bot.slack.dedupe import first_submission
+from bot.slack.listeners.home import from_home, refresh_home
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The App Home tab: published on app_home_opened, re-published when paging or after acting from it.
 
 views.publish happens in the background after ack; membership lookups (conversations.members)
-are cached by `bot.followthrough.permissions.ChannelMembers` (shared with the permission guard).
+are cached by `bot.slack_api.directory.ChannelMembers` (shared with the permission guard).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 from slack_bolt.async_app import AsyncApp
 
 from blocks import ids
-from blocks.home import MINE, TEAM
 from bot.slack import payloads
 
 
@@ -27,8 +26,8 @@ def refresh_home(services, body: dict, *, offsets: dict | None = None) -> None:
             offsets = json.loads((body.get("view") or {}).get("private_metadata") or "{}")
         except ValueError:
             offsets = {}
-    mine, team = _offset(offsets, MINE), _offset(offsets, TEAM)
-    services.spawn(services.run_sync(services.insight.publish_home, payloads.team_id(body), payloads.user_id(body), mine_offset=mine, team_offset=team),
+    mine, team = _offset(offsets, ids.HOME_MINE), _offset(offsets, ids.HOME_TEAM)
+    services.spawn(services.run_sync(services.home.publish_home, payloads.team_id(body), payloads.user_id(body), mine_offset=mine, team_offset=team),
                    what="home tab")
 
 
@@ -43,7 +42,7 @@ def register(app: AsyncApp, services) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
         team = body.get("team_id") or ""
-        services.spawn(services.run_sync(services.insight.publish_home, team, event["user"]), what="home tab")
+        services.spawn(services.run_sync(services.home.publish_home, team, event["user"]), what="home tab")
 
     @app.action(ids.ACTION_HOME_PREVIOUS)
     @app.action(ids.ACTION_HOME_NEXT)

@@ -1,5 +1,5 @@
 """Listeners for ending and re-opening a brief: Mark fixed, De-escalate, Close with lessons
-learned, Re-open. Thin: ack, then the use case in bot.followthrough.lifecycle runs in the background;
+learned, Re-open. Thin: ack, then the use case in bot.usecases.lifecycle runs in the background;
 whatever the clicker must be told (a refusal, "already closed") comes back only to them."""
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from blocks import ids
 from blocks.brief_modal import ModalContext
 from bot.slack import payloads
-from bot.slack.listeners.opening import open_brief_modal
+from bot.slack.listeners.escalate import open_brief_modal
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,24 @@
+"""Recurring-pattern flags on a brief (recurring, resurfaced, trending up), as mrkdwn lines."""
+
+from __future__ import annotations
+
+from blocks.text import escape, truncate
+
+
+def _link(related) -> str:
+    if related.message_ts:
+        return f"<https://slack.com/archives/{related.channel_id}/p{related.message_ts.replace('.', '')}|{related.ref}>"
+    return related.ref
+
+
+def pattern_lines(pattern) -> list[str]:
+    """The flags for a brief: recurring pattern, resurfaced, trending up (empty when none applies)."""
+    lines = []
+    if pattern.recurring:
+        refs = ", ".join(_link(r) for r in pattern.related[:8])
+        lines.append(f":repeat: *Recurring pattern: {pattern.independent_reports} independent reports* ({refs})")
+    for old in pattern.resurfaced[:3]:
+        lines.append(f":recycle: *Resurfaced:* {_link(old)} had been resolved: {escape(truncate(old.resolution or 'no resolution recorded', 300))}")
+    if pattern.trending_up:
+        lines.append(":chart_with_upwards_trend: *Trending up:* severity has risen across related briefs")
+    return lines

@@ -1,0 +1,139 @@
+"""The one composition root: `Services` holds what every entry point (listeners, the scheduler,
+brief workers, the command line) works with, and `build_services` wires it from the settings.
+
+Nothing else constructs use cases, gateways or caches; tests build the same object with a frozen
+clock and their own database (`build_services(settings, clock=..., db=...)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from blocks.notices import apology
+from bot.clock import Clock, SystemClock
+from bot.logs import error_reference
+from bot.settings import Settings
+from bot.slack_api.directory import ChannelMembers, Tiers
+from bot.slack_api.gateway import ChannelPacer, SlackGateway, make_web_client
+from bot.storage.db import Database
+from bot.ticketing.service import Ticketing
+from bot.usecases.digest import Digest
+from bot.usecases.escalate import Escalations
+from bot.usecases.follow_through import FollowThrough
+from bot.usecases.home import Home
+from bot.usecases.lifecycle import Lifecycle
+from bot.usecases.nudges import Ticker, worker_id
+from bot.usecases.patterns import Patterns
+from bot.usecases.permissions import Guard
+from bot.usecases.search import Search
+from bot.usecases.stats import Stats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    escalations: Escalations
+    follow_through: FollowThrough
+    ticker: Ticker
+    tiers: Tiers
+    patterns: Patterns  # recurring patterns among briefs
+    search: Search  # /escalate search, triage's "resolved before"
+    lifecycle: Lifecycle
+    members: ChannelMembers  # destination channels' members: who may act on a brief
+    home: Home | None = None  # App Home and /escalate list
+    stats: Stats | None = None  # /escalate stats
+    digest: Digest | None = None  # the weekly digest to the leadership channel
+    ticketing: Ticketing | None = None
+    installations: object | None = None  # bot.slack.oauth.InstallationStore when installed in several workspaces
+    brief_workers: object | None = None  # bot.runtime.brief_worker.BriefWorkers while serving HTTP with ESCALATION_BRIEF_PROCESSES > 0
+    _tasks: set[asyncio.Task] = field(default_factory=set)
+
+    async def run_sync(self, fn: Callable, *args, **kwargs):
+        """Database and sync Slack work off the event loop, so acks never wait behind it."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def spawn(self, coro: Awaitable, *, what: str, notify: Callable[[str], Awaitable] | None = None) -> asyncio.Task:
+        """Run work after ack. Failures are logged with a reference and, if possible, told to the person."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:  # noqa: BLE001 - the last line of defence for work nobody awaits
+                ref = error_reference()
+                log.exception("%s failed [%s]", what, ref)
+                if notify is not None:
+                    try:
+                        await notify(apology(ref))
+                    except Exception:  # noqa: BLE001
+                        log.warning("could not tell the user about %s", ref, exc_info=True)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)  # keep a reference: the loop holds tasks weakly
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Let in-flight work finish on shutdown (a brief being stored or posted)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+        # A members refresh still reading from Slack must not outlive the process's connections.
+        await asyncio.to_thread(self.members.wait_for_refreshes, timeout)
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
+    db = db or Database(settings.database_url)
+    clock = clock or SystemClock()
+    installations, gateway = _workspaces(settings, db)
+    cadences = settings.cadences
+    patterns = Patterns(db, clock)
+    owner = worker_id()
+    ticketing = Ticketing.from_settings(settings, db, clock, owner=owner)
+    ticketing = ticketing if (ticketing.sinks or ticketing.templates) else None
+    db.outbox_sinks = ticketing.sinks if ticketing else frozenset()  # log entries → outbox rows, same transaction
+    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, patterns=patterns, ticketing=ticketing)
+    members = ChannelMembers(gateway)
+    follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=Guard(db, clock, members, settings.admins))
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        escalations=escalations,
+        follow_through=follow_through,
+        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing),
+        tiers=Tiers(gateway, settings.l2_usergroup),
+        patterns=patterns,
+        search=Search(db, clock),
+        lifecycle=Lifecycle(follow_through),
+        members=members,
+        home=Home(db, gateway, clock, list(settings.channels.values()), members),
+        stats=Stats(db, clock),
+        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled,
+                      installed_teams=installations.team_ids if installations is not None else None),
+        ticketing=ticketing,
+        installations=installations,
+    )
+
+
+def _workspaces(settings: Settings, db: Database) -> tuple[Any, SlackGateway]:
+    """One bot token (the default), or OAuth: an installation store and a token per workspace."""
+    pacer = ChannelPacer(settings.post_interval)
+    if not settings.oauth:
+        return None, SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=pacer)
+    from bot.slack_api.installations import InstallationStore
+    from bot.slack_api.tokens import TeamGateway, TeamTokens
+
+    def find_token(team_id: str) -> str | None:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return bot.bot_token if bot is not None else None
+
+    tokens = TeamTokens(find_token, settings.slack_api_url)
+    store = InstallationStore(db, settings.slack_client_id, on_save=tokens.forget)
+    return store, TeamGateway(tokens, pacer=pacer)

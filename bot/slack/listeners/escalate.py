@@ -1,0 +1,193 @@
+"""Escalate: open the brief modal, its round trips and its submission, and the buttons on the
+posted brief and the agent's notices (export as text, try delivery again).
+
+Opening (the slash command, the message shortcut): views.open first (the trigger expires in 3 s);
+a ticket reference then pre-fills the SLA position and deadline by views.update.
+Submission: validate (pure, well under a millisecond) → field errors, or ack with a "saving" view
+→ store and post in the background (bot.usecases.escalate, in a brief worker process when serving HTTP)
+→ the modal shows the result. If storing fails, the modal comes back with everything the agent
+typed, so nothing is ever lost.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from blocks import ids
+from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
+from blocks.notices import delivery_problem, export_view, saving_view
+from blocks.text import escape, slack_date
+from bot.domain.brief import Destination
+from bot.domain.routing import needs_tier_warning, tier_note
+from bot.domain.tickets import find_refs, sla_prefill
+from bot.domain.validation import SUMMARY_MAX, BriefInvalid, validate_draft
+from bot.slack import payloads
+from bot.slack.modals import update_view
+from bot.usecases.escalate import BriefJob, file_brief
+
+log = logging.getLogger(__name__)
+
+_RETRY_HINT = {
+    "expired_trigger_id": "Slack took too long to open the form. Please try again.",
+    "exchanged_trigger_id": "That form was already opened. Please try again.",
+}
+
+
+def prefill_from_text(text: str) -> dict[str, str]:
+    """`/escalate some words`: the words become the summary (and the narrative when too long for one line)."""
+    text = " ".join(text.split())
+    if not text:
+        return {}
+    if len(text) <= SUMMARY_MAX:
+        return {"summary": text}
+    return {"summary": text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…", "narrative": text[:3000]}
+
+
+async def open_brief_modal(client, trigger_id: str, context: ModalContext, respond=None, *, services=None, ticket_text: str = "") -> None:
+    """Open first (the trigger expires in 3 s); callers warm caches afterwards.
+
+    With `services` and a ticket reference in `ticket_text` (`/escalate SUP-123`, or the shortcut's
+    message), the ticket's SLA then pre-fills the SLA position and hard deadline by views.update."""
+    try:
+        response = await client.views_open(trigger_id=trigger_id, view=brief_modal(context=context))
+    except SlackApiError as exc:
+        error = exc.response.get("error", "") if exc.response is not None else ""
+        log.warning("views.open failed: %s", error)
+        if respond is not None:
+            await respond(text=_RETRY_HINT.get(error, f"Slack could not open the form ({error}). Please try again."), response_type="ephemeral")
+        return
+    ticketing = getattr(services, "ticketing", None)
+    if ticketing is not None and ticket_text:
+        await _prefill_from_ticket(services, client, response.get("view") or {}, context, ticket_text)
+
+
+async def _prefill_from_ticket(services, client, view: dict, context: ModalContext, text: str) -> None:
+    """The first reference to an enabled system decides; a slow or failing system changes nothing."""
+    ticketing = services.ticketing
+    ref = next((r for r in find_refs(text, ticketing.hosts) if r.system.value in ticketing.clients), None)
+    if ref is None:
+        return
+    facts = await services.run_sync(ticketing.facts_for, ref)
+    if facts is None or facts.sla_due_at is None:
+        return
+    prefill = {**context.prefill, **sla_prefill(facts.sla_due_at, now=services.clock.now(), breached=facts.sla_breached)}
+    if ref.label not in prefill.get("references", "") and ref.label not in prefill.get("summary", ""):
+        prefill["references"] = "\n".join(filter(None, [prefill.get("references"), ref.label]))
+    what = escape(facts.sla_name or "SLA")
+    notice = f":ticket: SLA position and hard deadline pre-filled from {escape(ref.label)}: {what} {'breached' if prefill['sla_position'] == 'breached' else 'due'} {slack_date(facts.sla_due_at)}."
+    # The hash makes this a no-op if the agent already changed the form (e.g. chose a destination).
+    await update_view(client, view.get("id"), brief_modal(context=context.model_copy(update={"prefill": prefill}), notice=notice), view.get("hash"))
+
+
+def _destination(raw: dict) -> Destination | None:
+    try:
+        return Destination(raw.get("destination"))
+    except ValueError:
+        return None
+
+
+def _input_ids(view: dict) -> set[str]:
+    return {b.get("block_id") for b in view.get("blocks", []) if b.get("type") == "input"}
+
+
+def register(app: AsyncApp, services) -> None:
+    @app.action(ids.ACTION_CHOOSE_DESTINATION)
+    @app.action(ids.ACTION_CHOOSE_ENG_KIND)
+    async def on_choice(ack, body, client) -> None:
+        """Show the chosen destination's package fields (and defect fields for Engineering)."""
+        await ack()
+        view = body.get("view") or {}
+        values = (view.get("state") or {}).get("values") or {}
+        raw = draft_from_state(values)
+        new_view = brief_modal(
+            destination=_destination(raw),
+            eng_kind=raw.get("eng_kind"),
+            context=ModalContext.load(view.get("private_metadata")),
+            initial=initial_from_state(values),
+        )
+        services.spawn(update_view(client, view.get("id"), new_view, view.get("hash")), what="re-render the brief modal")
+
+    @app.view(ids.VIEW_BRIEF)
+    async def on_submit(ack, body, view, client) -> None:
+        values = (view.get("state") or {}).get("values") or {}
+        raw = draft_from_state(values)
+        context = ModalContext.load(view.get("private_metadata"))
+        try:
+            brief = validate_draft(raw, now=services.clock.now(), default_currency=services.settings.default_currency)
+        except BriefInvalid as invalid:
+            shown = _input_ids(view)
+            if set(invalid.errors) <= shown:
+                await ack(response_action="errors", errors=invalid.errors)
+                return
+            # Required fields the agent hasn't seen yet (the view had not re-rendered for the
+            # destination): show them, with everything typed so far kept.
+            destination = _destination(raw)
+            notice = f":point_down: *{destination.label if destination else 'This destination'} needs a few more details* — they are below."
+            await ack(
+                response_action="update",
+                view=brief_modal(destination=destination, eng_kind=raw.get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice),
+            )
+            return
+
+        tier = services.tiers.cached_tier(payloads.user_id(body))
+        if needs_tier_warning(brief.destination, tier, enforce_tiers=services.settings.enforce_tiers, already_warned=context.tier_warned):
+            warned = context.model_copy(update={"tier_warned": True})
+            notice = f":warning: {tier_note(brief.destination)} You are not in the L2 group: consider choosing *Support L2*. Press *Escalate* again to send it to {brief.destination.label} anyway."
+            await ack(response_action="update", view=brief_modal(destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice))
+            return
+        await ack(response_action="update", view=saving_view())
+        job = BriefJob(team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context,
+                       values=values, tier=tier)
+        if services.brief_workers is not None:  # a brief worker process (bot.runtime.brief_worker): acks never wait behind it
+            services.brief_workers.submit(job)
+        else:
+            services.spawn(services.run_sync(file_brief, services, job), what="escalate")
+
+    @app.view(ids.VIEW_BRIEF_RESULT)
+    async def on_result_closed(ack) -> None:  # result views have no submit; ack anything that arrives
+        await ack()
+
+    @app.action(ids.ACTION_EXPORT)
+    async def on_export(ack, body, client, respond) -> None:
+        """The brief as plain text, in a modal only the clicker sees."""
+        await ack()
+        services.spawn(_export(services, body, client, respond), what="export", notify=lambda t: respond(text=t, response_type="ephemeral", replace_original=False))
+
+    @app.action(ids.ACTION_RETRY_DELIVERY)
+    async def on_retry(ack, body, respond) -> None:
+        await ack()
+        services.spawn(_retry(services, body, respond), what="retry delivery", notify=lambda t: respond(text=t, replace_original=False))
+
+
+async def _export(services, body: dict, client, respond) -> None:
+    escalation_id = payloads.action_id_value(body)
+    user = payloads.user_id(body)
+    if escalation_id is None:
+        return
+    tz = "UTC"
+    try:
+        tz = (await client.users_info(user=user)).get("user", {}).get("tz") or "UTC"
+    except SlackApiError:
+        log.info("users.info failed for %s; exporting in UTC", user)
+    try:
+        ref, text = await services.run_sync(services.escalations.export_text, escalation_id, tz=tz, actor=user, team_id=payloads.team_id(body))
+    except LookupError:
+        await respond(text="That escalation no longer exists.", response_type="ephemeral", replace_original=False)
+        return
+    await client.views_open(trigger_id=body.get("trigger_id", ""), view=export_view(ref=ref, text=text))
+
+
+async def _retry(services, body: dict, respond) -> None:
+    escalation_id = payloads.action_id_value(body)
+    if escalation_id is None:
+        return
+    delivery = await services.run_sync(services.escalations.deliver, escalation_id, team_id=payloads.team_id(body))
+    if delivery.posted:
+        await respond(text=f":white_check_mark: {delivery.ref} is now posted in <#{delivery.channel_id}>.", replace_original=True)
+    elif not delivery.in_progress:
+        problem = delivery_problem(delivery.error or "unknown_error", delivery.channel_id)
+        await respond(text=f":warning: {delivery.ref} is still not posted: {problem} I'll keep trying by myself and tell you when it is in.",
+                      response_type="ephemeral", replace_original=False)

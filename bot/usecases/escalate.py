@@ -1,0 +1,390 @@
+"""Escalate: file a brief (store, post, tell the agent), deliver it again, export it, re-render it.
+
+`file_brief` is what follows an accepted submission. Synchronous, so the same code runs on a worker
+thread of the serving process (tests, Socket Mode, `ESCALATION_BRIEF_PROCESSES=0`) and in a brief
+worker process (bot.runtime.brief_worker). Idempotent by the modal's view id: a job handed over
+twice (a worker died mid-way) stores and posts one brief.
+
+Order matters and is the point of this module: the brief is stored (and committed) before any
+Slack call posts it, no database session is held across a Slack call, and a failed post leaves a
+stored brief marked pending delivery with the agent told what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, replace
+
+from blocks.brief_message import BriefState, brief_message, continuation_text
+from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
+from blocks.notices import delivery_failed_notice, not_delivered_view, posted_confirmation, posted_view
+from blocks.patterns import pattern_lines
+from blocks.plaintext import brief_text
+from bot.clock import Clock
+from bot.domain.brief import Brief, Destination, Severity, format_ref
+from bot.domain.cadence import Cadence
+from bot.domain.follow_through import initial_plans
+from bot.domain.lifecycle import DeescalationReason, humanise
+from bot.domain.routing import Tier, route
+from bot.domain.status import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, FollowUpKind, LogKind
+from bot.logs import error_reference
+from bot.slack_api.backoff import UNREADABLE, retry_delay, worth_telling
+from bot.slack_api.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
+from bot.slack_api.workspace import serving_team
+from bot.storage import queries
+from bot.storage.db import Database
+from bot.storage.queries import BOT_ACTOR
+from bot.usecases.patterns import Pattern, Patterns
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    escalation_id: int
+    ref: str
+    channel_id: str
+    posted: bool
+    ts: str | None = None
+    error: str | None = None
+    permalink: str | None = None
+    flags: tuple[str, ...] = ()  # recurring pattern, resurfaced, trending up (mrkdwn lines)
+    duplicate: bool = False  # a repeated submission of a brief already stored: nothing was done
+    route_note: str | None = None  # why it went to another team than asked (tier rules)
+    in_progress: bool = False  # another request is posting it right now
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """The right to post one stored brief (queries.claim_delivery), with what posting it needs."""
+
+    escalation_id: int
+    attempt: int  # 1 for the first
+    previous_error: str | None
+    brief: Brief
+    ref: str
+    channel: str
+    agent: str
+    routed_to: Destination
+    deadline_state: str | None
+
+    @classmethod
+    def of(cls, row, attempt: int, brief: Brief | None = None) -> _Claim:
+        return cls(row.id, attempt, row.delivery_error, brief or queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id,
+                   Destination(row.destination), row.deadline_state)
+
+
+class Escalations:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
+                 *, enforce_tiers: bool = True, patterns: Patterns | None = None, ticketing=None, rng: random.Random | None = None) -> None:
+        self.rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
+        self.enforce_tiers = enforce_tiers
+        self.ticketing = ticketing  # bot.ticketing.service.Ticketing, or None
+        self.patterns = patterns
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.channels = channels
+        self.cadences = cadences
+
+    def escalate(
+        self,
+        *,
+        team_id: str,
+        agent_user_id: str,
+        brief: Brief,
+        source_channel_id: str | None = None,
+        submission_key: str | None = None,
+        tier: Tier = Tier.L2,
+    ) -> Delivery:
+        target = route(brief.destination, self.channels, tier=tier, enforce_tiers=self.enforce_tiers)
+        # Searched before the write transaction, which then only checks briefs stored meanwhile.
+        prior = self.patterns.prior(team_id, brief.model_dump(mode="json"), at=self.clock.now()) if self.patterns is not None else None
+        with self.db.session() as session:
+            created = queries.create_escalation(
+                session,
+                team_id=team_id,
+                brief=brief,
+                agent_user_id=agent_user_id,
+                channel_id=target.channel_id,
+                source_channel_id=source_channel_id,
+                submission_key=submission_key,
+                now=self.clock.now(),
+            )
+            escalation_id = created.escalation.id
+            pattern = None
+            if created.is_new and self.patterns is not None:
+                pattern = self.patterns.record(session, created.escalation, prior)
+            if created.is_new and self.ticketing is not None:
+                self.ticketing.link(session, created.escalation, brief)
+            if created.is_new and target.note:
+                created.escalation.destination = target.destination.value
+                session.add(created.escalation)
+                queries.add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.CREATED, text=f"Routed to {target.destination.label}: {target.note}", at=self.clock.now())
+            if created.is_new:  # claimed here, in the storing transaction: one transaction fewer per brief
+                attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now())
+                claim = _Claim.of(created.escalation, attempt, brief) if attempt else None
+        if not created.is_new:
+            # The first submission owns the posting; a repeat only reports where things stand.
+            log.info("duplicate submission %s for escalation %s ignored", submission_key, escalation_id)
+            return replace(self._delivery_of(escalation_id), duplicate=True)
+        if claim is None:  # not possible for a brief just stored, unless another replica's tick took it
+            return replace(self._delivery_of(escalation_id), in_progress=True, route_note=target.note)
+        # The pattern just found is the one recorded (an unflagged one is recorded as nothing): no reload.
+        known = (pattern if pattern.flagged else Pattern()) if pattern is not None else None
+        return replace(self._post(claim, known), route_note=target.note)
+
+    def deliver(self, escalation_id: int, *, team_id: str | None = None, pattern: Pattern | None = None) -> Delivery:
+        """Post a stored brief to its channel; idempotent once posted.
+
+        Called at once after storing, by the agent's Try again button, and by the tick for briefs
+        whose automatic retry is due. A failure schedules the next automatic attempt (backoff,
+        never before Retry-After). An attempt after one whose answer never came first looks for the
+        brief in the channel by its metadata and adopts that message instead of posting twice.
+        """
+        with self.db.session() as session:
+            row = queries.get_for_team(session, escalation_id, team_id)
+            pending = row.status == EscalationStatus.PENDING_DELIVERY.value
+            attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
+            if attempt:
+                claim = _Claim.of(row, attempt)
+                if pattern is None and self.patterns is not None:
+                    pattern = self.patterns.recorded(session, escalation_id)
+        # Outside the session: _delivery_of opens its own (nested, it would wait on SQLite's write lock).
+        if not pending:  # posted already (by another replica, a double click): nothing done here
+            return replace(self._delivery_of(escalation_id), duplicate=True)
+        if not attempt:
+            return replace(self._delivery_of(escalation_id), in_progress=True)
+        return self._post(claim, pattern)
+
+    def _post(self, claim: _Claim, pattern: Pattern | None) -> Delivery:
+        """Post a claimed brief, then record it posted and start its timers (or record the failure)."""
+        escalation_id, attempt, brief, ref, channel, agent = claim.escalation_id, claim.attempt, claim.brief, claim.ref, claim.channel, claim.agent
+        flags = pattern_lines(pattern) if pattern else []
+        agent_tz = self.gateway.user_timezone(agent)  # business days and local times are the agent's
+        tickets = self._tickets(escalation_id, fetch=True)
+        # The timers start now, so the brief goes out already showing its first check-in: the
+        # message render() would give once posted, without a chat.update right after the post.
+        now = self.clock.now()
+        plans = initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz)
+        checkin = next(p.next_due_at for p in plans if p.kind is FollowUpKind.CHECKIN)
+        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=claim.deadline_state)
+        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=now.date(), state=state, routed_to=claim.routed_to,
+                                 flags=flags, tickets=tickets, now=now)
+        try:
+            # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
+            # look first. Retries are rare, so one conversations.history per retry is cheap.
+            found = self._already_posted(escalation_id, channel) if attempt > 1 else None
+            if found:
+                log.info("%s was already in %s (ts %s): adopting it", ref, found[0], found[1])
+                channel, ts = found
+            else:
+                channel, ts = self.gateway.post_message(
+                    channel,
+                    text=rendered.text,
+                    blocks=rendered.blocks,
+                    metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
+                )
+        except SlackCallFailed as exc:
+            return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=claim.previous_error)
+
+        with self.db.session() as session:
+            queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now(), agent_tz=agent_tz)
+            queries.plan_follow_ups(session, escalation_id, plans)
+            # An adopted message was rendered by an earlier attempt: bring it up to date.
+            update = self.render(session, queries.get_escalation(session, escalation_id), flags=flags) if found else None
+        if update is not None:
+            self.update_posted(escalation_id, channel, ts, *update)
+        total = len(rendered.continuations)
+        for part, blocks in enumerate(rendered.continuations, 1):
+            try:
+                self.gateway.post_message(channel, text=continuation_text(ref, part, total), blocks=blocks, thread_ts=ts)
+            except SlackCallFailed as exc:  # the brief is posted and stored whole; the export has every word
+                log.warning("%s continuation %s/%s failed: %s", ref, part, total, exc.error)
+        permalink = self.gateway.permalink(channel, ts)
+        if pattern is not None and pattern.recurring:
+            self._note_earlier_threads(escalation_id, ref, pattern, permalink)
+        text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
+        self._tell(agent, text, blocks)
+        return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
+
+    def _already_posted(self, escalation_id: int, channel: str) -> tuple[str, str] | None:
+        try:
+            return self.gateway.find_posted(channel, BRIEF_EVENT_TYPE, {"escalation_id": escalation_id})
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE:  # no way to look (it may post in public channels it cannot read): post
+                return None
+            raise
+
+    def _failed(self, escalation_id: int, ref: str, channel: str, agent: str, exc: SlackCallFailed, *, attempt: int, previous_error: str | None) -> Delivery:
+        """Keep it pending, schedule the next automatic attempt, and tell the agent once per problem."""
+        now = self.clock.now()
+        retry_at = now + retry_delay(attempt, retry_after=exc.retry_after, rng=self.rng)
+        log.warning("%s not delivered to %s (attempt %s): %s; next try at %s", ref, channel, attempt, exc.error, retry_at.isoformat())
+        with self.db.session() as session:
+            queries.mark_delivery_failed(session, escalation_id, error=exc.error, now=now, retry_at=retry_at)
+        if worth_telling(exc.error, previous_error):
+            text, blocks = delivery_failed_notice(ref=ref, error=exc.error, channel_id=channel, escalation_id=escalation_id)
+            self._tell(agent, text, blocks)
+        return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
+
+    def retry_due(self, *, limit: int = 50) -> int:
+        """Deliver every pending brief whose next attempt has come; the number posted. The claim in
+        deliver() makes this safe with several replicas ticking at once."""
+        with self.db.session() as session:
+            due = queries.due_deliveries(session, now=self.clock.now(), limit=limit)
+        posted = 0
+        for escalation_id, team_id in due:
+            try:
+                with serving_team(team_id):  # its workspace's token (several workspaces; no effect with one)
+                    delivery = self.deliver(escalation_id)
+                # Only what this call posted: another replica's claim (in_progress) may already read as posted.
+                posted += delivery.posted and not delivery.duplicate and not delivery.in_progress
+            except Exception:  # noqa: BLE001 - one bad brief must not stop the others
+                log.exception("delivery retry of escalation %s failed", escalation_id)
+        return posted
+
+    def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None) -> None:
+        """Tell each earlier brief's thread that one more independent report arrived."""
+        link = f"<{permalink}|{ref}>" if permalink else ref
+        for related in pattern.related:
+            if not related.message_ts:
+                continue
+            text = f":repeat: {link} reports the same symptom: *{pattern.independent_reports} independent reports* now."
+            try:
+                self.gateway.post_message(related.channel_id, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}], thread_ts=related.message_ts)
+            except SlackCallFailed as exc:
+                log.warning("pattern note to %s failed: %s", related.ref, exc.error)
+                continue
+            with self.db.session() as session:
+                queries.add_log(session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now())
+
+    def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
+        """(ref, the brief as plain text in the method's structure), logged when a person exported it."""
+        with self.db.session() as session:
+            row = queries.get_for_team(session, escalation_id, team_id)
+            ref = format_ref(row.number)
+            if actor:
+                queries.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
+            return ref, brief_text(queries.brief_of(row), ref=ref, tz=tz)
+
+    def render(self, session, row, *, flags: list[str] | None = None) -> tuple[str, list[dict]]:
+        """The brief's first message as it should read now (status, owner, last update, next check-in).
+        `flags`: the pattern's lines when the caller has them already (saves reloading them)."""
+        plans = queries.follow_ups(session, row.id)
+        checkin = plans.get(FollowUpKind.CHECKIN.value)
+        status = EscalationStatus(row.status)
+        state = BriefState(
+            status=self._status_text(session, row, status),
+            phase="closed" if status.value in CLOSED_STATUSES else "fixed" if status is EscalationStatus.FIXED_PENDING else "active",
+            acknowledged=row.receiving_owner_id is not None,
+            owner=row.receiving_owner_id,
+            last_update_at=row.last_update_at,
+            last_update_by=row.last_update_by,
+            last_update_text=row.last_update_text,
+            next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
+            deadline_state=row.deadline_state,
+        )
+        if flags is None:
+            flags = pattern_lines(self.patterns.recorded(session, row.id)) if self.patterns else []
+        tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
+        rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
+                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags, tickets=tickets, now=self.clock.now())
+        return rendered.text, rendered.blocks
+
+    @staticmethod
+    def _status_text(session, row, status: EscalationStatus) -> str:
+        """De-escalated with its reason; resolved with how long it took; otherwise the status's label."""
+        if status is EscalationStatus.DEESCALATED:
+            entry = queries.last_log_entry(session, row.id, LogKind.DEESCALATED)
+            reason = (entry.data or {}).get("reason") if entry else None
+            return f":leftwards_arrow_with_hook: De-escalated: {DeescalationReason(reason).label}" if reason else "De-escalated"
+        if status is EscalationStatus.RESOLVED and row.resolved_at:
+            return f":white_check_mark: Resolved in {humanise(row.resolved_at - (row.posted_at or row.created_at))}"
+        return status.label
+
+    def refresh(self, escalation_id: int) -> None:
+        """Update the posted brief in place; best effort (the database is the record)."""
+        with self.db.session() as session:
+            row = queries.get_escalation(session, escalation_id)
+            if row is None or not row.message_ts:
+                return
+            channel, ts = row.channel_id, row.message_ts
+            text, blocks = self.render(session, row)
+        self.update_posted(escalation_id, channel, ts, text, blocks)
+
+    def update_posted(self, escalation_id: int, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
+        """Replace the posted brief's message; best effort (the database is the record)."""
+        try:
+            self.gateway.update_message(channel, ts, text=text, blocks=blocks)
+        except SlackCallFailed as exc:
+            log.warning("could not update the brief %s: %s", escalation_id, exc.error)
+
+    def _tickets(self, escalation_id: int, *, fetch: bool):
+        """The linked tickets as the brief shows them; `fetch` first asks the ticketing systems
+        (bounded by a short budget: a slow system delays the post by at most that)."""
+        if self.ticketing is None:
+            return None
+        if fetch:
+            self.ticketing.refresh_facts(escalation_id)
+        with self.db.session() as session:
+            return self.ticketing.view(session, escalation_id)
+
+    def _delivery_of(self, escalation_id: int) -> Delivery:
+        with self.db.session() as session:
+            row = queries.get_escalation(session, escalation_id)
+            assert row is not None
+            return Delivery(escalation_id, format_ref(row.number), row.channel_id, posted=row.status == EscalationStatus.OPEN.value, ts=row.message_ts, error=row.delivery_error)
+
+    def _tell(self, user_id: str, text: str, blocks: list[dict]) -> None:
+        """A DM to the agent: best effort, because the brief itself is already safe."""
+        try:
+            self.gateway.post_message(user_id, text=text, blocks=blocks)
+        except SlackCallFailed as exc:
+            log.warning("could not DM %s: %s", user_id, exc.error)
+
+
+# --- after an accepted submission ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BriefJob:
+    """A validated submission, as the ack left it (picklable: it may cross to a worker process)."""
+
+    team_id: str | None
+    user_id: str | None
+    view_id: str  # the modal: where the result is shown, and the brief's submission key
+    brief: Brief
+    context: ModalContext
+    values: dict  # the modal's state, to give everything back if storing fails
+    tier: Tier
+
+
+def file_brief(services, job: BriefJob) -> None:
+    """Store and post the brief, then replace the modal's "saving" view with the outcome."""
+    gateway = services.escalations.gateway
+    try:
+        delivery = services.escalations.escalate(
+            team_id=job.team_id,
+            agent_user_id=job.user_id,
+            brief=job.brief,
+            source_channel_id=job.context.source_channel_id,
+            submission_key=job.view_id,
+            tier=job.tier,
+        )
+    except Exception:  # noqa: BLE001 - the brief must come back to the agent whatever failed
+        ref = error_reference()
+        log.exception("storing a brief failed [%s]", ref)
+        notice = (f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
+                  f"If it keeps failing, tell your Slack admin and quote `{ref}`.")
+        restored = brief_modal(destination=job.brief.destination, eng_kind=draft_from_state(job.values).get("eng_kind"), context=job.context,
+                               initial=initial_from_state(job.values), notice=notice)
+        gateway.update_view(job.view_id, restored)
+        return
+    if delivery.duplicate or delivery.in_progress:
+        return  # the first submission reports the result in this same modal
+    if delivery.posted:
+        result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note, flags=delivery.flags)
+    else:
+        result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
+    gateway.update_view(job.view_id, result)

@@ -1,0 +1,61 @@
+"""/escalate search and triage's "resolved before": briefs found by their words.
+
+Pattern matching (bot.usecases.patterns) uses the same full-text index (bot.storage.search) to
+relate a new brief to earlier ones; this module answers a person's query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.brief import Destination, format_ref
+from bot.domain.status import CLOSED_STATUSES
+from bot.storage import queries, search
+from bot.storage.db import Database
+
+
+@dataclass(frozen=True)
+class Hit:
+    ref: str
+    summary: str
+    status: str
+    severity: str
+    destination: str
+    created_at: datetime
+    resolution: str | None
+    lessons: str | None
+    channel_id: str
+    message_ts: str | None
+    score: float = 0.0
+
+
+@dataclass
+class Search:
+    db: Database
+    clock: Clock
+
+    def resolved_like(self, team_id: str, symptom: str) -> list[tuple[str, str, str]]:
+        """Past briefs with a similar symptom that were resolved or de-escalated, with what was learned."""
+        with self.db.session() as s:
+            matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
+            found = queries.get_escalations(s, (m.escalation_id for m in matches))
+            rows = [found.get(m.escalation_id) for m in matches]
+            return [(format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
+                    for r in rows if r is not None and r.status in CLOSED_STATUSES and r.resolution][:5]
+
+    def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
+        with self.db.session() as s:
+            hits = []
+            matches = search.search_escalations(s, team_id=team_id, words=words, limit=20)
+            rows = queries.get_escalations(s, (m.escalation_id for m in matches))
+            for match in matches:
+                row = rows.get(match.escalation_id)
+                if row is None:
+                    continue
+                if row.destination == Destination.SECURITY.value and asker not in (row.agent_user_id, row.receiving_owner_id):
+                    continue  # security briefs are shown only to the people involved
+                hits.append(Hit(format_ref(row.number), row.summary, row.status, row.severity, row.destination, row.created_at,
+                                row.resolution, row.lessons, row.channel_id, row.message_ts, match.score))
+            return hits[:10]
