@@ -71,15 +71,17 @@ def bot_env(standin_url: str, database_url: str) -> dict[str, str]:
     }
 
 
-def start_bot(pg: ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log",
-              brief_processes: int = 0, database_url: str | None = None) -> tuple[subprocess.Popen, int, float]:
+def start_bot(
+    pg: ProcessGroups, standin_url: str, workdir: Path, *, log_name: str = "bot.log", brief_processes: int = 0, database_url: str | None = None
+) -> tuple[subprocess.Popen, int, float]:
     """`python -m bot run --http` in its own process group; returns (process, port, seconds to healthy)."""
     port = find_free_port()
     env = {**bot_env(standin_url, database_url or f"sqlite:///{workdir / 'bench.db'}"), "ESCALATION_BRIEF_PROCESSES": str(brief_processes)}
     started = time.monotonic()
     with open(workdir / log_name, "wb") as log:
-        proc = pg.start([PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
-                        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)  # cwd: no stray .env
+        proc = pg.start(
+            [PY, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir
+        )  # cwd: no stray .env
     wait_healthy(port, proc)
     return proc, port, time.monotonic() - started
 
@@ -106,8 +108,11 @@ def worker_pids(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid \
-                    and b"spawn_main" in (entry / "cmdline").read_bytes():
+            if (
+                entry.name.isdigit()
+                and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+                and b"spawn_main" in (entry / "cmdline").read_bytes()
+            ):
                 found.append(int(entry.name))
         except OSError:
             continue
@@ -122,6 +127,7 @@ def rss_mb(pid: int) -> float:
 
 
 # --- Requests the bot gets (built before a phase, so the senders only sign and send) -------------
+
 
 def submission_template() -> tuple[dict, dict]:
     """The brief modal as the bot renders it for Support L2, and a whole brief's state values."""
@@ -244,21 +250,44 @@ async def run_bot_plan(plan: dict[str, Any]) -> dict[str, Any]:
             await standin.take("views.open", [cmd(i)[0] for i in range(warm)], 5)
         for c in plan["concurrency"]:
             cmd, sub = builders(app, f"{run_id}.c{c}", n, template, varied)
-            phases.append(await run_phase(session, standin, meter, label="/escalate", url=target, build=cmd, n=n, concurrency=c,
-                                          downstream="views.open"))
-            phases.append(await run_phase(session, standin, meter, label="submission", url=target, build=sub, n=n, concurrency=c,
-                                          downstream="chat.postMessage", downstream_timeout_s=120))
+            phases.append(await run_phase(session, standin, meter, label="/escalate", url=target, build=cmd, n=n, concurrency=c, downstream="views.open"))
+            phases.append(
+                await run_phase(
+                    session,
+                    standin,
+                    meter,
+                    label="submission",
+                    url=target,
+                    build=sub,
+                    n=n,
+                    concurrency=c,
+                    downstream="chat.postMessage",
+                    downstream_timeout_s=120,
+                )
+            )
             _cmd, paced = builders(app, f"{run_id}.p{c}", n, template, varied)
-            phases.append(await run_phase(session, standin, meter, label="submission paced", url=target, build=paced, n=n, concurrency=c,
-                                          downstream="chat.postMessage", downstream_timeout_s=60,
-                                          loop=result_paced(plan["standin_url"], "chat.postMessage")))
+            phases.append(
+                await run_phase(
+                    session,
+                    standin,
+                    meter,
+                    label="submission paced",
+                    url=target,
+                    build=paced,
+                    n=n,
+                    concurrency=c,
+                    downstream="chat.postMessage",
+                    downstream_timeout_s=60,
+                    loop=result_paced(plan["standin_url"], "chat.postMessage"),
+                )
+            )
         # Footprint (benchmarks/footprint.py): more briefs in chunks, each posted before the next, so
         # memory is read in a steady state rather than with a backlog of queued work.
         extra = plan.get("briefs_total", 0) - n * 2 * len(plan["concurrency"]) - warm
         done, missing, statuses, started = 0, 0, {}, time.monotonic()
         while done < extra:
             chunk = min(200, extra - done)
-            _cmd, sub = builders(app, f"{run_id}.bulk{done}", chunk, template, varied[done % 1000:] + varied[:done % 1000])
+            _cmd, sub = builders(app, f"{run_id}.bulk{done}", chunk, template, varied[done % 1000 :] + varied[: done % 1000])
             samples, _ = await closed_loop(session, target, sub, chunk, 10)
             posted = await standin.take("chat.postMessage", [s.key for s in samples], 60)
             missing += chunk - len(posted)  # reported, not fatal: the log findings say why
@@ -289,6 +318,7 @@ def run_bot_loadgen(pg: ProcessGroups, plan: dict[str, Any], timeout_s: float) -
 
 # --- Orchestration and report --------------------------------------------------------------------
 
+
 def start_minimal(pg: ProcessGroups, standin_url: str, workdir: Path) -> tuple[subprocess.Popen, int]:
     """serving_stacks' minimal AsyncApp (ack, then the API call in a task) on uvicorn + Starlette."""
     stack = next(s for s in default_stacks() if s.name == MINIMAL_STACK).with_env("+task", BENCH_PATTERN="task")
@@ -301,24 +331,64 @@ def start_minimal(pg: ProcessGroups, standin_url: str, workdir: Path) -> tuple[s
     return proc, port
 
 
-def drive(pg: ProcessGroups, app: str, proc: subprocess.Popen, port: int, standin_proc: subprocess.Popen, standin_url: str, *,
-          requests: int, concurrency: list[int], warmup: int, briefs_total: int = 0) -> dict[str, Any]:
-    plan = {"app": app, "run_id": f"{app[0]}{os.getpid()}{time.time_ns() % 10**9}", "target_url": f"http://127.0.0.1:{port}/slack/events",
-            "standin_url": standin_url, "requests": requests, "concurrency": concurrency, "warmup": warmup,
-            "pgids": {"app": proc.pid, "standin": standin_proc.pid}, "briefs_total": briefs_total}
+def drive(
+    pg: ProcessGroups,
+    app: str,
+    proc: subprocess.Popen,
+    port: int,
+    standin_proc: subprocess.Popen,
+    standin_url: str,
+    *,
+    requests: int,
+    concurrency: list[int],
+    warmup: int,
+    briefs_total: int = 0,
+) -> dict[str, Any]:
+    plan = {
+        "app": app,
+        "run_id": f"{app[0]}{os.getpid()}{time.time_ns() % 10**9}",
+        "target_url": f"http://127.0.0.1:{port}/slack/events",
+        "standin_url": standin_url,
+        "requests": requests,
+        "concurrency": concurrency,
+        "warmup": warmup,
+        "pgids": {"app": proc.pid, "standin": standin_proc.pid},
+        "briefs_total": briefs_total,
+    }
     return run_bot_loadgen(pg, plan, timeout_s=1800)
 
 
-def run_bot(pg: ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
-            concurrency: list[int], warmup: int, briefs_total: int = 0, brief_processes: int = 0, postgres_url: str | None = None) -> dict[str, Any]:
+def run_bot(
+    pg: ProcessGroups,
+    standin_proc: subprocess.Popen,
+    standin_url: str,
+    workdir: Path,
+    *,
+    requests: int,
+    concurrency: list[int],
+    warmup: int,
+    briefs_total: int = 0,
+    brief_processes: int = 0,
+    postgres_url: str | None = None,
+) -> dict[str, Any]:
     """Start the bot, drive it, stop it; returns its phases, start-up time and resident sizes
     (rss_*_mb: the serving process; workers_rss_*_mb: its brief worker processes, summed)."""
     engine = "PostgreSQL" if postgres_url else "SQLite"
     print(f"[bot] python -m bot run --http ({engine}, ESCALATION_BRIEF_PROCESSES={brief_processes})", file=sys.stderr, flush=True)
     (workdir / "bench.db").unlink(missing_ok=True)
     with fresh_database(postgres_url) as database_url:
-        return _run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup,
-                        briefs_total=briefs_total, brief_processes=brief_processes, database_url=database_url)
+        return _run_bot(
+            pg,
+            standin_proc,
+            standin_url,
+            workdir,
+            requests=requests,
+            concurrency=concurrency,
+            warmup=warmup,
+            briefs_total=briefs_total,
+            brief_processes=brief_processes,
+            database_url=database_url,
+        )
 
 
 @contextlib.contextmanager
@@ -333,28 +403,55 @@ def fresh_database(postgres_url: str | None):
         yield url
 
 
-def _run_bot(pg: ProcessGroups, standin_proc: subprocess.Popen, standin_url: str, workdir: Path, *, requests: int,
-             concurrency: list[int], warmup: int, briefs_total: int, brief_processes: int, database_url: str | None) -> dict[str, Any]:
-    proc, port, startup_s = start_bot(pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes,
-                                      database_url=database_url)
+def _run_bot(
+    pg: ProcessGroups,
+    standin_proc: subprocess.Popen,
+    standin_url: str,
+    workdir: Path,
+    *,
+    requests: int,
+    concurrency: list[int],
+    warmup: int,
+    briefs_total: int,
+    brief_processes: int,
+    database_url: str | None,
+) -> dict[str, Any]:
+    proc, port, startup_s = start_bot(
+        pg, standin_url, workdir, log_name=f"bot{brief_processes}.log", brief_processes=brief_processes, database_url=database_url
+    )
     try:
         rss_start = rss_mb(proc.pid)
         workers_start = sum(rss_mb(p) for p in worker_pids(proc.pid))
-        out = drive(pg, "bot", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup,
-                    briefs_total=briefs_total)
+        out = drive(pg, "bot", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup, briefs_total=briefs_total)
         rss_end = rss_mb(proc.pid)
         workers_end = sum(rss_mb(p) for p in worker_pids(proc.pid))
     finally:
         pg.stop(proc)
     bulk = next((p for p in out["phases"] if p["phase"] == "bulk"), None)
-    return {"phases": [p for p in out["phases"] if p["phase"] != "bulk"], "startup_s": startup_s, "rss_start_mb": rss_start,
-            "rss_end_mb": rss_end, "workers_rss_start_mb": workers_start, "workers_rss_end_mb": workers_end, "briefs_handled": warmup + 2 * requests * len(concurrency) + (bulk["n"] if bulk else 0),
-            "bulk_rps": bulk["rps"] if bulk else None, "bulk_missing": bulk.get("missing", 0) if bulk else 0,
-            "bulk_status": bulk.get("status", {}) if bulk else {}, "log_findings": scan_log(workdir / f"bot{brief_processes}.log")}
+    return {
+        "phases": [p for p in out["phases"] if p["phase"] != "bulk"],
+        "startup_s": startup_s,
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "workers_rss_start_mb": workers_start,
+        "workers_rss_end_mb": workers_end,
+        "briefs_handled": warmup + 2 * requests * len(concurrency) + (bulk["n"] if bulk else 0),
+        "bulk_rps": bulk["rps"] if bulk else None,
+        "bulk_missing": bulk.get("missing", 0) if bulk else 0,
+        "bulk_status": bulk.get("status", {}) if bulk else {},
+        "log_findings": scan_log(workdir / f"bot{brief_processes}.log"),
+    }
 
 
-def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: float = 0.0, configs: Sequence[int] = (0, 1),
-            postgres_url: str | None = None, repeat: int = 1) -> dict[str, Any]:
+def measure(
+    requests: int,
+    concurrency: list[int],
+    warmup: int,
+    api_latency_ms: float = 0.0,
+    configs: Sequence[int] = (0, 1),
+    postgres_url: str | None = None,
+    repeat: int = 1,
+) -> dict[str, Any]:
     """Minimal app, then the bot once per number of brief worker processes in `configs`; same stand-in,
     same load. `repeat` > 1: the whole round again (fresh processes, a new database), samples pooled
     per phase: a p99 of 500 samples is its 5 slowest, and one stall of either app moves the ratio."""
@@ -368,15 +465,31 @@ def measure(requests: int, concurrency: list[int], warmup: int, api_latency_ms: 
                 print(f"(round {i + 1}/{repeat})", file=sys.stderr, flush=True)
             proc, port = start_minimal(pg, standin_url, workdir)
             try:
-                minimal_runs.append(drive(pg, "minimal", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency,
-                                          warmup=warmup)["phases"])
+                minimal_runs.append(
+                    drive(pg, "minimal", proc, port, standin_proc, standin_url, requests=requests, concurrency=concurrency, warmup=warmup)["phases"]
+                )
             finally:
                 pg.stop(proc)
             for n in configs:
-                bot_runs[n].append(run_bot(pg, standin_proc, standin_url, workdir, requests=requests, concurrency=concurrency, warmup=warmup,
-                                           brief_processes=n, postgres_url=postgres_url))
-    return {"minimal": pooled(minimal_runs), "bots": {n: pooled([b["phases"] for b in runs]) for n, runs in bot_runs.items()},
-            "log_findings": {k: v for runs in bot_runs.values() for b in runs for k, v in b["log_findings"].items()}, "repeat": repeat}
+                bot_runs[n].append(
+                    run_bot(
+                        pg,
+                        standin_proc,
+                        standin_url,
+                        workdir,
+                        requests=requests,
+                        concurrency=concurrency,
+                        warmup=warmup,
+                        brief_processes=n,
+                        postgres_url=postgres_url,
+                    )
+                )
+    return {
+        "minimal": pooled(minimal_runs),
+        "bots": {n: pooled([b["phases"] for b in runs]) for n, runs in bot_runs.items()},
+        "log_findings": {k: v for runs in bot_runs.values() for b in runs for k, v in b["log_findings"].items()},
+        "repeat": repeat,
+    }
 
 
 def pooled(runs: list[list[dict]]) -> list[dict]:
@@ -388,30 +501,35 @@ def _p(phase: dict | None, key: str, q: float) -> float:
     return percentile(phase.get(key) or [], q) if phase else float("nan")
 
 
-PHASES = (("/escalate", "views.open", "/escalate → views.open"),
-          ("submission", "chat.postMessage", "submission → post, senders paced by acks"),
-          ("submission paced", "chat.postMessage", "submission → post, senders wait for their post"))
+PHASES = (
+    ("/escalate", "views.open", "/escalate → views.open"),
+    ("submission", "chat.postMessage", "submission → post, senders paced by acks"),
+    ("submission paced", "chat.postMessage", "submission → post, senders wait for their post"),
+)
 
 
-CONFIG_LABEL = {0: "as one process (the quickstart: `python -m bot run --http`)",
-                1: "with a brief worker process (`ESCALATION_BRIEF_PROCESSES=1`)"}
+CONFIG_LABEL = {0: "as one process (the quickstart: `python -m bot run --http`)", 1: "with a brief worker process (`ESCALATION_BRIEF_PROCESSES=1`)"}
 
 
 def report(result: dict[str, Any], concurrency: list[int], requests: int) -> str:
     ref = {(p["phase"], p["concurrency"]): p for p in result["minimal"]}
     repeat = result.get("repeat", 1)
     runs = f" × {repeat} rounds, pooled" if repeat > 1 else ""
-    lines = [f"## The bot vs a minimal Bolt app ({requests} requests per phase{runs}, closed loop, uvicorn + Starlette for both, same stand-in)\n",
-             "ms; (ratio) = bot ÷ minimal app. ack = request sent → HTTP response; → call = request sent → the Web API call reached the "
-             "stand-in (views.open for the command, the brief's chat.postMessage for the submission). Senders paced by acks send the next "
-             "request when the ack returns, faster than briefs can be stored and posted, so a backlog builds during the phase; senders "
-             "that wait for their post are agents who submit again only once they see the result. The bot runs twice on a new database: "
-             "as one process, then with its briefs stored and posted by a worker process.\n"]
+    lines = [
+        f"## The bot vs a minimal Bolt app ({requests} requests per phase{runs}, closed loop, uvicorn + Starlette for both, same stand-in)\n",
+        "ms; (ratio) = bot ÷ minimal app. ack = request sent → HTTP response; → call = request sent → the Web API call reached the "
+        "stand-in (views.open for the command, the brief's chat.postMessage for the submission). Senders paced by acks send the next "
+        "request when the ack returns, faster than briefs can be stored and posted, so a backlog builds during the phase; senders "
+        "that wait for their post are agents who submit again only once they see the result. The bot runs twice on a new database: "
+        "as one process, then with its briefs stored and posted by a worker process.\n",
+    ]
     for n, phases in result["bots"].items():
         bot = {(p["phase"], p["concurrency"]): p for p in phases}
-        lines += [f"### The bot {CONFIG_LABEL.get(int(n), f'with {n} brief worker processes')}\n",
-                  "| C | request | ack p50 | ack p99 | → call p50 | → call p99 | req/s | minimal app: ack p99 / → call p99 / req/s | errors |",
-                  "|---:|---|---:|---:|---:|---:|---:|---|---|"]
+        lines += [
+            f"### The bot {CONFIG_LABEL.get(int(n), f'with {n} brief worker processes')}\n",
+            "| C | request | ack p50 | ack p99 | → call p50 | → call p99 | req/s | minimal app: ack p99 / → call p99 / req/s | errors |",
+            "|---:|---|---:|---:|---:|---:|---:|---|---|",
+        ]
         for c in concurrency:
             for phase, _call, label in PHASES:
                 b, m = bot.get((phase, c)), ref.get((phase, c))
@@ -423,7 +541,8 @@ def report(result: dict[str, Any], concurrency: list[int], requests: int) -> str
                     f"{_p(b, 'downstream_ms', 50):.1f} ({r('downstream_ms', 50):.1f}×) | {_p(b, 'downstream_ms', 99):.1f} ({r('downstream_ms', 99):.1f}×) | "
                     f"{(b or {}).get('rps', 0):.0f} ({(b or {}).get('rps', 0) / max((m or {}).get('rps', 1), 1e-9):.2f}×) | "
                     f"{_p(m, 'ack_ms', 99):.1f} / {_p(m, 'downstream_ms', 99):.1f} / {(m or {}).get('rps', 0):.0f} | "
-                    f"{errs or ''}{f' {missing} calls missing' if missing else ''} |")
+                    f"{errs or ''}{f' {missing} calls missing' if missing else ''} |"
+                )
         top = max(concurrency)
         verdict = lambda ok: "met" if ok else "MISSED"
         lines += ["", f"Targets at C={top}:"]
@@ -432,8 +551,10 @@ def report(result: dict[str, Any], concurrency: list[int], requests: int) -> str
             spread = ""
             if repeat > 1:  # each round's own p99s: how much of the ratio is one round's stall
                 spread = f"; each round: bot {(bot.get((ph, top)) or {}).get('runs_ack_p99')} vs {(ref.get((ph, top)) or {}).get('runs_ack_p99')} ms"
-            lines.append(f"- p99 ack of {ph}: {b99:.1f} ms vs {m99:.1f} ms = {b99 / m99:.2f}× the minimal app (≤ 1.25×: {verdict(b99 <= 1.25 * m99)}; "
-                         f"< 300 ms: {verdict(b99 < 300)}{spread})")
+            lines.append(
+                f"- p99 ack of {ph}: {b99:.1f} ms vs {m99:.1f} ms = {b99 / m99:.2f}× the minimal app (≤ 1.25×: {verdict(b99 <= 1.25 * m99)}; "
+                f"< 300 ms: {verdict(b99 < 300)}{spread})"
+            )
         for ph in ("submission", "submission paced"):
             post99 = _p(bot.get((ph, top)), "downstream_ms", 99)
             lines.append(f"- submission → post p99 ({ph}): {post99:.0f} ms (< 1 s: {verdict(post99 < 1000)})")

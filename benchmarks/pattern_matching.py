@@ -57,16 +57,58 @@ BIG_TEAM = "TBENCH"
 SPAN_DAYS = 3 * 365
 
 COMPONENTS = [
-    "CSV export", "report export", "dashboard", "SSO login", "SAML sign-in", "invoice", "billing page", "webhook", "REST API",
-    "mobile app", "offline sync", "email notification", "search", "permissions", "data import", "calendar integration",
-    "Slack integration", "file upload", "audit log", "user provisioning", "password reset", "two-factor login", "custom fields",
-    "workflow automation", "PDF generation", "time tracking", "attachments", "comment threads", "kanban board", "API token",
+    "CSV export",
+    "report export",
+    "dashboard",
+    "SSO login",
+    "SAML sign-in",
+    "invoice",
+    "billing page",
+    "webhook",
+    "REST API",
+    "mobile app",
+    "offline sync",
+    "email notification",
+    "search",
+    "permissions",
+    "data import",
+    "calendar integration",
+    "Slack integration",
+    "file upload",
+    "audit log",
+    "user provisioning",
+    "password reset",
+    "two-factor login",
+    "custom fields",
+    "workflow automation",
+    "PDF generation",
+    "time tracking",
+    "attachments",
+    "comment threads",
+    "kanban board",
+    "API token",
 ]
 FAILURES = [
-    "times out", "fails with a 500 error", "is very slow", "shows wrong totals", "creates duplicates", "loses changes",
-    "returns 403 Forbidden", "never arrives", "crashes on launch", "shows stale results", "mangles accented characters",
-    "is rate limited with 429", "loops back to the login page", "is missing for some users", "charges twice",
-    "hangs at 90%", "ignores the time zone", "sends to the wrong recipients", "drops attachments", "reverts edits",
+    "times out",
+    "fails with a 500 error",
+    "is very slow",
+    "shows wrong totals",
+    "creates duplicates",
+    "loses changes",
+    "returns 403 Forbidden",
+    "never arrives",
+    "crashes on launch",
+    "shows stale results",
+    "mangles accented characters",
+    "is rate limited with 429",
+    "loops back to the login page",
+    "is missing for some users",
+    "charges twice",
+    "hangs at 90%",
+    "ignores the time zone",
+    "sends to the wrong recipients",
+    "drops attachments",
+    "reverts edits",
 ]
 CONTEXT = [
     "The customer noticed it on {day} after the {version} release.",
@@ -96,8 +138,16 @@ def synthetic_pool(seed: int = 7) -> tuple[list[tuple[str, str]], list[str], lis
     sentences: list[str] = []
     for _ in range(1500):
         template = rng.choice(CONTEXT)
-        sentences.append(template.format(day=rng.choice(["Monday", "Tuesday", "the 3rd", "the 17th"]), version=f"{rng.randint(1, 9)}.{rng.randint(0, 30)}",
-                                         n=rng.randint(2, 900), id=rng.randint(10000, 99999), name=rng.choice(names), hour=rng.randint(0, 23)))
+        sentences.append(
+            template.format(
+                day=rng.choice(["Monday", "Tuesday", "the 3rd", "the 17th"]),
+                version=f"{rng.randint(1, 9)}.{rng.randint(0, 30)}",
+                n=rng.randint(2, 900),
+                id=rng.randint(10000, 99999),
+                name=rng.choice(names),
+                hour=rng.randint(0, 23),
+            )
+        )
         sentences.append(f"The {rng.choice(COMPONENTS)} {rng.choice(FAILURES)} for {rng.choice(names)}.")
     vocabulary = [search.index_form(n) for n in names] + [f"{rng.choice(SYLLABLES)}{rng.randint(100, 99999)}" for _ in range(30000)]
     rng.shuffle(vocabulary)
@@ -119,13 +169,26 @@ def synthetic_rows(count: int, team: str, seed: int = 11) -> Iterator[list[dict]
         created = NOW - timedelta(days=SPAN_DAYS) + timedelta(seconds=SPAN_DAYS * 86400 * number / count)
         summary, summary_index = rng.choice(summaries)
         body = " ".join(rng.sample(sentences, rng.randint(3, 6)) + rng.choices(vocabulary, cum_weights=cumulative, k=rng.randint(4, 14)))
-        batch.append({
-            "team_id": team, "number": number, "destination": "engineering", "severity": rng.choice(["critical", "high", "medium"]),
-            "status": "open", "summary": summary, "narrative": body, "agent_user_id": "U1", "channel_id": "C1",
-            "deadline_at": created + timedelta(days=2), "brief": {"summary": summary, "synthetic": True},
-            "created_at": created, "updated_at": created, "agent_tz": "UTC",
-            "product_area": rng.choice([None, "exports", "sso", "billing", "api", "mobile"]), "search_text": summary_index + " " + body,
-        })
+        batch.append(
+            {
+                "team_id": team,
+                "number": number,
+                "destination": "engineering",
+                "severity": rng.choice(["critical", "high", "medium"]),
+                "status": "open",
+                "summary": summary,
+                "narrative": body,
+                "agent_user_id": "U1",
+                "channel_id": "C1",
+                "deadline_at": created + timedelta(days=2),
+                "brief": {"summary": summary, "synthetic": True},
+                "created_at": created,
+                "updated_at": created,
+                "agent_tz": "UTC",
+                "product_area": rng.choice([None, "exports", "sso", "billing", "api", "mobile"]),
+                "search_text": summary_index + " " + body,
+            }
+        )
         if len(batch) == 5000:
             yield batch
             batch = []
@@ -176,11 +239,11 @@ def latency(db: Database, queries: int, seed: int = 5) -> None:
     summaries, _, vocabulary, _ = synthetic_pool()
     texts += [f"{s}\n{rng.choice(CONTEXT)}" for s, _ in summaries]
     # As in production: a brief written now, matched against the last 30 days.
-    similar_calls = [lambda s, t=rng.choice(texts): search.similar_escalations(s, team_id=BIG_TEAM, text=t, product_area=None, since=NOW - WINDOW)
-                     for _ in range(queries)]
+    similar_calls = [
+        lambda s, t=rng.choice(texts): search.similar_escalations(s, team_id=BIG_TEAM, text=t, product_area=None, since=NOW - WINDOW) for _ in range(queries)
+    ]
     words = [w for s, _ in summaries for w in s.lower().split()] + vocabulary[:2000]
-    search_calls = [lambda s, w=" ".join(rng.sample(words, rng.randint(1, 3))): search.search_escalations(s, team_id=BIG_TEAM, words=w)
-                    for _ in range(queries)]
+    search_calls = [lambda s, w=" ".join(rng.sample(words, rng.randint(1, 3))): search.search_escalations(s, team_id=BIG_TEAM, words=w) for _ in range(queries)]
     for name, calls in (("similar_escalations (30-day window)", similar_calls), ("search_escalations (1-3 words)", search_calls)):
         p50, p99, mean = timed(db, calls)
         print(f"  {name:38} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {mean:7.1f} ms   ({len(calls)} queries)")
@@ -236,6 +299,7 @@ def sqlite_factory(directory: str) -> Callable[[], ContextManager[Database]]:
             yield db
         finally:
             db.dispose()
+
     return make
 
 
@@ -251,6 +315,7 @@ def postgres_factory(url: str) -> Callable[[], ContextManager[Database]]:
                 yield db
             finally:
                 db.dispose()
+
     return make
 
 
@@ -283,8 +348,10 @@ def run(label: str, factory: Callable[[], ContextManager[Database]], rows: int, 
         # when the window also holds thousands of briefs on the same components?
         evaluation = replay(db, labelled_briefs(), team=BIG_TEAM)
         print(f"\nThe labelled replay inside that workspace (its 30-day windows also hold ~{rows * 30 // SPAN_DAYS:,} synthetic briefs):")
-        print(f"  {label:34} {'all':8} precision {evaluation.precision():.2f}  recall {evaluation.recall():.2f}  "
-              f"(labelled pairs only; {evaluation.unlabelled_matches / len(evaluation.entries):.1f} matches a brief with synthetic briefs)")
+        print(
+            f"  {label:34} {'all':8} precision {evaluation.precision():.2f}  recall {evaluation.recall():.2f}  "
+            f"(labelled pairs only; {evaluation.unlabelled_matches / len(evaluation.entries):.1f} matches a brief with synthetic briefs)"
+        )
 
 
 def main(argv: list[str]) -> int:

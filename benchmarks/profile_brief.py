@@ -102,9 +102,11 @@ def main(argv: list[str]) -> int:
             profiler.disable()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         n = args.briefs
-        print(f"{n} briefs: {cpu / n * 1000:.1f} ms CPU, {wall / n * 1000:.1f} ms wall per brief (validation included); "
-              f"{counts['tx'] / n:.1f} transactions, {counts['stmt'] / n:.1f} statements per brief; "
-              f"Slack calls per brief: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(gateway.calls.items())))
+        print(
+            f"{n} briefs: {cpu / n * 1000:.1f} ms CPU, {wall / n * 1000:.1f} ms wall per brief (validation included); "
+            f"{counts['tx'] / n:.1f} transactions, {counts['stmt'] / n:.1f} statements per brief; "
+            f"Slack calls per brief: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(gateway.calls.items()))
+        )
         if profiler:
             pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
         db.dispose()

@@ -29,7 +29,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-QUICK = ["--requests", "150", "--warmup", "50", "--stacks", "async-uvicorn-w1,async-uvicorn-w1-task,async-starlette-uvicorn-w1,sync-gthread-w1t32", "--no-variants"]
+QUICK = [
+    "--requests",
+    "150",
+    "--warmup",
+    "50",
+    "--stacks",
+    "async-uvicorn-w1,async-uvicorn-w1-task,async-starlette-uvicorn-w1,sync-gthread-w1t32",
+    "--no-variants",
+]
 
 
 def machine() -> str:
@@ -97,8 +105,9 @@ def write_section(path: Path, name: str, body: str) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer stacks, requests, rows and briefs, for a smoke run")
-    parser.add_argument("--only", choices=["serving", "patterns", "bot", "scheduler", "footprint"], action="append",
-                        help="run this benchmark (repeatable); default: all")
+    parser.add_argument(
+        "--only", choices=["serving", "patterns", "bot", "scheduler", "footprint"], action="append", help="run this benchmark (repeatable); default: all"
+    )
     parser.add_argument("--out", default=str(HERE / "results.md"), help="where to write the results")
     args, rest = parser.parse_known_args(argv)
     extra = [a for a in rest if a != "--"]
@@ -110,9 +119,11 @@ def main(argv: list[str]) -> int:
         sys.stdout.write(result.stdout)
         if result.returncode != 0:
             return result.returncode
-        header = (f"_Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; {database_versions()}; "
-                  f"{before} at the start (2 cores shared with other work: figures are noisy). "
-                  f"Command: `{' '.join(['python3 tasks.py bench', *(['--quick'] if args.quick else []), '--only', name])}`._\n\n")
+        header = (
+            f"_Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; {database_versions()}; "
+            f"{before} at the start (2 cores shared with other work: figures are noisy). "
+            f"Command: `{' '.join(['python3 tasks.py bench', *(['--quick'] if args.quick else []), '--only', name])}`._\n\n"
+        )
         write_section(Path(args.out), name, header + result.stdout)
     print(f"\nwritten to {args.out}")
     return 0

@@ -93,13 +93,16 @@ def seed(db: Database, escalations: Escalations, clock: FrozenClock, open_briefs
     due = bindparam("due", NOW - timedelta(minutes=1), type_=UTCDateTime())
     later = bindparam("later", NOW + timedelta(days=30), type_=UTCDateTime())
     with db.engine.begin() as conn:
-        conn.execute(text(f"{cte}INSERT INTO escalation (number, {cols}) SELECT s.i + 1, {picked} FROM escalation e, {series} WHERE e.id = :t"),
-                     {"n": n, "t": template})
+        conn.execute(
+            text(f"{cte}INSERT INTO escalation (number, {cols}) SELECT s.i + 1, {picked} FROM escalation e, {series} WHERE e.id = :t"), {"n": n, "t": template}
+        )
         # Every brief gets the template's timers; 1% have the check-in due, the rest wait a month.
         conn.execute(
-            text("INSERT INTO follow_up (escalation_id, kind, active, next_due_at, stage, anchor_at) "
-                 "SELECT e.id, f.kind, f.active, CASE WHEN f.kind = 'checkin' AND e.id % :every = 0 THEN :due ELSE :later END, f.stage, f.anchor_at "
-                 "FROM escalation e, follow_up f WHERE f.escalation_id = :t AND e.id <> :t").bindparams(due, later),
+            text(
+                "INSERT INTO follow_up (escalation_id, kind, active, next_due_at, stage, anchor_at) "
+                "SELECT e.id, f.kind, f.active, CASE WHEN f.kind = 'checkin' AND e.id % :every = 0 THEN :due ELSE :later END, f.stage, f.anchor_at "
+                "FROM escalation e, follow_up f WHERE f.escalation_id = :t AND e.id <> :t"
+            ).bindparams(due, later),
             {"t": template, "every": DUE_EVERY},
         )
         conn.execute(text("UPDATE follow_up SET next_due_at = :later WHERE escalation_id = :t").bindparams(later), {"t": template})
@@ -114,12 +117,18 @@ def claim_plan(db: Database) -> str:
     from sqlalchemy import or_, select
 
     now = NOW
-    due = (select(FollowUp.id).where(FollowUp.active.is_(True), FollowUp.next_due_at <= now, or_(FollowUp.lease_until.is_(None), FollowUp.lease_until < now))
-           .order_by(FollowUp.next_due_at).limit(200))
+    due = (
+        select(FollowUp.id)
+        .where(FollowUp.active.is_(True), FollowUp.next_due_at <= now, or_(FollowUp.lease_until.is_(None), FollowUp.lease_until < now))
+        .order_by(FollowUp.next_due_at)
+        .limit(200)
+    )
     compiled = due.compile(db.engine, compile_kwargs={"literal_binds": False})
     prefix = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN "
     with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + str(compiled), tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positiontup else compiled.params).all()
+        rows = conn.exec_driver_sql(
+            prefix + str(compiled), tuple(compiled.params[k] for k in compiled.positiontup) if compiled.positiontup else compiled.params
+        ).all()
     return " | ".join(str(r[-1]) for r in rows)
 
 
@@ -174,23 +183,44 @@ def measure(label: str, factory, open_briefs: int) -> dict:
         idle_ms = (time.perf_counter() - started) * 1000
         plan = claim_plan(db)
     row = {
-        "db": label, "open": open_briefs, "due": due_rows, "claimed_probe": len(claimed), "handled": handled, "ticks": len(ticks),
-        "first_tick_ms": ticks[0] if ticks else 0.0, "claim_ms": claim_ms, "first_render_ms": first_render_ms or 0.0, "first_send_ms": first_send_ms or 0.0, "per_due_ms": sum(ticks) / max(handled, 1), "median_tick_ms": statistics.median(ticks) if ticks else 0.0, "idle_ms": idle_ms,
-        "seed_s": seconds, "plan": plan, "slack_calls": gateway.calls,
+        "db": label,
+        "open": open_briefs,
+        "due": due_rows,
+        "claimed_probe": len(claimed),
+        "handled": handled,
+        "ticks": len(ticks),
+        "first_tick_ms": ticks[0] if ticks else 0.0,
+        "claim_ms": claim_ms,
+        "first_render_ms": first_render_ms or 0.0,
+        "first_send_ms": first_send_ms or 0.0,
+        "per_due_ms": sum(ticks) / max(handled, 1),
+        "median_tick_ms": statistics.median(ticks) if ticks else 0.0,
+        "idle_ms": idle_ms,
+        "seed_s": seconds,
+        "plan": plan,
+        "slack_calls": gateway.calls,
     }
-    print(f"  {label:<10} {open_briefs:>9,} open  {due_rows:>6,} due  first tick {row['first_tick_ms']:7.1f} ms (re-render {row['first_render_ms']:5.1f}, sends {row['first_send_ms']:5.1f})  claim {claim_ms:6.1f} ms  "
-          f"{row['per_due_ms']:5.2f} ms/due row  median tick {row['median_tick_ms']:6.1f} ms  idle {idle_ms:5.1f} ms  (seeded in {seconds:.1f} s)", file=sys.stderr, flush=True)
+    print(
+        f"  {label:<10} {open_briefs:>9,} open  {due_rows:>6,} due  first tick {row['first_tick_ms']:7.1f} ms (re-render {row['first_render_ms']:5.1f}, sends {row['first_send_ms']:5.1f})  claim {claim_ms:6.1f} ms  "
+        f"{row['per_due_ms']:5.2f} ms/due row  median tick {row['median_tick_ms']:6.1f} ms  idle {idle_ms:5.1f} ms  (seeded in {seconds:.1f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
     return row
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| database | open briefs | due | ticks timed | first tick (≤200 rows) | of which re-rendering briefs | of which Slack calls (instant) | claim + bookkeeping | median tick | claim statement | per due row | idle tick | target: median tick ≤ 200 ms at 100k |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    out = [
+        "| database | open briefs | due | ticks timed | first tick (≤200 rows) | of which re-rendering briefs | of which Slack calls (instant) | claim + bookkeeping | median tick | claim statement | per due row | idle tick | target: median tick ≤ 200 ms at 100k |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in rows:
         verdict = ("met" if r["median_tick_ms"] <= 200 else "MISSED") if r["open"] == 100_000 else ""  # the whole tick, re-render included
-        out.append(f"| {r['db']} | {r['open']:,} | {r['due']:,} | {r['ticks']} | {r['first_tick_ms']:.1f} ms | {r['first_render_ms']:.1f} ms | {r['first_send_ms']:.1f} ms | "
-                   f"{r['first_tick_ms'] - r['first_render_ms'] - r['first_send_ms']:.1f} ms | {r['median_tick_ms']:.1f} ms | {r['claim_ms']:.1f} ms | "
-                   f"{r['per_due_ms']:.2f} ms | {r['idle_ms']:.1f} ms | {verdict} |")
+        out.append(
+            f"| {r['db']} | {r['open']:,} | {r['due']:,} | {r['ticks']} | {r['first_tick_ms']:.1f} ms | {r['first_render_ms']:.1f} ms | {r['first_send_ms']:.1f} ms | "
+            f"{r['first_tick_ms'] - r['first_render_ms'] - r['first_send_ms']:.1f} ms | {r['median_tick_ms']:.1f} ms | {r['claim_ms']:.1f} ms | "
+            f"{r['per_due_ms']:.2f} ms | {r['idle_ms']:.1f} ms | {verdict} |"
+        )
     return "\n".join(out)
 
 

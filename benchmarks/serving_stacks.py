@@ -124,6 +124,7 @@ class AppConfig:
     def api_base_url(self) -> str:
         return self.standin_url.rstrip("/") + "/api/"
 
+
 def _summary(view: dict[str, Any]) -> str:
     return view["state"]["values"]["summary_block"]["summary"]["value"]
 
@@ -379,52 +380,100 @@ def make_aiohttp_app():
     web_app.cleanup_ctx.append(session_ctx)
     return web_app
 
+
 # ---------------------------------------------------------------------------
 # Candidate stacks
 # ---------------------------------------------------------------------------
 
-_GUNICORN = [PY, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", "--pythonpath", "{bench_dir}",
-             "--keep-alive", str(KEEPALIVE_SECONDS), "--graceful-timeout", "5", "--log-level", "warning"]
-_UVICORN = [PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--app-dir", "{bench_dir}",
-            "--timeout-keep-alive", str(KEEPALIVE_SECONDS), "--no-access-log", "--log-level", "warning",
-            "--lifespan", "on"]
+_GUNICORN = [
+    PY,
+    "-m",
+    "gunicorn",
+    "--bind",
+    "127.0.0.1:{port}",
+    "--pythonpath",
+    "{bench_dir}",
+    "--keep-alive",
+    str(KEEPALIVE_SECONDS),
+    "--graceful-timeout",
+    "5",
+    "--log-level",
+    "warning",
+]
+_UVICORN = [
+    PY,
+    "-m",
+    "uvicorn",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--app-dir",
+    "{bench_dir}",
+    "--timeout-keep-alive",
+    str(KEEPALIVE_SECONDS),
+    "--no-access-log",
+    "--log-level",
+    "warning",
+    "--lifespan",
+    "on",
+]
 _UVLOOP = ["--loop", "uvloop", "--http", "httptools"]
 
 
 def default_stacks() -> list[Stack]:
-    gthread = lambda w, t: (*_GUNICORN, "--worker-class", "gthread", "--workers", str(w), "--threads", str(t),
-                            f"{MODULE}:make_wsgi_app()")  # noqa: E731
-    uvicorn = lambda factory, w, extra=(): (*_UVICORN, "--workers", str(w), *extra, "--factory",
-                                            f"{MODULE}:{factory}")  # noqa: E731
+    gthread = lambda w, t: (*_GUNICORN, "--worker-class", "gthread", "--workers", str(w), "--threads", str(t), f"{MODULE}:make_wsgi_app()")  # noqa: E731
+    uvicorn = lambda factory, w, extra=(): (*_UVICORN, "--workers", str(w), *extra, "--factory", f"{MODULE}:{factory}")  # noqa: E731
     return [
         Stack("sync-gthread-w2t16", "sync", gthread(2, 16), note="App + wsgi adapter, gunicorn gthread"),
         Stack("sync-gthread-w1t32", "sync", gthread(1, 32), note="App + wsgi adapter, gunicorn gthread"),
-        Stack("sync-gthread-w2t16-pool32", "sync", gthread(2, 16), (("BENCH_LISTENER_THREADS", "32"),),
-              note="as w2t16, listener_executor=ThreadPoolExecutor(32)"),
-        Stack("sync-gthread-w2t16-lazy", "sync", gthread(2, 16), (("BENCH_PATTERN", "lazy"),),
-              note="process_before_response=True, API call in lazy listener"),
-        Stack("sync-starlette-uvicorn-w1", "sync", uvicorn("make_sync_starlette_app", 1, _UVLOOP),
-              note="known-bad reference: sync App on the event loop", candidate=False),
-        Stack("async-uvicorn-w1-asyncio", "async", uvicorn("make_asgi_async_app", 1, ("--loop", "asyncio", "--http", "h11")),
-              note="AsyncApp + bare ASGI adapter, stdlib loop + h11"),
-        Stack("async-uvicorn-w1", "async", uvicorn("make_asgi_async_app", 1, _UVLOOP),
-              note="AsyncApp + bare ASGI adapter, uvloop + httptools"),
-        Stack("async-uvicorn-w2", "async", uvicorn("make_asgi_async_app", 2, _UVLOOP),
-              note="AsyncApp + bare ASGI adapter, uvloop + httptools"),
-        Stack("async-gunicorn-uvicornworker-w2", "async",
-              (*_GUNICORN, "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2",
-               f"{MODULE}:make_asgi_async_app()"),
-              note="uvicorn-worker package (uvloop/httptools auto)"),
-        Stack("async-starlette-uvicorn-w1", "async", uvicorn("make_starlette_async_app", 1, _UVLOOP),
-              note="AsyncApp + Starlette async adapter"),
-        Stack("async-aiohttp-gunicorn-w1", "async",
-              (*_GUNICORN, "--worker-class", "aiohttp.GunicornUVLoopWebWorker", "--workers", "1",
-               f"{MODULE}:make_aiohttp_app()"),
-              note="AsyncApp in aiohttp.web under gunicorn"),
-        Stack("async-uvicorn-w1-task", "async", uvicorn("make_asgi_async_app", 1, _UVLOOP), (("BENCH_PATTERN", "task"),),
-              note="process_before_response=True, API call in asyncio.create_task"),
-        Stack("async-uvicorn-w1-nosession", "async", uvicorn("make_asgi_async_app", 1, _UVLOOP),
-              (("BENCH_SHARED_SESSION", "0"),), note="pitfall: aiohttp session per API call", candidate=False),
+        Stack(
+            "sync-gthread-w2t16-pool32", "sync", gthread(2, 16), (("BENCH_LISTENER_THREADS", "32"),), note="as w2t16, listener_executor=ThreadPoolExecutor(32)"
+        ),
+        Stack("sync-gthread-w2t16-lazy", "sync", gthread(2, 16), (("BENCH_PATTERN", "lazy"),), note="process_before_response=True, API call in lazy listener"),
+        Stack(
+            "sync-starlette-uvicorn-w1",
+            "sync",
+            uvicorn("make_sync_starlette_app", 1, _UVLOOP),
+            note="known-bad reference: sync App on the event loop",
+            candidate=False,
+        ),
+        Stack(
+            "async-uvicorn-w1-asyncio",
+            "async",
+            uvicorn("make_asgi_async_app", 1, ("--loop", "asyncio", "--http", "h11")),
+            note="AsyncApp + bare ASGI adapter, stdlib loop + h11",
+        ),
+        Stack("async-uvicorn-w1", "async", uvicorn("make_asgi_async_app", 1, _UVLOOP), note="AsyncApp + bare ASGI adapter, uvloop + httptools"),
+        Stack("async-uvicorn-w2", "async", uvicorn("make_asgi_async_app", 2, _UVLOOP), note="AsyncApp + bare ASGI adapter, uvloop + httptools"),
+        Stack(
+            "async-gunicorn-uvicornworker-w2",
+            "async",
+            (*_GUNICORN, "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2", f"{MODULE}:make_asgi_async_app()"),
+            note="uvicorn-worker package (uvloop/httptools auto)",
+        ),
+        Stack("async-starlette-uvicorn-w1", "async", uvicorn("make_starlette_async_app", 1, _UVLOOP), note="AsyncApp + Starlette async adapter"),
+        Stack(
+            "async-aiohttp-gunicorn-w1",
+            "async",
+            (*_GUNICORN, "--worker-class", "aiohttp.GunicornUVLoopWebWorker", "--workers", "1", f"{MODULE}:make_aiohttp_app()"),
+            note="AsyncApp in aiohttp.web under gunicorn",
+        ),
+        Stack(
+            "async-uvicorn-w1-task",
+            "async",
+            uvicorn("make_asgi_async_app", 1, _UVLOOP),
+            (("BENCH_PATTERN", "task"),),
+            note="process_before_response=True, API call in asyncio.create_task",
+        ),
+        Stack(
+            "async-uvicorn-w1-nosession",
+            "async",
+            uvicorn("make_asgi_async_app", 1, _UVLOOP),
+            (("BENCH_SHARED_SESSION", "0"),),
+            note="pitfall: aiohttp session per API call",
+            candidate=False,
+        ),
     ]
 
 
@@ -434,20 +483,20 @@ def default_stacks() -> list[Stack]:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=400, help="requests per phase and concurrency level")
     parser.add_argument("--concurrency", default="1,10,50", help="comma-separated closed-loop sender counts")
     parser.add_argument("--warmup", type=int, default=100, help="unmeasured requests of each type per stack")
     parser.add_argument("--stacks", default="", help="comma-separated stack names (default: all; see --list)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="run every stack this many times (round-robin) and pool the samples")
+    parser.add_argument("--repeat", type=int, default=1, help="run every stack this many times (round-robin) and pool the samples")
     parser.add_argument("--no-variants", action="store_true", help="skip the 2 ms blocking-call variants")
-    parser.add_argument("--variant-stacks", default="",
-                        help="stacks for the blocking-call variants (default: best async + best sync)")
-    parser.add_argument("--api-latency-ms", type=float, default=0.0,
-                        help="stand-in response delay, to mimic Slack's own API latency (e.g. 150); "
-                             "exposes thread-pool and connection-pool limits that a 0 ms stand-in hides")
+    parser.add_argument("--variant-stacks", default="", help="stacks for the blocking-call variants (default: best async + best sync)")
+    parser.add_argument(
+        "--api-latency-ms",
+        type=float,
+        default=0.0,
+        help="stand-in response delay, to mimic Slack's own API latency (e.g. 150); exposes thread-pool and connection-pool limits that a 0 ms stand-in hides",
+    )
     parser.add_argument("--json-out", type=Path, help="write raw samples and summaries here")
     parser.add_argument("--keep-logs", action="store_true", help="keep server logs (path printed)")
     parser.add_argument("--list", action="store_true", help="list candidate stacks and exit")
@@ -482,11 +531,19 @@ def main(argv: Sequence[str]) -> int:
             standin_proc, standin_url = start_standin(pg, args.api_latency_ms)
             print(f"stand-in Slack API at {standin_url}; logs in {log_dir}", file=sys.stderr)
             print("[rig self-test: load generator → stand-in views.open]", file=sys.stderr)
-            selftest = run_loadgen(pg, {"run_id": f"self.{time.time_ns()}", "standin_url": standin_url,
-                                        # More requests than a stack phase: the rig is ~5x faster, and
-                                        # CPU% needs a phase well above the 10 ms clock tick.
-                                        "requests": args.requests * 5, "concurrency": [top_c],
-                                        "pgids": {"standin": standin_proc.pid}}, timeout_s=120)
+            selftest = run_loadgen(
+                pg,
+                {
+                    "run_id": f"self.{time.time_ns()}",
+                    "standin_url": standin_url,
+                    # More requests than a stack phase: the rig is ~5x faster, and
+                    # CPU% needs a phase well above the 10 ms clock tick.
+                    "requests": args.requests * 5,
+                    "concurrency": [top_c],
+                    "pgids": {"standin": standin_proc.pid},
+                },
+                timeout_s=120,
+            )
             common = dict(requests=args.requests, warmup=args.warmup, log_dir=log_dir)
 
             def run_repeated(todo: list[Stack], levels: list[int]) -> list[StackResult]:
@@ -497,8 +554,7 @@ def main(argv: Sequence[str]) -> int:
                     for stack in todo:
                         if args.repeat > 1:
                             print(f"(repeat {i + 1}/{args.repeat})", file=sys.stderr)
-                        runs[stack.name].append(run_stack(pg, stack, standin_url, standin_proc.pid,
-                                                          concurrency=levels, **common))
+                        runs[stack.name].append(run_stack(pg, stack, standin_url, standin_proc.pid, concurrency=levels, **common))
                 return [merge_runs(r) for r in runs.values()]
 
             results = run_repeated(stacks, concurrency)
@@ -509,8 +565,7 @@ def main(argv: Sequence[str]) -> int:
                 else:
                     # Best plain "ack then call" async stack (Bolt's usual listener
                     # style), best async overall, best sync.
-                    picks = (pick_best(results, "async", top_c, "ack_then_call"), pick_best(results, "async", top_c),
-                             pick_best(results, "sync", top_c))
+                    picks = (pick_best(results, "async", top_c, "ack_then_call"), pick_best(results, "async", top_c), pick_best(results, "sync", top_c))
                     bases = list({b.stack.name: b.stack for b in picks if b}.values())
                 variants = []
                 for base in bases:
@@ -528,11 +583,20 @@ def main(argv: Sequence[str]) -> int:
     elapsed = time.monotonic() - started
     report(results, variant_results, selftest, concurrency, args, elapsed)
     if args.json_out:
-        args.json_out.write_text(json.dumps({
-            "versions": versions(), "args": {k: str(v) for k, v in vars(args).items()}, "selftest": selftest,
-            "results": [{"stack": dataclasses.asdict(r.stack), "error": r.error, "phases": r.phases,
-                         "log_findings": r.log_findings, "api_calls": r.api_calls} for r in results + variant_results],
-        }, indent=1))
+        args.json_out.write_text(
+            json.dumps(
+                {
+                    "versions": versions(),
+                    "args": {k: str(v) for k, v in vars(args).items()},
+                    "selftest": selftest,
+                    "results": [
+                        {"stack": dataclasses.asdict(r.stack), "error": r.error, "phases": r.phases, "log_findings": r.log_findings, "api_calls": r.api_calls}
+                        for r in results + variant_results
+                    ],
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

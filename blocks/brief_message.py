@@ -104,13 +104,21 @@ def _buttons(escalation_id: int, state: BriefState) -> dict:
     if state.phase == "closed":
         elements.append(reopen_button(escalation_id))
     elif state.phase == "fixed":
-        elements += [button("Close with lessons learned", ids.ACTION_CLOSE, "primary"), button("Post update", ids.ACTION_POST_UPDATE),
-                     button("Ask for info", ids.ACTION_ASK_INFO)]
+        elements += [
+            button("Close with lessons learned", ids.ACTION_CLOSE, "primary"),
+            button("Post update", ids.ACTION_POST_UPDATE),
+            button("Ask for info", ids.ACTION_ASK_INFO),
+        ]
     else:
         if not state.acknowledged:
             elements.append(button("Acknowledge", ids.ACTION_ACKNOWLEDGE, "primary"))
-        elements += [button("Ask for info", ids.ACTION_ASK_INFO), button("Post update", ids.ACTION_POST_UPDATE), button("Mark fixed", ids.ACTION_MARK_FIXED),
-                     button("Change severity", ids.ACTION_CHANGE_SEVERITY), button("De-escalate", ids.ACTION_DEESCALATE)]
+        elements += [
+            button("Ask for info", ids.ACTION_ASK_INFO),
+            button("Post update", ids.ACTION_POST_UPDATE),
+            button("Mark fixed", ids.ACTION_MARK_FIXED),
+            button("Change severity", ids.ACTION_CHANGE_SEVERITY),
+            button("De-escalate", ids.ACTION_DEESCALATE),
+        ]
     elements += [button("View log", ids.ACTION_VIEW_LOG), button("Export as text", ids.ACTION_EXPORT)]
     return {"type": "actions", "block_id": ids.BLOCK_BRIEF_ACTIONS, "elements": elements}
 
@@ -135,15 +143,30 @@ def brief_message(
     impact = brief.impact
     deadline = slack_date(brief.request.deadline)
     top: list[dict] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}" + (f" (via {via.label})" if via else ""), "emoji": True}},
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}" + (f" (via {via.label})" if via else ""), "emoji": True},
+        },
         _section(f"*ESCALATION:* {linked(escape(brief.summary), tickets)}"),
         {
             "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}
-            ],
+            "elements": [{"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}],
         },
-        *([{"type": "context", "elements": [{"type": "mrkdwn", "text": f":leftwards_arrow_with_hook: Asked for {brief.destination.label}; routed to {via.label} first by the tier rules. L2: confirm and forward it."}]}] if via else []),
+        *(
+            [
+                {
+                    "type": "context",
+                    "elements": [
+                        {
+                            "type": "mrkdwn",
+                            "text": f":leftwards_arrow_with_hook: Asked for {brief.destination.label}; routed to {via.label} first by the tier rules. L2: confirm and forward it.",
+                        }
+                    ],
+                }
+            ]
+            if via
+            else []
+        ),
         _state_context(state),
         *ticket_blocks(tickets, now=now),
         *([_section("\n".join(flags))] if flags else []),
@@ -172,10 +195,7 @@ def brief_message(
     actions = "\n".join(f"{i}. {escape(a.what)} → {escape(a.outcome)}" for i, a in enumerate(brief.actions_taken, 1))
     body += _sections(facts.actions_label(brief.destination).upper(), actions)
     comms = brief.communication
-    comm_text = (
-        f"*Most recent update ({comms.last_update_on.isoformat()}):* {escape(comms.last_update)}\n"
-        f"*Customer expectation:* {escape(comms.expectation)}"
-    )
+    comm_text = f"*Most recent update ({comms.last_update_on.isoformat()}):* {escape(comms.last_update)}\n*Customer expectation:* {escape(comms.expectation)}"
     if comms.escalation_risk:
         comm_text += f"\n*Further escalation risk:* {comms.escalation_risk.label}"
     body += _sections("CUSTOMER COMMUNICATION STATUS", comm_text)
@@ -187,7 +207,13 @@ def brief_message(
     main, overflow = _fit(top + request, body, tail=[buttons])
     continuations = _paginate(ref, overflow)
     if continuations:
-        main.insert(-1, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Continued in the thread ({len(continuations)} more part{'s' if len(continuations) > 1 else ''})."}]})
+        main.insert(
+            -1,
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"Continued in the thread ({len(continuations)} more part{'s' if len(continuations) > 1 else ''})."}],
+            },
+        )
     return RenderedBrief(text=fallback_text(ref, brief), blocks=main, continuations=continuations)
 
 

@@ -128,7 +128,9 @@ def brief_modal(
         initial.setdefault("destination", destination.value)
     # The blank form (what a bare /escalate opens) is built once: it was 17 % of the event loop's
     # time per /escalate under load. Its blocks are shared between views and never mutated.
-    blocks = list(_blank_blocks()) if not initial and not notice and destination is None and eng_kind is None else _blocks(destination, eng_kind, initial, notice)
+    blocks = (
+        list(_blank_blocks()) if not initial and not notice and destination is None and eng_kind is None else _blocks(destination, eng_kind, initial, notice)
+    )
     return {
         "type": "modal",
         "callback_id": ids.VIEW_BRIEF,
@@ -240,11 +242,21 @@ def _package_blocks(destination: Destination, req: set[str], txt, sel) -> list[d
     blocks = [_header(f"For {destination.label}: {title.lower()}")]
     if destination is Destination.ENGINEERING:
         blocks += [
-            sel("eng_kind", "Kind of problem", _enum_options(EngineeringKind), dispatch=True,
-                hint="A confirmed defect needs reproduction steps, expected and observed outcome."),
+            sel(
+                "eng_kind",
+                "Kind of problem",
+                _enum_options(EngineeringKind),
+                dispatch=True,
+                hint="A confirmed defect needs reproduction steps, expected and observed outcome.",
+            ),
             txt("repro_baseline", "Baseline state", "Account type, configuration, permissions, prerequisites", multiline=True),
-            txt("repro_steps", "Steps to reproduce", "1. Open Reports\n2. Click Export CSV (upper right)\n3. Enter 10500 rows", multiline=True,
-                hint="One step per line, with the literal inputs used."),
+            txt(
+                "repro_steps",
+                "Steps to reproduce",
+                "1. Open Reports\n2. Click Export CSV (upper right)\n3. Enter 10500 rows",
+                multiline=True,
+                hint="One step per line, with the literal inputs used.",
+            ),
             txt("repro_expected", "Expected outcome", multiline=True),
             txt("repro_observed", "Observed outcome", "Exact error text", multiline=True),
             txt("repro_environment", "Environment", "Browser and version, OS, plan tier, feature flags"),

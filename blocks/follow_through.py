@@ -31,26 +31,37 @@ def _message(text: str, actions: list[dict] | None = None, context: str | None =
     return text, blocks
 
 
-def checkin_nudge(*, ref: str, agent: str, escalation_id: int, follow_up_id: int, every: str, last_update: datetime | None, in_thread: bool = True) -> tuple[str, list[dict]]:
+def checkin_nudge(
+    *, ref: str, agent: str, escalation_id: int, follow_up_id: int, every: str, last_update: datetime | None, in_thread: bool = True
+) -> tuple[str, list[dict]]:
     """In the brief's thread, mentioning the agent: follow up before being asked. (By DM for security
     briefs, whose channel the agent may not be in.)"""
     since = f" Last update {slack_date(last_update)}." if last_update else ""
     hint = " A reply from you in this thread counts as a check-in." if in_thread else ""
     return _message(
         f":alarm_clock: <@{agent}> time to check in with the receiving team on *{ref}* (every {every}).{since}",
-        [button("Log check-in", ids.ACTION_LOG_CHECKIN, str(escalation_id), "primary"), button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
+        [
+            button("Log check-in", ids.ACTION_LOG_CHECKIN, str(escalation_id), "primary"),
+            button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)),
+            *_snoozes(follow_up_id),
+        ],
         "Proactively ask for progress; don't wait to be told." + hint,
     )
 
 
-def customer_update_nudge(*, ref: str, escalation_id: int, follow_up_id: int, overdue: bool, every: str, last_customer_update: datetime | None) -> tuple[str, list[dict]]:
+def customer_update_nudge(
+    *, ref: str, escalation_id: int, follow_up_id: int, overdue: bool, every: str, last_customer_update: datetime | None
+) -> tuple[str, list[dict]]:
     """By DM to the agent, who owns the customer relationship."""
     last = f" Last customer update {slack_date(last_customer_update)}." if last_customer_update else ""
     head = f":rotating_light: *Customer update overdue* on *{ref}*" if overdue else f":speech_balloon: Customer update due on *{ref}*"
     return _message(
         f"{head} (every {every}).{last}",
-        [button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "danger" if overdue else "primary"),
-         button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)), *_snoozes(follow_up_id)],
+        [
+            button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "danger" if overdue else "primary"),
+            button("Change severity", ids.ACTION_CHANGE_SEVERITY, str(escalation_id)),
+            *_snoozes(follow_up_id),
+        ],
         "Update them even when there is nothing new: “Investigation is ongoing; here is what has been confirmed so far.”",
     )
 
@@ -64,7 +75,9 @@ def ack_ping(*, ref: str, severity: Severity, waited: str) -> tuple[str, list[di
 
 
 def ack_dm(*, ref: str, channel_id: str, waited: str) -> tuple[str, list[dict]]:
-    return _message(f":hourglass: Nobody in <#{channel_id}> has acknowledged *{ref}* after {waited}. I've pinged the thread again; consider reaching the team directly.")
+    return _message(
+        f":hourglass: Nobody in <#{channel_id}> has acknowledged *{ref}* after {waited}. I've pinged the thread again; consider reaching the team directly."
+    )
 
 
 _DEADLINE_TEXT = {
@@ -117,10 +130,16 @@ def escalation_modal(*, callback_id: str, title: str, submit: str, escalation_id
 
 
 def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalation_id: int, ref: str, placeholder: str, hint: str | None = None) -> dict:
-    return escalation_modal(callback_id=callback_id, title=title, submit=submit, escalation_id=escalation_id, blocks=[
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}*"}]},
-        text_input(ids.BLOCK_NOTE, label, placeholder, hint=hint),
-    ])
+    return escalation_modal(
+        callback_id=callback_id,
+        title=title,
+        submit=submit,
+        escalation_id=escalation_id,
+        blocks=[
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}*"}]},
+            text_input(ids.BLOCK_NOTE, label, placeholder, hint=hint),
+        ],
+    )
 
 
 def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:
@@ -133,11 +152,33 @@ def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:
         "close": plain("Cancel"),
         "private_metadata": json.dumps({"escalation_id": escalation_id}),
         "blocks": [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}* is {current.label} now. Re-assess when circumstances shift, either way."}]},
-            {"type": "input", "block_id": ids.BLOCK_SEVERITY, "label": plain("New severity"),
-             "element": {"type": "static_select", "action_id": ids.BLOCK_SEVERITY, "options": options, "initial_option": next(o for o in options if o["value"] == current.value)}},
-            {"type": "input", "block_id": ids.BLOCK_REASON, "label": plain("Why"),
-             "element": {"type": "plain_text_input", "action_id": ids.BLOCK_REASON, "multiline": True, "max_length": 3000, "placeholder": plain("What changed: more customers hit, a workaround found…")}},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}* is {current.label} now. Re-assess when circumstances shift, either way."}],
+            },
+            {
+                "type": "input",
+                "block_id": ids.BLOCK_SEVERITY,
+                "label": plain("New severity"),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ids.BLOCK_SEVERITY,
+                    "options": options,
+                    "initial_option": next(o for o in options if o["value"] == current.value),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": ids.BLOCK_REASON,
+                "label": plain("Why"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.BLOCK_REASON,
+                    "multiline": True,
+                    "max_length": 3000,
+                    "placeholder": plain("What changed: more customers hit, a workaround found…"),
+                },
+            },
         ],
     }
 

@@ -46,12 +46,14 @@ def row_lines(row: Row, *, now: datetime, tz: str) -> str:
     ref = format_ref(row.number)
     link = f"<{archive_link(row.channel_id, row.message_ts)}|{ref}>" if row.message_ts else ref
     head = f"{':rotating_light: *OVERDUE* ' if row.overdue else ''}*{link}* {escape(truncate(row.summary, 150))}"
-    facts = " · ".join([
-        f"{_SEVERITY_ICON.get(row.severity, '')} {_label(Severity, row.severity)}".strip(),
-        _label(Destination, row.destination),
-        _label(EscalationStatus, row.status),
-        f"age {duration((now - row.since).total_seconds())}",
-    ])
+    facts = " · ".join(
+        [
+            f"{_SEVERITY_ICON.get(row.severity, '')} {_label(Severity, row.severity)}".strip(),
+            _label(Destination, row.destination),
+            _label(EscalationStatus, row.status),
+            f"age {duration((now - row.since).total_seconds())}",
+        ]
+    )
     if row.next_checkin_at is None:
         checkin = "no check-in due"
     elif row.next_checkin_at < now:
@@ -67,10 +69,25 @@ def _row_blocks(row: Row, section: str, *, now: datetime, tz: str) -> list[dict]
     value = str(row.escalation_id)
     buttons: list[dict] = []
     if row.message_ts:
-        buttons.append({"type": "button", "action_id": ids.ACTION_HOME_OPEN, "text": plain("Open brief"), "url": archive_link(row.channel_id, row.message_ts), "value": value})
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ids.ACTION_HOME_OPEN,
+                "text": plain("Open brief"),
+                "url": archive_link(row.channel_id, row.message_ts),
+                "value": value,
+            }
+        )
     if section == MINE and row.status in (EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value, EscalationStatus.FIXED_PENDING.value):
-        buttons.append({"type": "button", "action_id": ids.ACTION_LOG_CHECKIN, "text": plain("Log check-in"), "value": value,
-                        **({"style": "primary"} if row.overdue else {})})
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ids.ACTION_LOG_CHECKIN,
+                "text": plain("Log check-in"),
+                "value": value,
+                **({"style": "primary"} if row.overdue else {}),
+            }
+        )
     if section == TEAM and row.status == EscalationStatus.OPEN.value:
         buttons.append({"type": "button", "action_id": ids.ACTION_ACKNOWLEDGE, "text": plain("Acknowledge"), "value": value, "style": "primary"})
     buttons.append({"type": "button", "action_id": ids.ACTION_VIEW_LOG, "text": plain("View log"), "value": value})
@@ -94,11 +111,23 @@ def _section(title: str, empty: str, page: Page, section: str, offsets: dict[str
         blocks.extend(_row_blocks(row, section, now=now, tz=tz))
     nav = []
     if page.offset > 0:
-        nav.append({"type": "button", "action_id": ids.ACTION_HOME_PREVIOUS, "text": plain("← Previous"),
-                    "value": json.dumps({**offsets, section: max(0, page.offset - page.limit)})})
+        nav.append(
+            {
+                "type": "button",
+                "action_id": ids.ACTION_HOME_PREVIOUS,
+                "text": plain("← Previous"),
+                "value": json.dumps({**offsets, section: max(0, page.offset - page.limit)}),
+            }
+        )
     if page.has_more:
-        nav.append({"type": "button", "action_id": ids.ACTION_HOME_NEXT,
-                    "text": plain(f"Show more ({page.total - last} more)"), "value": json.dumps({**offsets, section: page.offset + page.limit})})
+        nav.append(
+            {
+                "type": "button",
+                "action_id": ids.ACTION_HOME_NEXT,
+                "text": plain(f"Show more ({page.total - last} more)"),
+                "value": json.dumps({**offsets, section: page.offset + page.limit}),
+            }
+        )
     if nav:
         blocks.append({"type": "actions", "block_id": f"{ids.BLOCK_HOME_NAV_PREFIX}{section}", "elements": nav})
     return blocks

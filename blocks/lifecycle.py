@@ -28,28 +28,74 @@ def deescalate_modal(*, escalation_id: int, ref: str) -> dict:
     b = ids.DEESCALATE_BLOCKS
     reasons = [{"text": plain(r.label), "value": r.value} for r in DeescalationReason]
     reasons[2]["description"] = plain("The root cause is still required")
-    return escalation_modal(callback_id=ids.VIEW_DEESCALATE, title="De-escalate", submit="De-escalate", escalation_id=escalation_id, blocks=[
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}* goes back to support: the receiving team is told, follow-ups stop, and what you found is kept for future agents."}]},
-        {"type": "input", "block_id": b["reason"], "label": plain("Why pull it back?"),
-         "element": {"type": "radio_buttons", "action_id": b["reason"], "options": reasons}},
-        text_input(b["findings"], "What was found", "e.g. A stale SSO certificate on the customer's side; renewing it fixed logins"),
-        text_input(b["root_cause"], "Root cause", "Required when it self-resolved: what caused it", optional=True),
-        {"type": "input", "block_id": b["customer_told"], "label": plain("Has the customer been told?"),
-         "element": {"type": "radio_buttons", "action_id": b["customer_told"],
-                     "options": [{"text": plain("Yes, they know the outcome"), "value": "yes"}, {"text": plain("Not yet"), "value": "no"}]}},
-    ])
+    return escalation_modal(
+        callback_id=ids.VIEW_DEESCALATE,
+        title="De-escalate",
+        submit="De-escalate",
+        escalation_id=escalation_id,
+        blocks=[
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"*{escape(ref)}* goes back to support: the receiving team is told, follow-ups stop, and what you found is kept for future agents.",
+                    }
+                ],
+            },
+            {
+                "type": "input",
+                "block_id": b["reason"],
+                "label": plain("Why pull it back?"),
+                "element": {"type": "radio_buttons", "action_id": b["reason"], "options": reasons},
+            },
+            text_input(b["findings"], "What was found", "e.g. A stale SSO certificate on the customer's side; renewing it fixed logins"),
+            text_input(b["root_cause"], "Root cause", "Required when it self-resolved: what caused it", optional=True),
+            {
+                "type": "input",
+                "block_id": b["customer_told"],
+                "label": plain("Has the customer been told?"),
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": b["customer_told"],
+                    "options": [{"text": plain("Yes, they know the outcome"), "value": "yes"}, {"text": plain("Not yet"), "value": "no"}],
+                },
+            },
+        ],
+    )
 
 
 def close_modal(*, escalation_id: int, ref: str) -> dict:
     b = ids.CLOSE_BLOCKS
-    return escalation_modal(callback_id=ids.VIEW_CLOSE, title=f"Close {ref}", submit="Close", escalation_id=escalation_id, blocks=[
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Close *{escape(ref)}* with what you learned. Future agents find it with `/escalate search` and in triage."}]},
-        {"type": "input", "block_id": b["confirmed"], "label": plain("With the customer"),
-         "element": {"type": "checkboxes", "action_id": b["confirmed"], "options": [{"text": plain("I confirmed the fix with the customer"), "value": "yes"}]}},
-        text_input(b["what_happened"], "What happened", "e.g. Exports over 10k rows hit the 60 s gateway timeout after the 11-24 release"),
-        text_input(b["root_cause"], "Root cause", "e.g. The new export worker loaded all rows in memory before streaming"),
-        text_input(b["next_time"], "What future agents should do", "e.g. Check the release notes for export changes; split exports by month as a workaround"),
-    ])
+    return escalation_modal(
+        callback_id=ids.VIEW_CLOSE,
+        title=f"Close {ref}",
+        submit="Close",
+        escalation_id=escalation_id,
+        blocks=[
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"Close *{escape(ref)}* with what you learned. Future agents find it with `/escalate search` and in triage."}
+                ],
+            },
+            {
+                "type": "input",
+                "block_id": b["confirmed"],
+                "label": plain("With the customer"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": b["confirmed"],
+                    "options": [{"text": plain("I confirmed the fix with the customer"), "value": "yes"}],
+                },
+            },
+            text_input(b["what_happened"], "What happened", "e.g. Exports over 10k rows hit the 60 s gateway timeout after the 11-24 release"),
+            text_input(b["root_cause"], "Root cause", "e.g. The new export worker loaded all rows in memory before streaming"),
+            text_input(
+                b["next_time"], "What future agents should do", "e.g. Check the release notes for export changes; split exports by month as a workaround"
+            ),
+        ],
+    )
 
 
 def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told: bool, escalation_id: int) -> tuple[str, list[dict]]:
@@ -59,7 +105,10 @@ def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told:
     if customer_told:
         return text, [_section(text)]
     text += " *Tell the customer the outcome*, then log it."
-    return text, [_section(text), {"type": "actions", "elements": [button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "primary")]}]
+    return text, [
+        _section(text),
+        {"type": "actions", "elements": [button("Log customer update", ids.ACTION_LOG_CUSTOMER_UPDATE, str(escalation_id), "primary")]},
+    ]
 
 
 def fixed_dm(*, ref: str, by: str, escalation_id: int) -> tuple[str, list[dict]]:
@@ -69,6 +118,10 @@ def fixed_dm(*, ref: str, by: str, escalation_id: int) -> tuple[str, list[dict]]
 
 def reopen_button(escalation_id: int) -> dict:
     reopen = button("Re-open", ids.ACTION_REOPEN, str(escalation_id))
-    reopen["confirm"] = {"title": plain("Re-open this escalation?"), "text": plain("Follow-ups resume from now, on its severity's cadence."),
-                         "confirm": plain("Re-open"), "deny": plain("Cancel")}
+    reopen["confirm"] = {
+        "title": plain("Re-open this escalation?"),
+        "text": plain("Follow-ups resume from now, on its severity's cadence."),
+        "confirm": plain("Re-open"),
+        "deny": plain("Cancel"),
+    }
     return reopen

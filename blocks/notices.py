@@ -32,7 +32,10 @@ def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: s
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}:* {escape(summary)}"}]},
         *([{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(flags)}}] if flags else []),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up with the receiving team before they have to ask."}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up with the receiving team before they have to ask."}],
+        },
     ]
     return text, blocks
 

@@ -17,7 +17,10 @@ def search_results(words: str, hits) -> tuple[str, list[dict]]:
     blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     for hit in hits:
         link = f"<https://slack.com/archives/{hit.channel_id}/p{hit.message_ts.replace('.', '')}|{hit.ref}>" if hit.message_ts else hit.ref
-        lines = [f"*{link}* {escape(truncate(hit.summary, 150))}", f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}"]
+        lines = [
+            f"*{link}* {escape(truncate(hit.summary, 150))}",
+            f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}",
+        ]
         if hit.resolution:
             lines.append(f"_Resolution:_ {escape(truncate(hit.resolution, 600))}")
         if hit.lessons:

@@ -73,32 +73,58 @@ def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = Non
     fields = [
         ("Escalations", _versus(str(figures.total), str(prev.total) if prev else None)),
         ("Deadline breaches", _versus(str(figures.deadline_breaches), str(prev.deadline_breaches) if prev else None)),
-        ("Median time to acknowledge", _versus(f"{duration(figures.median_ack_seconds)} ({figures.acknowledged} acknowledged)",
-                                              duration(prev.median_ack_seconds) if prev else None)),
-        ("Median time to resolve", _versus(f"{duration(figures.median_resolve_seconds)} ({figures.resolved} resolved)",
-                                          duration(prev.median_resolve_seconds) if prev else None)),
-        ("Check-ins on time", _versus(f"{percent(figures.checkin_share)} ({figures.checkins_on_time} on time, {figures.checkins_missed} missed)",
-                                     percent(prev.checkin_share) if prev else None)),
-        ("Customer updates on time", _versus(f"{percent(figures.customer_update_share)} ({figures.customer_updates_on_time} on time, "
-                                            f"{figures.customer_updates_missed} missed)", percent(prev.customer_update_share) if prev else None)),
+        (
+            "Median time to acknowledge",
+            _versus(f"{duration(figures.median_ack_seconds)} ({figures.acknowledged} acknowledged)", duration(prev.median_ack_seconds) if prev else None),
+        ),
+        (
+            "Median time to resolve",
+            _versus(f"{duration(figures.median_resolve_seconds)} ({figures.resolved} resolved)", duration(prev.median_resolve_seconds) if prev else None),
+        ),
+        (
+            "Check-ins on time",
+            _versus(
+                f"{percent(figures.checkin_share)} ({figures.checkins_on_time} on time, {figures.checkins_missed} missed)",
+                percent(prev.checkin_share) if prev else None,
+            ),
+        ),
+        (
+            "Customer updates on time",
+            _versus(
+                f"{percent(figures.customer_update_share)} ({figures.customer_updates_on_time} on time, {figures.customer_updates_missed} missed)",
+                percent(prev.customer_update_share) if prev else None,
+            ),
+        ),
     ]
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(title, 150)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": period + (" · compared with the week before" if prev else "")}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join([
-            "*By destination:* " + _breakdown(figures.by_destination, Destination, [d.value for d in Destination], prev.by_destination if prev else None),
-            "*By severity:* " + _breakdown(figures.by_severity, Severity, [s.value for s in Severity], prev.by_severity if prev else None),
-            "*By status:* " + _breakdown(figures.by_status, EscalationStatus, [s.value for s in EscalationStatus], prev.by_status if prev else None),
-        ])}},
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "\n".join(
+                    [
+                        "*By destination:* "
+                        + _breakdown(figures.by_destination, Destination, [d.value for d in Destination], prev.by_destination if prev else None),
+                        "*By severity:* " + _breakdown(figures.by_severity, Severity, [s.value for s in Severity], prev.by_severity if prev else None),
+                        "*By status:* "
+                        + _breakdown(figures.by_status, EscalationStatus, [s.value for s in EscalationStatus], prev.by_status if prev else None),
+                    ]
+                ),
+            },
+        },
     ]
     if figures.patterns:
         lines = []
         for p in figures.patterns:
             flags = ", ".join(f for f, on in (("trending up", p.trending_up), ("resurfaced", p.resurfaced)) if on)
             related = f" (with {', '.join(p.related[:6])})" if p.related else ""
-            lines.append(f"• *{p.ref}* {escape(truncate(p.summary, 120))}: {p.independent_reports} independent report{'s' if p.independent_reports != 1 else ''}{related}"
-                         + (f", {flags}" if flags else ""))
+            lines.append(
+                f"• *{p.ref}* {escape(truncate(p.summary, 120))}: {p.independent_reports} independent report{'s' if p.independent_reports != 1 else ''}{related}"
+                + (f", {flags}" if flags else "")
+            )
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top recurring patterns*\n" + "\n".join(lines)}})
     else:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "*Top recurring patterns*\nNone flagged."}})

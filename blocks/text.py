@@ -33,7 +33,7 @@ def chunks(text: str, limit: int) -> list[str]:
             cut = limit
         # Don't split an escape sequence such as &amp; in two.
         amp = rest.rfind("&", max(0, cut - 5), cut)
-        if amp != -1 and ";" in rest[amp:cut + 5] and rest.find(";", amp) >= cut:
+        if amp != -1 and ";" in rest[amp : cut + 5] and rest.find(";", amp) >= cut:
             cut = amp
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip("\n ")

@@ -18,27 +18,37 @@ def _section(text: str) -> dict:
 def triage_view(context: ModalContext | None = None) -> dict:
     context = context or ModalContext()
     blocks: list[dict] = [
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": "Tick what is true. The answer says escalate or keep it in support, why, where to and how severe."}]},
+        {
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": "Tick what is true. The answer says escalate or keep it in support, why, where to and how severe."}],
+        },
         {
             "type": "input",
             "block_id": ids.BLOCK_TRIAGE_SYMPTOM,
             "optional": True,
             "label": plain("The symptom, in a few words"),
             "hint": plain("Used to find similar past escalations."),
-            "element": {"type": "plain_text_input", "action_id": ids.BLOCK_TRIAGE_SYMPTOM, "max_length": 150,
-                        "initial_value": context.prefill.get("summary", "")[:150]} if context.prefill.get("summary") else
-                       {"type": "plain_text_input", "action_id": ids.BLOCK_TRIAGE_SYMPTOM, "max_length": 150},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ids.BLOCK_TRIAGE_SYMPTOM,
+                "max_length": 150,
+                "initial_value": context.prefill.get("summary", "")[:150],
+            }
+            if context.prefill.get("summary")
+            else {"type": "plain_text_input", "action_id": ids.BLOCK_TRIAGE_SYMPTOM, "max_length": 150},
         },
     ]
     for index, group in enumerate(GROUPS):
         options = [{"text": plain(c.text), "value": c.id} for c in CRITERIA if c.group == group]
-        blocks.append({
-            "type": "input",
-            "block_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}",
-            "optional": True,
-            "label": plain(group),
-            "element": {"type": "checkboxes", "action_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}", "options": options},
-        })
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}",
+                "optional": True,
+                "label": plain(group),
+                "element": {"type": "checkboxes", "action_id": f"{ids.BLOCK_TRIAGE_GROUP_PREFIX}{index}", "options": options},
+            }
+        )
     return {
         "type": "modal",
         "callback_id": ids.VIEW_TRIAGE,
@@ -73,24 +83,44 @@ def result_view(decision: Decision, *, context: ModalContext, symptom: str, simi
         blocks = [
             _section(head),
             _section(f"*Because*\n{reasons}"),
-            _section(f"*Why {decision.destination.label}:* {escape(decision.destination_why)}\n*Why {decision.severity.label}:* {escape(decision.severity_why)}"),
+            _section(
+                f"*Why {decision.destination.label}:* {escape(decision.destination_why)}\n*Why {decision.severity.label}:* {escape(decision.severity_why)}"
+            ),
         ]
         if decision.cautions:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "Also true, but outweighed: " + "; ".join(c.text for c in decision.cautions)}]})
-        button = {"type": "button", "style": "primary", "action_id": ids.ACTION_TRIAGE_WRITE, "text": plain("Write the brief"),
-                  "value": json.dumps({"destination": decision.destination.value, "severity": decision.severity.value, "symptom": symptom[:150]})}
+            blocks.append(
+                {"type": "context", "elements": [{"type": "mrkdwn", "text": "Also true, but outweighed: " + "; ".join(c.text for c in decision.cautions)}]}
+            )
+        button = {
+            "type": "button",
+            "style": "primary",
+            "action_id": ids.ACTION_TRIAGE_WRITE,
+            "text": plain("Write the brief"),
+            "value": json.dumps({"destination": decision.destination.value, "severity": decision.severity.value, "symptom": symptom[:150]}),
+        }
     else:
         why = "\n".join(f"• {c.text}" for c in decision.reasons) or "• Nothing ticked calls for escalation yet."
         blocks = [
             _section(":house: *Keep it in support.*"),
             _section(f"*Because*\n{why}"),
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "If that changes (a defect confirmed, more customers hit, progress stalls), triage again."}]},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": "If that changes (a defect confirmed, more customers hit, progress stalls), triage again."}],
+            },
         ]
         if similar:
-            lines = [f"• *{escape(ref)}* {escape(truncate(summary, 120))}\n   _Resolved:_ {escape(truncate(resolution, 300))}" for ref, summary, resolution in similar[:5]]
-            blocks.append({"type": "section", "block_id": ids.BLOCK_TRIAGE_SIMILAR, "text": {"type": "mrkdwn", "text": "*Similar past escalations support resolved*\n" + "\n".join(lines)}})
-        button = {"type": "button", "action_id": ids.ACTION_TRIAGE_WRITE, "text": plain("Escalate anyway"),
-                  "value": json.dumps({"symptom": symptom[:150]})}
+            lines = [
+                f"• *{escape(ref)}* {escape(truncate(summary, 120))}\n   _Resolved:_ {escape(truncate(resolution, 300))}"
+                for ref, summary, resolution in similar[:5]
+            ]
+            blocks.append(
+                {
+                    "type": "section",
+                    "block_id": ids.BLOCK_TRIAGE_SIMILAR,
+                    "text": {"type": "mrkdwn", "text": "*Similar past escalations support resolved*\n" + "\n".join(lines)},
+                }
+            )
+        button = {"type": "button", "action_id": ids.ACTION_TRIAGE_WRITE, "text": plain("Escalate anyway"), "value": json.dumps({"symptom": symptom[:150]})}
     blocks.append({"type": "actions", "elements": [button]})
     return {
         "type": "modal",

@@ -115,8 +115,15 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         members=members,
         home=Home(db, gateway, clock, list(settings.channels.values()), members),
         stats=Stats(db, clock),
-        digest=Digest(db, gateway, clock, channel_id=settings.channel_leadership, tz=settings.digest_tz, enabled=settings.digest_enabled,
-                      installed_teams=installations.team_ids if installations is not None else None),
+        digest=Digest(
+            db,
+            gateway,
+            clock,
+            channel_id=settings.channel_leadership,
+            tz=settings.digest_tz,
+            enabled=settings.digest_enabled,
+            installed_teams=installations.team_ids if installations is not None else None,
+        ),
         ticketing=ticketing,
         installations=installations,
     )

@@ -23,8 +23,7 @@ CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
 _HELP = {
     "SLACK_BOT_TOKEN": "set it to the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page",
     "SLACK_SIGNING_SECRET": "set it to the Signing Secret from your app's Basic Information page",
-    "SLACK_APP_TOKEN": "create an app-level token with connections:write (Basic Information → App-Level Tokens) "
-    "and set it (xapp-…), or run with --http",
+    "SLACK_APP_TOKEN": "create an app-level token with connections:write (Basic Information → App-Level Tokens) and set it (xapp-…), or run with --http",
     "SLACK_API_URL": "leave it unset for Slack, or give a URL such as https://slack.com/api/",
     "DATABASE_URL": "use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host:5432/dbname",
     "ESCALATION_DEFAULT_CURRENCY": "use a three-letter ISO currency code such as USD, EUR or GBP",
@@ -49,8 +48,7 @@ _HELP = {
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
 _CHANNEL_HELP = (
-    "set it to the channel ID (like C0123ABCDEF, not #name): open the channel, click its name, "
-    "and copy the Channel ID at the bottom of the About tab"
+    "set it to the channel ID (like C0123ABCDEF, not #name): open the channel, click its name, and copy the Channel ID at the bottom of the About tab"
 )
 
 
@@ -171,9 +169,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
         return v
 
-    @field_validator(
-        "channel_support_l2", "channel_engineering", "channel_product", "channel_security", "channel_leadership"
-    )
+    @field_validator("channel_support_l2", "channel_engineering", "channel_product", "channel_security", "channel_leadership")
     @classmethod
     def _channel(cls, v: str) -> str:
         v = v.strip()
@@ -182,8 +178,15 @@ class Settings(BaseSettings):
         return v
 
     @field_validator(
-        "checkin_critical", "checkin_high", "checkin_medium", "ack_window_critical", "ack_window_high", "ack_window_medium",
-        "customer_update_critical", "customer_update_high", "customer_update_medium",
+        "checkin_critical",
+        "checkin_high",
+        "checkin_medium",
+        "ack_window_critical",
+        "ack_window_high",
+        "ack_window_medium",
+        "customer_update_critical",
+        "customer_update_high",
+        "customer_update_medium",
     )
     @classmethod
     def _duration(cls, v: str, info) -> str:
@@ -342,12 +345,21 @@ def load_settings(env_file: str | Path | None = ".env", **overrides) -> Settings
 
 def check_workspace_mode(settings: Settings) -> None:
     """One workspace needs SLACK_BOT_TOKEN; several need all three OAuth settings, not some."""
-    given = [name for name, v in (("SLACK_CLIENT_ID", settings.slack_client_id), ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
-                                  ("SLACK_STATE_SECRET", settings.slack_state_secret)) if v]
+    given = [
+        name
+        for name, v in (
+            ("SLACK_CLIENT_ID", settings.slack_client_id),
+            ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+            ("SLACK_STATE_SECRET", settings.slack_state_secret),
+        )
+        if v
+    ]
     if given and not settings.oauth:
         missing = ", ".join(n for n in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET") if n not in given)
-        raise SettingsError(f"{missing} not set: installing in several workspaces needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
-                            "SLACK_STATE_SECRET together (or unset them all and use SLACK_BOT_TOKEN for one workspace).")
+        raise SettingsError(
+            f"{missing} not set: installing in several workspaces needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+            "SLACK_STATE_SECRET together (or unset them all and use SLACK_BOT_TOKEN for one workspace)."
+        )
     if not settings.oauth and not settings.slack_bot_token:
         raise SettingsError(f"SLACK_BOT_TOKEN is not set: {_HELP['SLACK_BOT_TOKEN']}.")
 

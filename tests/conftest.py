@@ -80,6 +80,7 @@ def clock() -> FrozenClock:
 
 # --- Slack ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     with FakeSlack() as slack:

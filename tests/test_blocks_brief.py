@@ -69,7 +69,21 @@ def test_typed_mentions_and_links_are_inert():
 
 def test_long_text_is_split_and_continued_in_the_thread_never_cut():
     words = " ".join(f"word{i}" for i in range(520))  # about 3,000 characters per field
-    long = dict.fromkeys(("operational_effect", "narrative", "last_update", "expectation", "ask", "repro_baseline", "repro_expected", "repro_observed", "repro_ruled_out", "logs"), words[:2990])
+    long = dict.fromkeys(
+        (
+            "operational_effect",
+            "narrative",
+            "last_update",
+            "expectation",
+            "ask",
+            "repro_baseline",
+            "repro_expected",
+            "repro_observed",
+            "repro_ruled_out",
+            "logs",
+        ),
+        words[:2990],
+    )
     long["actions_taken"] = "\n".join(f"step {i} " + "x" * 60 + f" -> outcome {i}" for i in range(35))[:3000]
     long["repro_steps"] = "\n".join(f"Click button {i} " + "y" * 70 for i in range(35))[:3000]
     brief = validate_draft(draft(Destination.ENGINEERING, **long), now=NOW)
@@ -107,7 +121,10 @@ def test_modal_marks_required_fields_by_destination():
     optional = {b["block_id"]: b["optional"] for b in view["blocks"] if b["type"] == "input"}
     assert optional["arr_exposed"] is False  # leadership needs revenue exposure
     assert optional["summary"] is False and optional["references"] is True
-    assert brief_modal(destination=Destination.PRODUCT)["blocks"] and {b["block_id"]: b["optional"] for b in brief_modal(destination=Destination.PRODUCT)["blocks"] if b["type"] == "input"}["arr_exposed"] is True
+    assert (
+        brief_modal(destination=Destination.PRODUCT)["blocks"]
+        and {b["block_id"]: b["optional"] for b in brief_modal(destination=Destination.PRODUCT)["blocks"] if b["type"] == "input"}["arr_exposed"] is True
+    )
 
 
 def test_modal_prefill_and_metadata_fit_limits():
@@ -143,7 +160,15 @@ def test_modal_state_reads_back_into_a_draft():
 def test_text_export_is_the_method_structure_exactly():
     text = brief_text(validate_draft(draft(Destination.ENGINEERING), now=NOW), ref="ESC-42", tz="Europe/Paris")
     headings = [l for l in text.splitlines() if re.fullmatch(r"[A-Z][A-Z ]+( \(for defects\))?", l)]
-    assert headings == ["BUSINESS IMPACT", "PROBLEM NARRATIVE", "REPRODUCTION PROCEDURE (for defects)", "ACTIONS ALREADY TAKEN", "CUSTOMER COMMUNICATION STATUS", "REQUEST", "ATTACHMENTS AND REFERENCES"]
+    assert headings == [
+        "BUSINESS IMPACT",
+        "PROBLEM NARRATIVE",
+        "REPRODUCTION PROCEDURE (for defects)",
+        "ACTIONS ALREADY TAKEN",
+        "CUSTOMER COMMUNICATION STATUS",
+        "REQUEST",
+        "ATTACHMENTS AND REFERENCES",
+    ]
     lines = text.splitlines()
     assert lines[0].startswith("ESCALATION: CSV export times out")
     assert lines[1] == "Severity: High" and lines[2] == "Routed to: Engineering"

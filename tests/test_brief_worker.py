@@ -44,12 +44,19 @@ def _children(pid: int) -> list[int]:
 def bot_with_worker(fake_slack, tmp_path):
     if not Path("/proc").exists():
         pytest.skip("reads worker processes from /proc")
-    env = {**os.environ, **settings_env(fake_slack.base_url, f"sqlite:///{tmp_path / 'bot.db'}"), "ESCALATION_BRIEF_PROCESSES": "1",
-           "ESCALATION_ENFORCE_TIERS": "false", "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        **settings_env(fake_slack.base_url, f"sqlite:///{tmp_path / 'bot.db'}"),
+        "ESCALATION_BRIEF_PROCESSES": "1",
+        "ESCALATION_ENFORCE_TIERS": "false",
+        "LOG_LEVEL": "INFO",
+        "PYTHONPATH": str(ROOT),
+    }
     port = _free_port()
     log = open(tmp_path / "bot.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: proc.poll() is None and _healthy(url), timeout=30, what="the bot healthy")
@@ -74,8 +81,11 @@ def _submit(fake_slack, sender: SlackSender, marker: str) -> str:
 
 
 def _posts(fake_slack, marker: str) -> list:
-    return [c for c in fake_slack.calls("chat.postMessage")
-            if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")]
+    return [
+        c
+        for c in fake_slack.calls("chat.postMessage")
+        if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")
+    ]
 
 
 def _result_shown(fake_slack, view_id: str) -> bool:

@@ -101,8 +101,14 @@ def test_duration_error_is_a_value_error():
 @pytest.mark.parametrize(
     ("text", "rendered"),
     [
-        ("2h", "2h"), ("90m", "1h30m"), ("120m", "2h"), ("1bd", "1bd"), ("24h", "1d"), ("45s", "45s"),
-        ("1d2h3m4s", "1d2h3m4s"), ("3600s", "1h"),
+        ("2h", "2h"),
+        ("90m", "1h30m"),
+        ("120m", "2h"),
+        ("1bd", "1bd"),
+        ("24h", "1d"),
+        ("45s", "45s"),
+        ("1d2h3m4s", "1d2h3m4s"),
+        ("3600s", "1h"),
     ],
 )
 def test_rendering_is_compact(text, rendered):

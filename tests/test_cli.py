@@ -147,7 +147,10 @@ def test_malformed_cadence_settings_stop_start_up(tmp_path, name, value, expecte
 def test_cadence_settings_are_read(tmp_path):
     from bot.settings import Settings
 
-    settings = Settings(_env_file=None, **(base_env() | {"ESCALATION_CHECKIN_HIGH": "90m", "ESCALATION_CUSTOMER_UPDATE_MEDIUM": "1bd-3bd", "ESCALATION_ACK_EMOJI": ":raised_hands:"}))
+    settings = Settings(
+        _env_file=None,
+        **(base_env() | {"ESCALATION_CHECKIN_HIGH": "90m", "ESCALATION_CUSTOMER_UPDATE_MEDIUM": "1bd-3bd", "ESCALATION_ACK_EMOJI": ":raised_hands:"}),
+    )
     from bot.domain.brief import Severity
 
     assert str(settings.cadences[Severity.HIGH].checkin) == "1h30m"

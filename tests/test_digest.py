@@ -29,9 +29,9 @@ def read_png(data: bytes) -> tuple[int, int, bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, []
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF, f"bad CRC in {kind}"
         chunks.append((kind, body))
         pos += 12 + length
@@ -40,15 +40,16 @@ def read_png(data: bytes) -> tuple[int, int, bytes]:
     assert (depth, color) == (8, 2)
     raw = zlib.decompress(b"".join(b for k, b in chunks if k == b"IDAT"))
     assert len(raw) == height * (1 + 3 * width)
-    pixels = b"".join(raw[y * (1 + 3 * width) + 1:(y + 1) * (1 + 3 * width)] for y in range(height) if raw[y * (1 + 3 * width)] == 0)
+    pixels = b"".join(raw[y * (1 + 3 * width) + 1 : (y + 1) * (1 + 3 * width)] for y in range(height) if raw[y * (1 + 3 * width)] == 0)
     return width, height, pixels
 
 
 def colours(pixels: bytes) -> set[tuple[int, int, int]]:
-    return {tuple(pixels[i:i + 3]) for i in range(0, len(pixels), 3)}
+    return {tuple(pixels[i : i + 3]) for i in range(0, len(pixels), 3)}
 
 
 # --- when --------------------------------------------------------------------------------------
+
 
 def test_the_digest_is_due_monday_at_nine_in_its_zone():
     week = week_due(PARIS_MONDAY_9, "Europe/Paris")
@@ -75,9 +76,13 @@ def test_digest_time_zone_is_validated(tmp_path):
 
 # --- the chart -----------------------------------------------------------------------------------
 
+
 def test_the_chart_is_a_valid_png_with_a_bar_per_severity():
-    png = stacked_bars(["MON 23", "TUE 24", "WED 25", "THU 26", "FRI 27", "SAT 28", "SUN 29"],
-                       {"critical": [1, 0, 0, 0, 0, 0, 0], "high": [0, 3, 0, 0, 0, 0, 0], "medium": [0, 0, 2, 0, 0, 0, 0]}, title="Test")
+    png = stacked_bars(
+        ["MON 23", "TUE 24", "WED 25", "THU 26", "FRI 27", "SAT 28", "SUN 29"],
+        {"critical": [1, 0, 0, 0, 0, 0, 0], "high": [0, 3, 0, 0, 0, 0, 0], "medium": [0, 0, 2, 0, 0, 0, 0]},
+        title="Test",
+    )
     width, height, pixels = read_png(png)
     assert (width, height) == (720, 400)
     assert set(SEVERITY_COLORS.values()) <= colours(pixels)
@@ -86,6 +91,7 @@ def test_the_chart_is_a_valid_png_with_a_bar_per_severity():
 
 
 # --- claim once, send once -------------------------------------------------------------------
+
 
 def replicas(bot, n: int, *, tz: str = "Europe/Paris") -> list[Digest]:
     gateway = bot.services.digest.gateway

@@ -81,8 +81,15 @@ def test_validation_errors_land_on_the_fields_and_nothing_is_stored(bot):
     view = open_modal(bot)
     view = choose(bot, view, "destination", "engineering")
     view = choose(bot, view, "eng_kind", "defect", {"destination": {"destination": "engineering"}})
-    values = draft(Destination.ENGINEERING, now=bot.clock.now(), affected_customers="lots", arr_exposed="huge",
-                   deadline=int(bot.clock.now().timestamp()) - 3600, repro_steps=None, repro_expected=None)
+    values = draft(
+        Destination.ENGINEERING,
+        now=bot.clock.now(),
+        affected_customers="lots",
+        arr_exposed="huge",
+        deadline=int(bot.clock.now().timestamp()) - 3600,
+        repro_steps=None,
+        repro_expected=None,
+    )
     response = submit(bot, view, values)
     body = response_json(response)
     assert response.status_code == 200 and body["response_action"] == "errors"
@@ -107,7 +114,9 @@ def test_submitting_before_the_package_fields_appear_shows_them(bot):
 
 def test_message_shortcut_prefills_narrative_and_permalink(bot):
     bot.slack.seed_message("C0SUPPORT", "Customer says invoices show another tenant's data", user="U0CUSTOMER", ts="1700000000.000200")
-    response = bot.sender.shortcut(ids.SHORTCUT_ESCALATE_MESSAGE, "Customer says invoices show another tenant's data", "1700000000.000200", "C0SUPPORT", user_id=AGENT, team_id=TEAM)
+    response = bot.sender.shortcut(
+        ids.SHORTCUT_ESCALATE_MESSAGE, "Customer says invoices show another tenant's data", "1700000000.000200", "C0SUPPORT", user_id=AGENT, team_id=TEAM
+    )
     assert response.status_code == 200
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     narrative = next(b for b in view["blocks"] if b.get("block_id") == "narrative")

@@ -23,7 +23,13 @@ ENG = CHANNELS[Destination.ENGINEERING][0]
 def test_a_retried_event_has_one_effect(bot):
     escalation_id = post_brief(bot)
     r = row(bot, escalation_id)
-    event = {"type": "reaction_added", "user": ENGINEER, "reaction": "eyes", "item": {"type": "message", "channel": r.channel_id, "ts": r.message_ts}, "event_ts": "1.1"}
+    event = {
+        "type": "reaction_added",
+        "user": ENGINEER,
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": r.channel_id, "ts": r.message_ts},
+        "event_ts": "1.1",
+    }
     assert bot.sender.event(event, event_id="Ev0DUPLICATE1").status_code == 200
     wait_until(lambda: "acknowledged" in log_kinds(bot, escalation_id), what="acknowledged")
     # Slack did not see our 200 in time and re-sends the same event, twice.
@@ -39,7 +45,10 @@ def test_a_retried_event_has_one_effect(bot):
 def test_handled_events_are_forgotten_after_a_day(bot):
     from datetime import timedelta
 
-    bot.sender.event({"type": "reaction_added", "user": ENGINEER, "reaction": "tada", "item": {"type": "message", "channel": ENG, "ts": "1.1"}, "event_ts": "1.1"}, event_id="Ev0OLD")
+    bot.sender.event(
+        {"type": "reaction_added", "user": ENGINEER, "reaction": "tada", "item": {"type": "message", "channel": ENG, "ts": "1.1"}, "event_ts": "1.1"},
+        event_id="Ev0OLD",
+    )
     wait_until(lambda: _events(bot), what="the event recorded")
     tick_at(bot, timedelta(hours=25))
     assert _events(bot) == []
@@ -78,7 +87,9 @@ def test_a_double_submitted_note_modal_posts_one_note(bot):
 def test_requests_no_listener_handles_still_answer_2xx(bot):
     assert bot.sender.event({"type": "member_joined_channel", "user": "U0NEW", "channel": ENG, "event_ts": "1.1"}).status_code == 200
     assert bot.sender.event({"type": "message", "subtype": "channel_join", "channel": ENG, "user": "U0NEW", "ts": "1.2"}).status_code == 200
-    assert bot.sender.action("a_link_button_nobody_handles", message={"ts": "1.1", "blocks": []}, channel_id=ENG, user_id=AGENT, team_id=TEAM).status_code == 200
+    assert (
+        bot.sender.action("a_link_button_nobody_handles", message={"ts": "1.1", "blocks": []}, channel_id=ENG, user_id=AGENT, team_id=TEAM).status_code == 200
+    )
     view = {"id": "V0UNKNOWN", "callback_id": "some_old_modal", "blocks": []}
     assert bot.sender.submit_view(view, {}, user_id=AGENT, team_id=TEAM).status_code == 200
     assert bot.sender.close_view(view, user_id=AGENT, team_id=TEAM).status_code == 200

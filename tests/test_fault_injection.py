@@ -126,7 +126,9 @@ def _assert_exactly_once(bot, fake_slack) -> None:
     assert all(r.status == EscalationStatus.OPEN.value for r in rows), collections.Counter(r.status for r in rows)
 
     messages = fake_slack.messages()
-    briefs = collections.Counter(m["metadata"]["event_payload"]["escalation_id"] for m in messages if (m.get("metadata") or {}).get("event_type") == "escalation_brief")
+    briefs = collections.Counter(
+        m["metadata"]["event_payload"]["escalation_id"] for m in messages if (m.get("metadata") or {}).get("event_type") == "escalation_brief"
+    )
     assert set(briefs) == {r.id for r in rows} and set(briefs.values()) == {1}  # every brief posted, once
     by_id = {r.id: r for r in rows}
     for m in messages:
@@ -136,7 +138,8 @@ def _assert_exactly_once(bot, fake_slack) -> None:
 
     nudges = collections.Counter(
         (m["metadata"]["event_payload"]["follow_up_id"], m["metadata"]["event_payload"]["due_at"])
-        for m in messages if (m.get("metadata") or {}).get("event_type") == "escalation_nudge"
+        for m in messages
+        if (m.get("metadata") or {}).get("event_type") == "escalation_nudge"
     )
     with bot.db.session() as s:
         periods = {(e.follow_up_id, e.due_at.isoformat()) for e in s.exec(select(EscalationLog).where(EscalationLog.follow_up_id.is_not(None)))}
@@ -150,7 +153,11 @@ def _assert_exactly_once(bot, fake_slack) -> None:
     assert acks == expected and expected >= BRIEFS * 0.8, (acks, expected)
     assert _nothing_due(bot)  # and nothing due is left unsent
 
-    posted_dms = collections.Counter(m["text"].split(" is posted")[0] for m in fake_slack.messages(fake_slack.dm_channel(AGENT)) if " is posted in" in m.get("text", ""))
+    posted_dms = collections.Counter(
+        m["text"].split(" is posted")[0] for m in fake_slack.messages(fake_slack.dm_channel(AGENT)) if " is posted in" in m.get("text", "")
+    )
     assert max(posted_dms.values()) == 1  # the agent hears "posted" at most once per brief
-    saved = collections.Counter(m["text"].split(" is saved")[0] for m in fake_slack.messages(fake_slack.dm_channel(AGENT)) if " is saved, but" in m.get("text", ""))
+    saved = collections.Counter(
+        m["text"].split(" is saved")[0] for m in fake_slack.messages(fake_slack.dm_channel(AGENT)) if " is saved, but" in m.get("text", "")
+    )
     assert not saved or max(saved.values()) == 1  # and about a failure once, not on every retry

@@ -134,7 +134,10 @@ def test_reactions_acknowledge_and_mark_fixed(bot):
     escalation_id = post_brief(bot)
     r = row(bot, escalation_id)
     item = {"type": "message", "channel": r.channel_id, "ts": r.message_ts}
-    assert bot.sender.event({"type": "reaction_added", "user": ENGINEER, "reaction": "eyes", "item": item, "item_user": "UBOT", "event_ts": "1.1"}).status_code == 200
+    assert (
+        bot.sender.event({"type": "reaction_added", "user": ENGINEER, "reaction": "eyes", "item": item, "item_user": "UBOT", "event_ts": "1.1"}).status_code
+        == 200
+    )
     wait_until(lambda: row(bot, escalation_id).receiving_owner_id == ENGINEER, what="ack by reaction")
     assert bot.sender.event({"type": "reaction_added", "user": ENGINEER, "reaction": "white_check_mark", "item": item, "event_ts": "1.2"}).status_code == 200
     wait_until(lambda: row(bot, escalation_id).status == "fixed_pending", what="fixed")
@@ -157,7 +160,14 @@ def test_checkin_nudge_goes_in_the_thread_and_a_reply_by_the_agent_resets_it(bot
 
     r = row(bot, escalation_id)
     bot.clock.advance(timedelta(hours=1))
-    reply = {"type": "message", "channel": r.channel_id, "user": AGENT, "text": "Any news from the export team?", "ts": "1800000000.000900", "thread_ts": r.message_ts}
+    reply = {
+        "type": "message",
+        "channel": r.channel_id,
+        "user": AGENT,
+        "text": "Any news from the export team?",
+        "ts": "1800000000.000900",
+        "thread_ts": r.message_ts,
+    }
     assert bot.sender.event(reply).status_code == 200
     wait_until(lambda: timers(bot, escalation_id)["checkin"].next_due_at == bot.clock.now() + timedelta(hours=4), what="check-in reset by reply")
     # A reply from someone else is logged, and becomes the brief's last update, without resetting the agent's timer.
@@ -215,8 +225,15 @@ def test_change_severity_replans_both_timers_and_tells_the_thread(bot):
     escalation_id = post_brief(bot, "high")
     bot.clock.advance(timedelta(minutes=30))
     click(bot, ids.ACTION_CHANGE_SEVERITY, escalation_id, user=AGENT)
-    opened = wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_CHANGE_SEVERITY], what="severity modal")[-1]
-    body, ctype = view_submission(opened, {ids.BLOCK_SEVERITY: {ids.BLOCK_SEVERITY: "critical"}, ids.BLOCK_REASON: {ids.BLOCK_REASON: "Three more enterprise customers hit"}}, user_id=AGENT, team_id=TEAM)
+    opened = wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_CHANGE_SEVERITY], what="severity modal")[
+        -1
+    ]
+    body, ctype = view_submission(
+        opened,
+        {ids.BLOCK_SEVERITY: {ids.BLOCK_SEVERITY: "critical"}, ids.BLOCK_REASON: {ids.BLOCK_REASON: "Three more enterprise customers hit"}},
+        user_id=AGENT,
+        team_id=TEAM,
+    )
     assert bot.sender.post(body, ctype).status_code == 200
     wait_until(lambda: row(bot, escalation_id).severity == "critical", what="severity change")
     posted_at = row(bot, escalation_id).posted_at
@@ -343,7 +360,9 @@ def test_the_running_log_lists_every_event(bot, via):
         assert bot.sender.command(command="/escalate", text="log ESC-1", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT").status_code == 200
     else:
         click(bot, ids.ACTION_VIEW_LOG, escalation_id, user=AGENT)
-    view = wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_RUNNING_LOG], what="log view")[-1].args["view"]
+    view = wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_RUNNING_LOG], what="log view")[-1].args[
+        "view"
+    ]
     text = json.dumps(view)
     for kind in ("created", "posted", "acknowledged", "nudge"):
         assert f"*{kind}*" in text, kind

@@ -22,11 +22,28 @@ from tests.support import blockkit_limits
 from tests.support.slack_requests import view_submission
 
 # Text people type: emoji, right-to-left, zero-width joiners, mrkdwn and mention syntax, long runs.
-HOSTILE = st.sampled_from(["<!channel>", "<!here>", "<@U0BOSS>", "<https://evil.example|https://bank.example>", "&amp;", "*bold* _it_ ~x~ `c`",
-                           "\u202eevil\u202c", "a\u200db\u200b", "👩‍👩‍👧‍👦🏳️‍🌈", "مرحبا بالعالم", "\n\n", " "])
+HOSTILE = st.sampled_from(
+    [
+        "<!channel>",
+        "<!here>",
+        "<@U0BOSS>",
+        "<https://evil.example|https://bank.example>",
+        "&amp;",
+        "*bold* _it_ ~x~ `c`",
+        "\u202eevil\u202c",
+        "a\u200db\u200b",
+        "👩‍👩‍👧‍👦🏳️‍🌈",
+        "مرحبا بالعالم",
+        "\n\n",
+        " ",
+    ]
+)
 TEXT = st.one_of(st.text(max_size=60), HOSTILE, st.builds(lambda s, n: (s * n)[:3100], st.sampled_from(["x", "é", "👍", "<!here> "]), st.integers(1, 3100)))
-JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
 KINDS = st.sampled_from(["plain_text_input", "static_select", "radio_buttons", "checkboxes", "datepicker", "datetimepicker", "bogus"])
 
 
@@ -35,19 +52,24 @@ def element_state(draw):
     kind = draw(KINDS)
     state = {"type": kind}
     if draw(st.booleans()):
-        key = {"plain_text_input": "value", "static_select": "selected_option", "radio_buttons": "selected_option",
-               "checkboxes": "selected_options", "datepicker": "selected_date", "datetimepicker": "selected_date_time"}.get(kind, "value")
+        key = {
+            "plain_text_input": "value",
+            "static_select": "selected_option",
+            "radio_buttons": "selected_option",
+            "checkboxes": "selected_options",
+            "datepicker": "selected_date",
+            "datetimepicker": "selected_date_time",
+        }.get(kind, "value")
         if key == "selected_option" and draw(st.booleans()):
             state[key] = {"value": draw(st.one_of(TEXT, JUNK, st.sampled_from([d.value for d in Destination] + ["critical", "high", "defect"])))}
         elif key == "selected_date_time" and draw(st.booleans()):
-            state[key] = draw(st.integers(-2**63, 2**63))
+            state[key] = draw(st.integers(-(2**63), 2**63))
         else:
             state[key] = draw(st.one_of(TEXT, JUNK))
     return state
 
 
-STATE = st.dictionaries(st.one_of(st.sampled_from(sorted(FIELDS)), st.text(max_size=10)),
-                        st.one_of(st.builds(lambda b: b, element_state()), JUNK), max_size=12)
+STATE = st.dictionaries(st.one_of(st.sampled_from(sorted(FIELDS)), st.text(max_size=10)), st.one_of(st.builds(lambda b: b, element_state()), JUNK), max_size=12)
 
 
 def _shaped(values: dict) -> dict:

@@ -24,8 +24,10 @@ def set_members(bot, channel: str, users: list[str]) -> None:
     bot.slack.set_members(channel, users)
     bot.services.members.warm([channel])
 
+
 def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False)
+
 
 ENG, SEC = CHANNELS[Destination.ENGINEERING][0], CHANNELS[Destination.SECURITY][0]
 ENGINEER, OUTSIDER, SECURITY_ANALYST = "U0ENGINEER", "U0OUTSIDER", "U0SECANALYST"
@@ -96,7 +98,9 @@ def test_acknowledging_from_home_refreshes_the_row(bot):
     escalation_id = post_brief(bot)
     view = open_home(bot, ENGINEER)
     before = len(bot.slack.calls("views.publish"))
-    response = bot.sender.action(ids.ACTION_ACKNOWLEDGE, value=str(escalation_id), view={**bot.slack.home_view(ENGINEER), "type": "home"}, user_id=ENGINEER, team_id=TEAM)
+    response = bot.sender.action(
+        ids.ACTION_ACKNOWLEDGE, value=str(escalation_id), view={**bot.slack.home_view(ENGINEER), "type": "home"}, user_id=ENGINEER, team_id=TEAM
+    )
     assert response.status_code == 200
     refreshed = wait_until(lambda: bot.slack.calls("views.publish")[before:], what="home refresh")[-1].args["view"]
     assert "Acknowledged" in dumps(refreshed["blocks"]) and view
@@ -108,8 +112,17 @@ def test_home_with_500_briefs_stays_under_100_blocks_and_pages(bot):
     with bot.db.session() as s:  # 499 more open briefs for the same agent, copied directly: the point is the view
         proto = s.exec(select(Escalation)).first()
         for n in range(2, 501):
-            s.add(Escalation(**{**proto.model_dump(exclude={"id", "number", "submission_key", "message_ts"}), "number": n, "summary": f"Brief number {n}",
-                                "message_ts": f"1700001000.{n:06d}", "deadline_at": now + timedelta(hours=n - 250)}))
+            s.add(
+                Escalation(
+                    **{
+                        **proto.model_dump(exclude={"id", "number", "submission_key", "message_ts"}),
+                        "number": n,
+                        "summary": f"Brief number {n}",
+                        "message_ts": f"1700001000.{n:06d}",
+                        "deadline_at": now + timedelta(hours=n - 250),
+                    }
+                )
+            )
     view = open_home(bot, AGENT)
     mine, _ = sections(view)
     assert "My escalations (500 open" in mine and f"1–{PAGE_SIZE} of 500" in mine and len(view["blocks"]) <= 100

@@ -252,6 +252,7 @@ def test_with_a_proxy_slack_sdks_urllib_path_is_used(slack):
 
 # --- other servers: HTTP/1.0, https --------------------------------------------------------------
 
+
 class _Ok(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -303,8 +304,28 @@ def test_http_1_0_answers_are_not_reused():
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
 def test_https_keeps_one_tls_connection_and_still_verifies_certificates(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(cert, key)
     with serving(_Ok, server_ctx) as (url, accepted):

@@ -37,7 +37,10 @@ def bot_with_admin(fake_slack, tmp_path, clock):
 
 
 def opened(bot, callback_id: str, count: int = 1):
-    return wait_until(lambda: (c := [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == callback_id]) and len(c) >= count and c, what=f"{callback_id} modal")[-1]
+    return wait_until(
+        lambda: (c := [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == callback_id]) and len(c) >= count and c,
+        what=f"{callback_id} modal",
+    )[-1]
 
 
 def submit(bot, call, values: dict, user: str = AGENT):
@@ -81,6 +84,7 @@ def ephemerals(bot, since: int = 0) -> list:
 
 
 # --- de-escalation --------------------------------------------------------------------------------
+
 
 def test_deescalation_tells_the_team_records_prompts_the_agent_and_stops_nudges(bot_any_db):
     bot = bot_any_db
@@ -168,6 +172,7 @@ def test_a_repeated_submission_deescalates_once(bot_any_db):
 
 # --- resolution -----------------------------------------------------------------------------------
 
+
 def test_fixed_then_closed_with_lessons_learned(bot_any_db):
     bot = bot_any_db
     escalation_id = post_brief(bot, "high")
@@ -219,6 +224,7 @@ def test_mark_fixed_twice_has_one_effect(bot):
 
 # --- re-open --------------------------------------------------------------------------------------
 
+
 def test_reopen_resumes_the_cadence_from_that_moment(bot_any_db):
     bot = bot_any_db
     escalation_id = post_brief(bot, "high")
@@ -246,8 +252,14 @@ def test_reopen_resumes_the_cadence_from_that_moment(bot_any_db):
     assert t["checkin"].active and t["checkin"].next_due_at == now + timedelta(hours=4)
     assert t["customer_update"].active and t["customer_update"].next_due_at == now + timedelta(hours=4)
     assert not t["ack"].active  # it has an owner: no acknowledgement pings
-    update = wait_until(lambda: [c for c in bot.slack.calls("chat.update") if ids.ACTION_DEESCALATE in actions_of(c.args["blocks"])
-                                 and "Next check-in due" in json.dumps(c.args["blocks"])], what="active brief again")[-1]
+    update = wait_until(
+        lambda: [
+            c
+            for c in bot.slack.calls("chat.update")
+            if ids.ACTION_DEESCALATE in actions_of(c.args["blocks"]) and "Next check-in due" in json.dumps(c.args["blocks"])
+        ],
+        what="active brief again",
+    )[-1]
     assert ids.ACTION_REOPEN not in actions_of(update.args["blocks"])
 
     before = len(bot.slack.calls("chat.postMessage"))
@@ -273,6 +285,7 @@ def test_reopen_of_a_resolved_brief_without_an_owner_waits_for_acknowledgement(b
 
 # --- who may act ------------------------------------------------------------------------------------
 
+
 def test_someone_outside_the_brief_is_refused_privately_and_logged(bot_any_db):
     bot = bot_any_db
     escalation_id = post_brief(bot)
@@ -292,7 +305,10 @@ def test_someone_outside_the_brief_is_refused_privately_and_logged(bot_any_db):
     # A reaction has no response_url: the refusal is an ephemeral message in the channel.
     item = {"type": "message", "channel": r.channel_id, "ts": r.message_ts}
     bot.sender.event({"type": "reaction_added", "user": OUTSIDER, "reaction": "white_check_mark", "item": item, "event_ts": "1.1"})
-    wait_until(lambda: [c for c in bot.slack.calls("chat.postEphemeral") if c.args["user"] == OUTSIDER and "Only the escalating agent" in c.args["text"]], what="ephemeral")
+    wait_until(
+        lambda: [c for c in bot.slack.calls("chat.postEphemeral") if c.args["user"] == OUTSIDER and "Only the escalating agent" in c.args["text"]],
+        what="ephemeral",
+    )
     assert row(bot, escalation_id).status == "open" and len(entries(bot, escalation_id, "refused")) == 5
 
     # A submission replayed by an outsider (the modal was never theirs) is refused too, by DM.
@@ -344,6 +360,7 @@ def test_concurrent_closes_and_reopens_have_one_effect(bot_any_db):
         def run(_):
             gate.wait()
             return fn()
+
         with ThreadPoolExecutor(4) as pool:
             return list(pool.map(run, range(4)))
 
@@ -357,6 +374,7 @@ def test_concurrent_closes_and_reopens_have_one_effect(bot_any_db):
 
 
 # --- what a closed brief still takes ----------------------------------------------------------------
+
 
 def test_a_closed_brief_refuses_severity_acknowledgement_fixed_and_snooze_but_takes_notes(bot):
     """Buttons left on older messages (a client not refreshed, a nudge in the thread, a DM) after the
@@ -393,6 +411,7 @@ def test_a_closed_brief_refuses_severity_acknowledgement_fixed_and_snooze_but_ta
     submit_note(bot, ids.VIEW_LOG_CHECKIN, "Eng confirmed the cache fix holds")
     click(bot, ids.ACTION_POST_UPDATE, escalation_id, message=stale)
     submit_note(bot, ids.VIEW_POST_UPDATE, "Permanent fix ships Monday", user=ENGINEER)
+
     def told(needle: str) -> bool:
         return any(needle in c.args["text"] for c in posts(bot, channel=ENG, thread=True))
 

@@ -43,14 +43,32 @@ def _write_old_rows(url: str) -> None:
                     f"(:id, 'T0001', :number, :key, :destination, 'high', :status, :summary, :narrative, 'U0AGENT', 'C0SUPPORT', :channel, :ts, :error, "
                     f":deadline, {as_json}, :created, :updated, :posted)"
                 ),
-                dict(id=id_, number=number, key=f"V{id_}", destination=destination.value, status=status, summary=summary, narrative=brief["narrative"],
-                     channel=channel, ts=ts, error=None if ts else "not_in_channel", deadline=_at(dialect, "18:00:00"), brief=json.dumps(brief),
-                     created=_at(dialect, "09:00:00"), updated=_at(dialect, "09:01:00"), posted=_at(dialect, "09:01:00") if ts else None),
+                dict(
+                    id=id_,
+                    number=number,
+                    key=f"V{id_}",
+                    destination=destination.value,
+                    status=status,
+                    summary=summary,
+                    narrative=brief["narrative"],
+                    channel=channel,
+                    ts=ts,
+                    error=None if ts else "not_in_channel",
+                    deadline=_at(dialect, "18:00:00"),
+                    brief=json.dumps(brief),
+                    created=_at(dialect, "09:00:00"),
+                    updated=_at(dialect, "09:01:00"),
+                    posted=_at(dialect, "09:01:00") if ts else None,
+                ),
             )
-            conn.execute(text("INSERT INTO escalation_log (escalation_id, at, actor, kind, text) VALUES (:e, :at, 'U0AGENT', 'created', 'Escalated')"),
-                         dict(e=id_, at=_at(dialect, "09:00:00")))
-        conn.execute(text("INSERT INTO escalation_log (escalation_id, at, actor, kind, text) VALUES (1, :at, 'bot', 'posted', 'Posted to <#C0ENGINEER>')"),
-                     dict(at=_at(dialect, "09:01:00")))
+            conn.execute(
+                text("INSERT INTO escalation_log (escalation_id, at, actor, kind, text) VALUES (:e, :at, 'U0AGENT', 'created', 'Escalated')"),
+                dict(e=id_, at=_at(dialect, "09:00:00")),
+            )
+        conn.execute(
+            text("INSERT INTO escalation_log (escalation_id, at, actor, kind, text) VALUES (1, :at, 'bot', 'posted', 'Posted to <#C0ENGINEER>')"),
+            dict(at=_at(dialect, "09:01:00")),
+        )
         conn.execute(text("INSERT INTO escalation_counter (team_id, last_number) VALUES ('T0001', 2)"))
     engine.dispose()
 

@@ -34,8 +34,7 @@ def oauth_bot(fake_slack, database_url, clock):
 
 def install(bot, *, code: str = "code-1", team_id: str = SECOND_TEAM, token: str = SECOND_TOKEN) -> httpx.Response:
     """/slack/install → Slack's consent page (state in the URL and a cookie) → /slack/oauth_redirect."""
-    bot.slack.add_oauth_grant(code, team_id=team_id, bot_token=token, client_id=OAUTH["SLACK_CLIENT_ID"],
-                              client_secret=OAUTH["SLACK_CLIENT_SECRET"])
+    bot.slack.add_oauth_grant(code, team_id=team_id, bot_token=token, client_id=OAUTH["SLACK_CLIENT_ID"], client_secret=OAUTH["SLACK_CLIENT_SECRET"])
     with httpx.Client(base_url=bot.url) as browser:
         start = browser.get("/slack/install")
         assert start.status_code == 302, start.text
@@ -51,8 +50,7 @@ def install(bot, *, code: str = "code-1", team_id: str = SECOND_TEAM, token: str
 
 def redirect(browser: httpx.Client, code: str, state: str, cookie: str | None = None) -> httpx.Response:
     # The state cookie is Secure (https in production); on loopback http the test sends it by hand.
-    return browser.get("/slack/oauth_redirect", params={"code": code, "state": state},
-                       headers={"Cookie": f"slack-app-oauth-state={cookie or state}"})
+    return browser.get("/slack/oauth_redirect", params={"code": code, "state": state}, headers={"Cookie": f"slack-app-oauth-state={cookie or state}"})
 
 
 def test_install_then_each_request_uses_its_workspaces_token(oauth_bot):
@@ -70,8 +68,12 @@ def test_install_then_each_request_uses_its_workspaces_token(oauth_bot):
 
     # The brief itself is stored and posted by the sync services: the same token, and the brief
     # belongs to that workspace.
-    view = {**opened.response["view"], "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"],  # destination chosen
-            "team_id": SECOND_TEAM, "app_installed_team_id": SECOND_TEAM}  # as Slack fills them for that workspace
+    view = {
+        **opened.response["view"],
+        "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"],  # destination chosen
+        "team_id": SECOND_TEAM,
+        "app_installed_team_id": SECOND_TEAM,
+    }  # as Slack fills them for that workspace
     values = draft(Destination.SUPPORT_L2, now=bot.clock.now())
     assert bot.sender.submit_view(view, state_for(view, values), user_id=AGENT, team_id=SECOND_TEAM).status_code == 200
     channel = CHANNELS[Destination.SUPPORT_L2][0]
@@ -106,8 +108,9 @@ def test_a_workspace_that_never_installed_is_not_served(oauth_bot):
 
 def test_a_forged_or_replayed_state_is_refused(oauth_bot):
     bot = oauth_bot
-    bot.slack.add_oauth_grant("code-2", team_id=SECOND_TEAM, bot_token=SECOND_TOKEN, client_id=OAUTH["SLACK_CLIENT_ID"],
-                              client_secret=OAUTH["SLACK_CLIENT_SECRET"])
+    bot.slack.add_oauth_grant(
+        "code-2", team_id=SECOND_TEAM, bot_token=SECOND_TOKEN, client_id=OAUTH["SLACK_CLIENT_ID"], client_secret=OAUTH["SLACK_CLIENT_SECRET"]
+    )
     with httpx.Client(base_url=bot.url) as browser:
         state = parse_qs(urlsplit(browser.get("/slack/install").headers["location"]).query)["state"][0]
         nonce = state.split(".")[0]

@@ -114,11 +114,19 @@ def test_earlier_escalations_are_found_by_ticket_within_the_workspace(db):
 def test_ticket_notes_are_plain_text():
     from bot.ticketing.service import note_text, plain
 
-    payload = {"escalation": {"ref": "ESC-4", "severity": "high", "destination": "support_l2", "summary": "Exports fail"},
-               "entry": {"kind": "resolved", "text": "Closed by <@U1>: fixed in <https://x.example/pr/1|PR 1> &amp; shipped", "at": "2026-11-27T10:00:00+00:00",
-                         "data": {"lessons": "Add an export alert"}}}
-    assert note_text(payload) == ("ESC-4 resolved\nClosed by @U1: fixed in PR 1 (https://x.example/pr/1) & shipped\n"
-                                  "Lessons: Add an export alert\n(escalation-brief running log, 2026-11-27 10:00 UTC)")
+    payload = {
+        "escalation": {"ref": "ESC-4", "severity": "high", "destination": "support_l2", "summary": "Exports fail"},
+        "entry": {
+            "kind": "resolved",
+            "text": "Closed by <@U1>: fixed in <https://x.example/pr/1|PR 1> &amp; shipped",
+            "at": "2026-11-27T10:00:00+00:00",
+            "data": {"lessons": "Add an export alert"},
+        },
+    }
+    assert note_text(payload) == (
+        "ESC-4 resolved\nClosed by @U1: fixed in PR 1 (https://x.example/pr/1) & shipped\n"
+        "Lessons: Add an export alert\n(escalation-brief running log, 2026-11-27 10:00 UTC)"
+    )
     payload["entry"].update(kind="posted", text="Posted to <#C1>", data=None)
     assert note_text(payload).startswith("Escalated in Slack as ESC-4 (High) to Support L2: Exports fail\n(")
     assert plain("<#C1|eng> <https://a.example>") == "#eng https://a.example"

@@ -101,8 +101,12 @@ def replay(db: Database, entries: list[dict], team: str = TEAM) -> Evaluation:
             label_of[escalation_id] = entry["id"]
             row = queries.get_escalation(s, escalation_id)
             matches = search.similar_escalations(
-                s, team_id=team, text=search.searchable_text(row.brief), product_area=entry.get("product_area"),
-                since=created - WINDOW, exclude_id=escalation_id,
+                s,
+                team_id=team,
+                text=search.searchable_text(row.brief),
+                product_area=entry.get("product_area"),
+                since=created - WINDOW,
+                exclude_id=escalation_id,
             )
         for m in matches:
             if m.escalation_id not in label_of:
@@ -122,6 +126,7 @@ def _dialect(db: Database) -> str:
 
 
 # --- the labelled set --------------------------------------------------------------------------
+
 
 def test_the_labelled_set_is_fit_for_purpose():
     entries = labelled_briefs()
@@ -147,6 +152,7 @@ def test_matching_quality_meets_the_goal(db):
 
 # --- behaviour -------------------------------------------------------------------------------------
 
+
 def _entry(entry_id: str) -> dict:
     return next(e for e in labelled_briefs() if e["id"] == entry_id)
 
@@ -154,8 +160,12 @@ def _entry(entry_id: str) -> dict:
 def _similar(s, entry: dict, *, team: str = TEAM, since: datetime | None = None, exclude_id: int | None = None) -> list[int]:
     brief, created = brief_of(entry)
     matches = search.similar_escalations(
-        s, team_id=team, text=search.searchable_text(brief.model_dump(mode="json")), product_area=entry.get("product_area"),
-        since=since or created - WINDOW, exclude_id=exclude_id,
+        s,
+        team_id=team,
+        text=search.searchable_text(brief.model_dump(mode="json")),
+        product_area=entry.get("product_area"),
+        since=since or created - WINDOW,
+        exclude_id=exclude_id,
     )
     return [m.escalation_id for m in matches]
 
@@ -192,7 +202,9 @@ def test_a_brief_does_not_match_itself_when_excluded(db):
         text_ = search.searchable_text(queries.get_escalation(s, new).brief)
         everything = search.similar_escalations(s, team_id=TEAM, text=text_, product_area="api", since=NOW - WINDOW)
         assert everything[0].escalation_id == new and everything[0].score == pytest.approx(1.0, rel=0.05)
-        assert [m.escalation_id for m in search.similar_escalations(s, team_id=TEAM, text=text_, product_area="api", since=NOW - WINDOW, exclude_id=new)] == [earlier]
+        assert [m.escalation_id for m in search.similar_escalations(s, team_id=TEAM, text=text_, product_area="api", since=NOW - WINDOW, exclude_id=new)] == [
+            earlier
+        ]
         if _dialect(db) == "sqlite":  # the text ranked against itself in a savepoint left nothing behind
             s.execute(text("INSERT INTO escalation_fts (escalation_fts, rank) VALUES ('integrity-check', 1)"))
             assert s.execute(text("SELECT count(*) FROM escalation_fts WHERE escalation_fts MATCH 'throttling' AND rowid < 0")).scalar() == 0
@@ -200,7 +212,7 @@ def test_a_brief_does_not_match_itself_when_excluded(db):
 
 HOSTILE = [
     'export "times out',
-    'NEAR(export timeout, 2)',
+    "NEAR(export timeout, 2)",
     "export* OR sso* AND NOT billing",
     "search_text: export ^timeout",
     "(export) OR (timeout",
@@ -278,14 +290,30 @@ def test_briefs_stored_before_the_index_existed_are_found(db):
     command.downgrade(cfg, "0002")
     brief, created = brief_of(_entry("wh-1"))
     columns = ("team_id", "number", "destination", "severity", "status", "summary", "narrative", "agent_user_id", "channel_id")
-    escalation = sa.table("escalation", *(sa.column(c) for c in columns), sa.column("brief", sa.JSON),
-                          *(sa.column(c, UTCDateTime()) for c in ("deadline_at", "created_at", "updated_at")))
+    escalation = sa.table(
+        "escalation",
+        *(sa.column(c) for c in columns),
+        sa.column("brief", sa.JSON),
+        *(sa.column(c, UTCDateTime()) for c in ("deadline_at", "created_at", "updated_at")),
+    )
     with db.engine.begin() as conn:
-        conn.execute(escalation.insert().values(
-            team_id=TEAM, number=1, destination="engineering", severity="high", status="open", summary=brief.summary,
-            narrative=brief.narrative, agent_user_id="U1", channel_id="C1", brief=brief.model_dump(mode="json"),
-            deadline_at=brief.request.deadline, created_at=created, updated_at=created,
-        ))
+        conn.execute(
+            escalation.insert().values(
+                team_id=TEAM,
+                number=1,
+                destination="engineering",
+                severity="high",
+                status="open",
+                summary=brief.summary,
+                narrative=brief.narrative,
+                agent_user_id="U1",
+                channel_id="C1",
+                brief=brief.model_dump(mode="json"),
+                deadline_at=brief.request.deadline,
+                created_at=created,
+                updated_at=created,
+            )
+        )
     command.upgrade(cfg, "head")
     with db.session() as s:
         assert len(search.search_escalations(s, team_id=TEAM, words="webhooks pending")) == 1

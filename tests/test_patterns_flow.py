@@ -123,7 +123,9 @@ def test_triage_keep_shows_what_support_resolved_before(bot):
     view = open_triage(bot)
     body, ctype = view_submission(view, triage_values(view, {"documented_fix"}, "csv export times out large report"), user_id=AGENT, team_id=TEAM)
     assert bot.sender.post(body, ctype).status_code == 200
-    update = wait_until(lambda: [c for c in bot.slack.calls("views.update") if ids.BLOCK_TRIAGE_SIMILAR in json.dumps(c.args["view"])], what="similar resolved")[-1]
+    update = wait_until(
+        lambda: [c for c in bot.slack.calls("views.update") if ids.BLOCK_TRIAGE_SIMILAR in json.dumps(c.args["view"])], what="similar resolved"
+    )[-1]
     text = json.dumps(update.args["view"])
     assert "ESC-1" in text and "KB-112" in text
 

@@ -7,7 +7,19 @@ from bot.domain.quantities import QuantityError, contains_number, parse_count, p
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("12", 12), ("1,200", 1200), ("1200", 1200), (" 7 ", 7), ("1.2k", 1200), ("~40", 40), ("12 customers", 12), ("3 accounts", 3), ("0", 0), ("1,000,000", 1_000_000), ("40+", 40)],
+    [
+        ("12", 12),
+        ("1,200", 1200),
+        ("1200", 1200),
+        (" 7 ", 7),
+        ("1.2k", 1200),
+        ("~40", 40),
+        ("12 customers", 12),
+        ("3 accounts", 3),
+        ("0", 0),
+        ("1,000,000", 1_000_000),
+        ("40+", 40),
+    ],
 )
 def test_counts_people_type_are_accepted(text, expected):
     assert parse_count(text) == expected

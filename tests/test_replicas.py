@@ -85,8 +85,18 @@ def replicas(fake_slack, shared_postgres, tmp_path):
         for n in range(REPLICAS):
             port = _free_port()
             log = open(tmp_path / f"replica{n}.log", "wb")
-            procs.append((subprocess.Popen([sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
-                                           env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT), log))
+            procs.append(
+                (
+                    subprocess.Popen(
+                        [sys.executable, "-m", "bot", "run", "--http", "--host", "127.0.0.1", "--port", str(port)],
+                        env=env,
+                        cwd=tmp_path,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    ),
+                    log,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         for (proc, _log), url in zip(procs, urls):
             wait_until(lambda: proc.poll() is None and _healthy(url), timeout=30, what=f"{url} healthy")
@@ -122,14 +132,28 @@ def test_three_replicas_post_each_brief_once_and_each_nudge_once(fake_slack, rep
         assert next_sender().command(command="/escalate", text="", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT", trigger_id=trigger).status_code == 200
         opened = wait_until(lambda: [c for c in fake_slack.calls("views.open") if c.args.get("trigger_id") == trigger and c.ok], what="the modal")[0]
         view = {**opened.response["view"], "blocks": brief_modal(destination=Destination.SUPPORT_L2)["blocks"]}
-        values = draft(Destination.SUPPORT_L2, now=datetime.now(UTC), severity="high", summary=f"CSV export times out ({marker})")  # the bot runs on the real clock
+        values = draft(
+            Destination.SUPPORT_L2, now=datetime.now(UTC), severity="high", summary=f"CSV export times out ({marker})"
+        )  # the bot runs on the real clock
         assert next_sender().submit_view(view, state_for(view, values), user_id=AGENT, team_id=TEAM).status_code == 200
-        post = wait_until(lambda: [c for c in fake_slack.calls("chat.postMessage")
-                                   if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")],
-                          timeout=30, what=f"brief {i} posted")[0]
+        post = wait_until(
+            lambda: [
+                c
+                for c in fake_slack.calls("chat.postMessage")
+                if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and marker in (c.args.get("text") or "")
+            ],
+            timeout=30,
+            what=f"brief {i} posted",
+        )[0]
         ts = post.response["ts"]
-        reaction = {"type": "reaction_added", "user": "U0ENGINEER", "reaction": "eyes", "item_user": "UBOT",
-                    "item": {"type": "message", "channel": CHANNEL, "ts": ts}, "event_ts": f"{time.time():.6f}"}
+        reaction = {
+            "type": "reaction_added",
+            "user": "U0ENGINEER",
+            "reaction": "eyes",
+            "item_user": "UBOT",
+            "item": {"type": "message", "channel": CHANNEL, "ts": ts},
+            "event_ts": f"{time.time():.6f}",
+        }
         assert next_sender().event(reaction, team_id=TEAM).status_code == 200
         return ts
 
@@ -145,8 +169,11 @@ def test_three_replicas_post_each_brief_once_and_each_nudge_once(fake_slack, rep
     with db.session() as s:
         briefs = list(s.exec(select(Escalation)))
     assert len(briefs) == BRIEFS
-    brief_posts = [c for c in fake_slack.calls("chat.postMessage")
-                   if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and "-replicas)" in (c.args.get("text") or "")]
+    brief_posts = [
+        c
+        for c in fake_slack.calls("chat.postMessage")
+        if c.ok and c.args.get("channel") == CHANNEL and not c.args.get("thread_ts") and "-replicas)" in (c.args.get("text") or "")
+    ]
     assert len(brief_posts) == BRIEFS and len({c.response["ts"] for c in brief_posts}) == BRIEFS
     assert sorted(b.message_ts for b in briefs) == sorted(posted_ts)
 
@@ -158,8 +185,7 @@ def test_three_replicas_post_each_brief_once_and_each_nudge_once(fake_slack, rep
     assert periods, "no nudge fell due: the cadence settings did not apply"
     assert len({(p.follow_up_id, p.due_at) for p in periods}) == len(periods)
     nudge_texts = {p.text for p in periods}
-    in_threads = [c for c in fake_slack.calls("chat.postMessage")
-                  if c.ok and c.args.get("thread_ts") and c.args.get("text") in nudge_texts]
+    in_threads = [c for c in fake_slack.calls("chat.postMessage") if c.ok and c.args.get("thread_ts") and c.args.get("text") in nudge_texts]
     expected: dict[tuple[str, str], int] = {}
     for p in periods:
         if (p.data or {}).get("kind") in ("checkin", "ack"):  # these two are posted in the brief's thread

@@ -35,7 +35,9 @@ def seed(db: Database, count: int) -> None:
     brief = validate_draft(draft(Destination.ENGINEERING, severity="critical"), now=NOW)
     with db.session() as s:
         for i in range(count):
-            e = queries.create_escalation(s, team_id="T0001", brief=brief, agent_user_id="U0AGENT", channel_id=CHANNELS[Destination.ENGINEERING][0], now=NOW).escalation
+            e = queries.create_escalation(
+                s, team_id="T0001", brief=brief, agent_user_id="U0AGENT", channel_id=CHANNELS[Destination.ENGINEERING][0], now=NOW
+            ).escalation
             queries.mark_posted(s, e.id, channel_id=e.channel_id, ts=f"1700000000.{i:06d}", now=NOW)
             for p in initial_plans(posted_at=NOW, deadline=brief.request.deadline, cadence=CADENCES[Severity.CRITICAL], tz="UTC"):
                 queries.upsert_follow_up(s, e.id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)

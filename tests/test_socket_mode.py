@@ -23,14 +23,25 @@ def test_run_connects_with_socket_mode_and_opens_the_modal(fake_slack, socket_se
     env = base_env(fake_slack, database_url=f"sqlite:///{tmp_path / 'bot.db'}")
     env["SLACK_APP_TOKEN"] = "xapp-1-A0001-test"
     env.pop("SLACK_SIGNING_SECRET")  # Socket Mode needs no signing secret
-    process = subprocess.Popen([sys.executable, "-m", "bot", "--env-file", "none.env", "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--env-file", "none.env", "run"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         socket_server.wait_connected(timeout=20)
         opened = fake_slack.calls("apps.connections.open")
         assert opened and opened[0].token == "xapp-1-A0001-test"
         envelope = socket_server.send(
             "slash_commands",
-            {"command": "/escalate", "text": "SSO broken for Acme", "user_id": "U0AGENT", "team_id": "T0001", "channel_id": "C0SUPPORT", "trigger_id": "1111.2222.abcdef", "response_url": fake_slack.hooks_url + "x", "api_app_id": "A0001"},
+            {
+                "command": "/escalate",
+                "text": "SSO broken for Acme",
+                "user_id": "U0AGENT",
+                "team_id": "T0001",
+                "channel_id": "C0SUPPORT",
+                "trigger_id": "1111.2222.abcdef",
+                "response_url": fake_slack.hooks_url + "x",
+                "api_app_id": "A0001",
+            },
         )
         socket_server.wait_ack(envelope)
         call = fake_slack.wait_for("views.open", timeout=10)[-1]

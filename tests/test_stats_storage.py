@@ -15,12 +15,37 @@ TEAM = "T0001"
 AGENT = "U0AGENT"
 
 
-def brief(s, number: int, *, created: datetime, destination="engineering", severity="high", status="open", ack_after: float | None = None,
-          resolve_after: float | None = None, deadline: datetime | None = None, breached: bool = False, team: str = TEAM, summary: str | None = None) -> Escalation:
+def brief(
+    s,
+    number: int,
+    *,
+    created: datetime,
+    destination="engineering",
+    severity="high",
+    status="open",
+    ack_after: float | None = None,
+    resolve_after: float | None = None,
+    deadline: datetime | None = None,
+    breached: bool = False,
+    team: str = TEAM,
+    summary: str | None = None,
+) -> Escalation:
     row = Escalation(
-        team_id=team, number=number, destination=destination, severity=severity, status=status, summary=summary or f"Brief {number}",
-        narrative="n", agent_user_id=AGENT, channel_id="C0ENGINEER", message_ts=f"1.{number}", deadline_at=deadline or created + timedelta(days=2),
-        brief={}, created_at=created, updated_at=created, posted_at=created,
+        team_id=team,
+        number=number,
+        destination=destination,
+        severity=severity,
+        status=status,
+        summary=summary or f"Brief {number}",
+        narrative="n",
+        agent_user_id=AGENT,
+        channel_id="C0ENGINEER",
+        message_ts=f"1.{number}",
+        deadline_at=deadline or created + timedelta(days=2),
+        brief={},
+        created_at=created,
+        updated_at=created,
+        posted_at=created,
         acknowledged_at=created + timedelta(minutes=ack_after) if ack_after is not None else None,
         resolved_at=created + timedelta(minutes=resolve_after) if resolve_after is not None else None,
         deadline_state="breached" if breached else None,
@@ -40,8 +65,7 @@ def test_counts_medians_and_breaches(db):
         brief(s, 1, created=T0 + timedelta(hours=1), ack_after=10, resolve_after=60)
         brief(s, 2, created=T0 + timedelta(hours=2), severity="critical", ack_after=30, resolve_after=300, status="resolved")
         brief(s, 3, created=T0 + timedelta(hours=3), destination="security", severity="critical", ack_after=20, status="acknowledged")
-        brief(s, 4, created=T0 + timedelta(days=1), destination="product", severity="medium", ack_after=40,
-              deadline=T0 + timedelta(days=3), breached=True)
+        brief(s, 4, created=T0 + timedelta(days=1), destination="product", severity="medium", ack_after=40, deadline=T0 + timedelta(days=3), breached=True)
         brief(s, 5, created=T0 - timedelta(days=1))  # before the window
         brief(s, 6, created=T0 + timedelta(hours=5), team="T0OTHER", ack_after=1)  # another workspace
     with db.session() as s:

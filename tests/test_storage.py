@@ -92,7 +92,10 @@ def test_the_same_submission_is_stored_once(db):
         third = create(s, key="V124")
     assert third.escalation.number == first.escalation.number + 1
     with db.session() as s:  # and the repeat is not in the full-text index twice
-        assert [m.escalation_id for m in search.search_escalations(s, team_id="T1", words=brief().summary)][:1] in ([first.escalation.id], [third.escalation.id])
+        assert [m.escalation_id for m in search.search_escalations(s, team_id="T1", words=brief().summary)][:1] in (
+            [first.escalation.id],
+            [third.escalation.id],
+        )
         assert len(search.search_escalations(s, team_id="T1", words=brief().summary)) == 2
 
 
@@ -129,8 +132,11 @@ def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
             s.add(row)
     later = NOW + timedelta(minutes=3)
     with db.session() as s:
-        queries.plan_follow_ups(s, escalation_id, [Plan(FollowUpKind.CHECKIN, later + timedelta(hours=4), later, stage="due"),
-                                                   Plan(FollowUpKind.DEADLINE, later + timedelta(days=1), later)])
+        queries.plan_follow_ups(
+            s,
+            escalation_id,
+            [Plan(FollowUpKind.CHECKIN, later + timedelta(hours=4), later, stage="due"), Plan(FollowUpKind.DEADLINE, later + timedelta(days=1), later)],
+        )
     with db.session() as s:
         rows = queries.follow_ups(s, escalation_id)
         assert len(s.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id)).all()) == 3

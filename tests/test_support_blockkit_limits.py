@@ -194,6 +194,7 @@ def _set(path, value):
         for k in path[:-1]:
             cur = cur[k]
         cur[path[-1]] = value
+
     return f
 
 
@@ -203,6 +204,7 @@ def _del(path):
         for k in path[:-1]:
             cur = cur[k]
         del cur[path[-1]]
+
     return f
 
 
@@ -220,65 +222,136 @@ MODAL_CASES = [
     ("callback_id 256", _set(["callback_id"], "c" * 256), "view: callback_id is 256 chars, over 255"),
     ("block_id 256", _set(["blocks", 1, "block_id"], "b" * 256), "view.blocks[1](section): block_id is 256 chars, over 255"),
     ("block_id duplicate", _set(["blocks", 4, "block_id"], "summary"), "view.blocks[4](input): block_id 'summary' duplicates view.blocks[3]"),
-    ("action_id 256", _set(["blocks", 3, "element", "action_id"], "a" * 256),
-     "view.blocks[3](input).element(plain_text_input): action_id is 256 chars, over 255"),
+    (
+        "action_id 256",
+        _set(["blocks", 3, "element", "action_id"], "a" * 256),
+        "view.blocks[3](input).element(plain_text_input): action_id is 256 chars, over 255",
+    ),
     ("header mrkdwn", _set(["blocks", 0, "text"], md("*hi*")), "view.blocks[0](header): text must be plain_text, got mrkdwn"),
     ("header 151", _set(["blocks", 0, "text", "text"], "h" * 151), "view.blocks[0](header): text is 151 chars, over 150"),
     ("label 2001", _set(["blocks", 3, "label", "text"], "l" * 2001), "view.blocks[3](input): label is 2001 chars, over 2000"),
     ("label missing", _del(["blocks", 3, "label"]), "view.blocks[3](input): label is required"),
     ("hint 2001", _set(["blocks", 3, "hint", "text"], "h" * 2001), "view.blocks[3](input): hint is 2001 chars, over 2000"),
-    ("input with button", _set(["blocks", 3, "element"], {"type": "button", "action_id": "b", "text": pt("Go")}),
-     "view.blocks[3](input).element(button): element type 'button' is not allowed in an input block"),
+    (
+        "input with button",
+        _set(["blocks", 3, "element"], {"type": "button", "action_id": "b", "text": pt("Go")}),
+        "view.blocks[3](input).element(button): element type 'button' is not allowed in an input block",
+    ),
     ("input without element", _del(["blocks", 3, "element"]), "view.blocks[3](input): element is required"),
-    ("max_length 3001", _set(["blocks", 3, "element", "max_length"], 3001),
-     "view.blocks[3](input).element(plain_text_input): max_length 3001 is over 3000"),
-    ("min > max", _set(["blocks", 3, "element", "min_length"], 200),
-     "view.blocks[3](input).element(plain_text_input): min_length 200 is greater than max_length 150"),
-    ("initial_value 3001", _set(["blocks", 12, "element", "initial_value"], "v" * 3001),
-     "view.blocks[12](input).element(plain_text_input): initial_value is 3001 chars, over 3000"),
-    ("placeholder 151", _set(["blocks", 3, "element", "placeholder", "text"], "p" * 151),
-     "view.blocks[3](input).element(plain_text_input): placeholder is 151 chars, over 150"),
-    ("select 101 options", _set(["blocks", 4, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(101)]),
-     "view.blocks[4](input).element(static_select): 101 options, over 100"),
+    ("max_length 3001", _set(["blocks", 3, "element", "max_length"], 3001), "view.blocks[3](input).element(plain_text_input): max_length 3001 is over 3000"),
+    (
+        "min > max",
+        _set(["blocks", 3, "element", "min_length"], 200),
+        "view.blocks[3](input).element(plain_text_input): min_length 200 is greater than max_length 150",
+    ),
+    (
+        "initial_value 3001",
+        _set(["blocks", 12, "element", "initial_value"], "v" * 3001),
+        "view.blocks[12](input).element(plain_text_input): initial_value is 3001 chars, over 3000",
+    ),
+    (
+        "placeholder 151",
+        _set(["blocks", 3, "element", "placeholder", "text"], "p" * 151),
+        "view.blocks[3](input).element(plain_text_input): placeholder is 151 chars, over 150",
+    ),
+    (
+        "select 101 options",
+        _set(["blocks", 4, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(101)]),
+        "view.blocks[4](input).element(static_select): 101 options, over 100",
+    ),
     ("select 0 options", _set(["blocks", 4, "element", "options"], []), "view.blocks[4](input).element(static_select): 0 options, need at least 1"),
-    ("option text 76", _set(["blocks", 4, "element", "options", 0, "text", "text"], "o" * 76),
-     "view.blocks[4](input).element(static_select).options[0]: text is 76 chars, over 75"),
-    ("option value 76", _set(["blocks", 4, "element", "options", 2, "value"], "v" * 76),
-     "view.blocks[4](input).element(static_select).options[2]: value is 76 chars, over 75"),
-    ("option description 76", _set(["blocks", 10, "element", "options", 0, "description", "text"], "d" * 76),
-     "view.blocks[10](input).element(checkboxes).options[0]: description is 76 chars, over 75"),
-    ("initial_option not an option", _set(["blocks", 4, "element", "initial_option"], opt("SEV9", "sev9")),
-     "view.blocks[4](input).element(static_select): initial_option value 'sev9' is not one of the options"),
-    ("radio 11", _set(["blocks", 9, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(11)]),
-     "view.blocks[9](input).element(radio_buttons): 11 options, over 10"),
-    ("checkboxes 11", _set(["blocks", 10, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(11)]),
-     "view.blocks[10](input).element(checkboxes): 11 options, over 10"),
-    ("overflow 6", _set(["blocks", 1, "accessory", "options"], [opt(f"o{i}", f"v{i}") for i in range(6)]),
-     "view.blocks[1](section).accessory(overflow): 6 options, over 5"),
+    (
+        "option text 76",
+        _set(["blocks", 4, "element", "options", 0, "text", "text"], "o" * 76),
+        "view.blocks[4](input).element(static_select).options[0]: text is 76 chars, over 75",
+    ),
+    (
+        "option value 76",
+        _set(["blocks", 4, "element", "options", 2, "value"], "v" * 76),
+        "view.blocks[4](input).element(static_select).options[2]: value is 76 chars, over 75",
+    ),
+    (
+        "option description 76",
+        _set(["blocks", 10, "element", "options", 0, "description", "text"], "d" * 76),
+        "view.blocks[10](input).element(checkboxes).options[0]: description is 76 chars, over 75",
+    ),
+    (
+        "initial_option not an option",
+        _set(["blocks", 4, "element", "initial_option"], opt("SEV9", "sev9")),
+        "view.blocks[4](input).element(static_select): initial_option value 'sev9' is not one of the options",
+    ),
+    (
+        "radio 11",
+        _set(["blocks", 9, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(11)]),
+        "view.blocks[9](input).element(radio_buttons): 11 options, over 10",
+    ),
+    (
+        "checkboxes 11",
+        _set(["blocks", 10, "element", "options"], [opt(f"o{i}", f"v{i}") for i in range(11)]),
+        "view.blocks[10](input).element(checkboxes): 11 options, over 10",
+    ),
+    (
+        "overflow 6",
+        _set(["blocks", 1, "accessory", "options"], [opt(f"o{i}", f"v{i}") for i in range(6)]),
+        "view.blocks[1](section).accessory(overflow): 6 options, over 5",
+    ),
     ("overflow 0", _set(["blocks", 1, "accessory", "options"], []), "view.blocks[1](section).accessory(overflow): 0 options, need at least 1"),
-    ("datepicker not a date", _set(["blocks", 7, "element", "initial_date"], "2023-02-29"),
-     "view.blocks[7](input).element(datepicker): initial_date '2023-02-29' is not a real date"),
-    ("datepicker bad format", _set(["blocks", 7, "element", "initial_date"], "2024-2-1"),
-     "view.blocks[7](input).element(datepicker): initial_date '2024-2-1' is not YYYY-MM-DD"),
-    ("datepicker trailing junk", _set(["blocks", 7, "element", "initial_date"], "2024-02-01T00:00"),
-     "view.blocks[7](input).element(datepicker): initial_date '2024-02-01T00:00' is not YYYY-MM-DD"),
-    ("timepicker 24:00", _set(["blocks", 8, "element", "initial_time"], "24:00"),
-     "view.blocks[8](input).element(timepicker): initial_time '24:00' is not HH:mm (00:00-23:59)"),
-    ("timepicker seconds", _set(["blocks", 8, "element", "initial_time"], "09:30:00"),
-     "view.blocks[8](input).element(timepicker): initial_time '09:30:00' is not HH:mm (00:00-23:59)"),
-    ("datetimepicker str", _set(["blocks", 6, "element", "initial_date_time"], "1700000000"),
-     "view.blocks[6](input).element(datetimepicker): initial_date_time '1700000000' must be an integer UNIX timestamp"),
-    ("datetimepicker ms", _set(["blocks", 6, "element", "initial_date_time"], 1700000000000),
-     "view.blocks[6](input).element(datetimepicker): initial_date_time 1700000000000 is outside 0..9999999999"),
-    ("datetimepicker negative", _set(["blocks", 6, "element", "initial_date_time"], -1),
-     "view.blocks[6](input).element(datetimepicker): initial_date_time -1 is outside 0..9999999999"),
-    ("number input without is_decimal_allowed", _del(["blocks", 5, "element", "is_decimal_allowed"]),
-     "view.blocks[5](input).element(number_input): is_decimal_allowed (true/false) is required"),
+    (
+        "datepicker not a date",
+        _set(["blocks", 7, "element", "initial_date"], "2023-02-29"),
+        "view.blocks[7](input).element(datepicker): initial_date '2023-02-29' is not a real date",
+    ),
+    (
+        "datepicker bad format",
+        _set(["blocks", 7, "element", "initial_date"], "2024-2-1"),
+        "view.blocks[7](input).element(datepicker): initial_date '2024-2-1' is not YYYY-MM-DD",
+    ),
+    (
+        "datepicker trailing junk",
+        _set(["blocks", 7, "element", "initial_date"], "2024-02-01T00:00"),
+        "view.blocks[7](input).element(datepicker): initial_date '2024-02-01T00:00' is not YYYY-MM-DD",
+    ),
+    (
+        "timepicker 24:00",
+        _set(["blocks", 8, "element", "initial_time"], "24:00"),
+        "view.blocks[8](input).element(timepicker): initial_time '24:00' is not HH:mm (00:00-23:59)",
+    ),
+    (
+        "timepicker seconds",
+        _set(["blocks", 8, "element", "initial_time"], "09:30:00"),
+        "view.blocks[8](input).element(timepicker): initial_time '09:30:00' is not HH:mm (00:00-23:59)",
+    ),
+    (
+        "datetimepicker str",
+        _set(["blocks", 6, "element", "initial_date_time"], "1700000000"),
+        "view.blocks[6](input).element(datetimepicker): initial_date_time '1700000000' must be an integer UNIX timestamp",
+    ),
+    (
+        "datetimepicker ms",
+        _set(["blocks", 6, "element", "initial_date_time"], 1700000000000),
+        "view.blocks[6](input).element(datetimepicker): initial_date_time 1700000000000 is outside 0..9999999999",
+    ),
+    (
+        "datetimepicker negative",
+        _set(["blocks", 6, "element", "initial_date_time"], -1),
+        "view.blocks[6](input).element(datetimepicker): initial_date_time -1 is outside 0..9999999999",
+    ),
+    (
+        "number input without is_decimal_allowed",
+        _del(["blocks", 5, "element", "is_decimal_allowed"]),
+        "view.blocks[5](input).element(number_input): is_decimal_allowed (true/false) is required",
+    ),
     ("context 11", _set(["blocks", 13, "elements"], [md(str(i)) for i in range(11)]), "view.blocks[13](context): 11 elements, over 10"),
-    ("emoji on mrkdwn", _set(["blocks", 1, "text"], {"type": "mrkdwn", "text": "x", "emoji": True}),
-     "view.blocks[1](section): text sets emoji, which is allowed only on plain_text"),
-    ("text object bad type", _set(["blocks", 1, "text"], {"type": "markdown", "text": "x"}),
-     "view.blocks[1](section): text has type 'markdown', must be 'plain_text' or 'mrkdwn'"),
+    (
+        "emoji on mrkdwn",
+        _set(["blocks", 1, "text"], {"type": "mrkdwn", "text": "x", "emoji": True}),
+        "view.blocks[1](section): text sets emoji, which is allowed only on plain_text",
+    ),
+    (
+        "text object bad type",
+        _set(["blocks", 1, "text"], {"type": "markdown", "text": "x"}),
+        "view.blocks[1](section): text has type 'markdown', must be 'plain_text' or 'mrkdwn'",
+    ),
     ("unknown block", _set(["blocks", 2], {"type": "spacer"}), "view.blocks[2](spacer): unknown block type 'spacer'"),
     ("bad view type", _set(["type"], "dialog"), "view: type is 'dialog', must be 'modal' or 'home'"),
 ]
@@ -298,32 +371,60 @@ MESSAGE_CASES = [
     ("fields 11", _set(["blocks", 1, "fields"], [md(str(i)) for i in range(11)]), "blocks[1](section): 11 fields, over 10"),
     ("field 2001", _set(["blocks", 1, "fields", 0, "text"], "f" * 2001), "blocks[1](section): fields[0] is 2001 chars, over 2000"),
     ("section without text or fields", _set(["blocks", 1], {"type": "section"}), "blocks[1](section): a section needs text or fields"),
-    ("actions 26", _set(["blocks", 3, "elements"], [{"type": "button", "action_id": f"b{i}", "text": pt("b")} for i in range(26)]),
-     "blocks[3](actions): 26 elements, over 25"),
-    ("button text 76", _set(["blocks", 3, "elements", 0, "text", "text"], "b" * 76),
-     "blocks[3](actions).elements[0](button): text is 76 chars, over 75"),
-    ("button text mrkdwn", _set(["blocks", 3, "elements", 0, "text"], md("*Ack*")),
-     "blocks[3](actions).elements[0](button): text must be plain_text, got mrkdwn"),
-    ("button value 2001", _set(["blocks", 3, "elements", 0, "value"], "v" * 2001),
-     "blocks[3](actions).elements[0](button): value is 2001 chars, over 2000"),
-    ("button url 3001", _set(["blocks", 3, "elements", 0, "url"], "https://x/" + "u" * 2991),
-     "blocks[3](actions).elements[0](button): url is 3001 chars, over 3000"),
-    ("button style", _set(["blocks", 3, "elements", 0, "style"], "secondary"),
-     "blocks[3](actions).elements[0](button): style is 'secondary', must be 'primary' or 'danger' (or absent)"),
-    ("duplicate action_id in block", _set(["blocks", 3, "elements", 1, "action_id"], "ack"),
-     "blocks[3](actions): action_id 'ack' appears twice in this block (elements[0] and elements[1])"),
+    (
+        "actions 26",
+        _set(["blocks", 3, "elements"], [{"type": "button", "action_id": f"b{i}", "text": pt("b")} for i in range(26)]),
+        "blocks[3](actions): 26 elements, over 25",
+    ),
+    ("button text 76", _set(["blocks", 3, "elements", 0, "text", "text"], "b" * 76), "blocks[3](actions).elements[0](button): text is 76 chars, over 75"),
+    (
+        "button text mrkdwn",
+        _set(["blocks", 3, "elements", 0, "text"], md("*Ack*")),
+        "blocks[3](actions).elements[0](button): text must be plain_text, got mrkdwn",
+    ),
+    ("button value 2001", _set(["blocks", 3, "elements", 0, "value"], "v" * 2001), "blocks[3](actions).elements[0](button): value is 2001 chars, over 2000"),
+    (
+        "button url 3001",
+        _set(["blocks", 3, "elements", 0, "url"], "https://x/" + "u" * 2991),
+        "blocks[3](actions).elements[0](button): url is 3001 chars, over 3000",
+    ),
+    (
+        "button style",
+        _set(["blocks", 3, "elements", 0, "style"], "secondary"),
+        "blocks[3](actions).elements[0](button): style is 'secondary', must be 'primary' or 'danger' (or absent)",
+    ),
+    (
+        "duplicate action_id in block",
+        _set(["blocks", 3, "elements", 1, "action_id"], "ack"),
+        "blocks[3](actions): action_id 'ack' appears twice in this block (elements[0] and elements[1])",
+    ),
     ("duplicate block_id", _set(["blocks", 4, "block_id"], "facts"), "blocks[4](context): block_id 'facts' duplicates blocks[1]"),
-    ("confirm title 101", _set(["blocks", 3, "elements", 1, "confirm", "title", "text"], "c" * 101),
-     "blocks[3](actions).elements[1](button).confirm: title is 101 chars, over 100"),
-    ("confirm text 301", _set(["blocks", 3, "elements", 1, "confirm", "text", "text"], "c" * 301),
-     "blocks[3](actions).elements[1](button).confirm: text is 301 chars, over 300"),
-    ("confirm confirm 31", _set(["blocks", 3, "elements", 1, "confirm", "confirm", "text"], "c" * 31),
-     "blocks[3](actions).elements[1](button).confirm: confirm is 31 chars, over 30"),
-    ("confirm deny 31", _set(["blocks", 3, "elements", 1, "confirm", "deny", "text"], "c" * 31),
-     "blocks[3](actions).elements[1](button).confirm: deny is 31 chars, over 30"),
+    (
+        "confirm title 101",
+        _set(["blocks", 3, "elements", 1, "confirm", "title", "text"], "c" * 101),
+        "blocks[3](actions).elements[1](button).confirm: title is 101 chars, over 100",
+    ),
+    (
+        "confirm text 301",
+        _set(["blocks", 3, "elements", 1, "confirm", "text", "text"], "c" * 301),
+        "blocks[3](actions).elements[1](button).confirm: text is 301 chars, over 300",
+    ),
+    (
+        "confirm confirm 31",
+        _set(["blocks", 3, "elements", 1, "confirm", "confirm", "text"], "c" * 31),
+        "blocks[3](actions).elements[1](button).confirm: confirm is 31 chars, over 30",
+    ),
+    (
+        "confirm deny 31",
+        _set(["blocks", 3, "elements", 1, "confirm", "deny", "text"], "c" * 31),
+        "blocks[3](actions).elements[1](button).confirm: deny is 31 chars, over 30",
+    ),
     ("context empty text", _set(["blocks", 4, "elements", 0, "text"], ""), "blocks[4](context).elements[0](mrkdwn): text is empty"),
-    ("input element in actions", _set(["blocks", 3, "elements", 2], {"type": "plain_text_input", "action_id": "x"}),
-     "blocks[3](actions).elements[2](plain_text_input): element type 'plain_text_input' is not allowed in an actions block"),
+    (
+        "input element in actions",
+        _set(["blocks", 3, "elements", 2], {"type": "plain_text_input", "action_id": "x"}),
+        "blocks[3](actions).elements[2](plain_text_input): element type 'plain_text_input' is not allowed in an actions block",
+    ),
     ("metadata without event_type", _set(["metadata"], {"event_payload": {}}), "metadata: event_type is required"),
 ]
 
@@ -364,9 +465,7 @@ def test_view_surface_must_match_method():
     home = {"type": "home", "blocks": [{"type": "divider"}]}
     assert check_call("views.publish", {"user_id": "U1", "view": home}) == []
     assert "view: type 'home' cannot be opened with views.open; use views.publish" in check_call("views.open", {"view": home})
-    assert "view: type 'modal' cannot be published; views.publish takes type 'home'" in check_call(
-        "views.publish", {"view": escalation_modal()}
-    )
+    assert "view: type 'modal' cannot be published; views.publish takes type 'home'" in check_call("views.publish", {"view": escalation_modal()})
 
 
 def test_home_needs_no_title_and_limits_are_not_off_by_one():

@@ -104,8 +104,7 @@ def test_auth_test(client, fake_slack):
 def test_post_message_json_body_recorded_and_stored(client, fake_slack):
     fake_slack.add_channel("C0ENG", "eng-escalations")
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*SEV2* checkout"}}]
-    r1 = client.chat_postMessage(channel="C0ENG", text="SEV2 checkout", blocks=blocks,
-                                 metadata={"event_type": "brief", "event_payload": {"id": "e1"}})
+    r1 = client.chat_postMessage(channel="C0ENG", text="SEV2 checkout", blocks=blocks, metadata={"event_type": "brief", "event_payload": {"id": "e1"}})
     r2 = client.chat_postMessage(channel="C0ENG", text="reply", thread_ts=r1["ts"])
     assert r1["ok"] and r1["channel"] == "C0ENG"
     assert r1["ts"] == "1700000000.000100" and float(r2["ts"]) > float(r1["ts"])
@@ -204,8 +203,7 @@ def test_channel_registry_rules(client, fake_slack):
     assert client.chat_postMessage(channel="#archived".replace("archived", "public-not-member"), text="x")["channel"] == "C0PUB"
 
     info = client.conversations_info(channel="C0PUB")["channel"]
-    assert info == {**info, "id": "C0PUB", "name": "public-not-member", "is_channel": True,
-                    "is_private": False, "is_archived": False, "is_member": False}
+    assert info == {**info, "id": "C0PUB", "name": "public-not-member", "is_channel": True, "is_private": False, "is_archived": False, "is_member": False}
     with pytest.raises(SlackApiError, match="channel_not_found"):
         client.conversations_info(channel="C0NOPE")
 
@@ -304,8 +302,7 @@ def test_views_lifecycle(client, fake_slack):
     with pytest.raises(SlackApiError, match="exchanged_trigger_id"):
         client.views_open(trigger_id="1.2.abc", view=MODAL)
 
-    updated = client.views_update(view_id=opened["id"], hash=opened["hash"],
-                                  view={**MODAL, "title": {"type": "plain_text", "text": "Sent"}})["view"]
+    updated = client.views_update(view_id=opened["id"], hash=opened["hash"], view={**MODAL, "title": {"type": "plain_text", "text": "Sent"}})["view"]
     assert updated["id"] == opened["id"] and updated["hash"] != opened["hash"]
     with pytest.raises(SlackApiError, match="hash_conflict"):
         client.views_update(view_id=opened["id"], hash=opened["hash"], view=MODAL)
@@ -396,8 +393,7 @@ def test_429_defaults_retry_after_and_sdk_retry_handler_obeys_it(fake_slack, mon
     monkeypatch.setattr(builtin_handlers, "time", types.SimpleNamespace(sleep=slept.append))
     fake_slack.add_channel("C1", "support")
     fake_slack.fail("chat.postMessage", status=429, headers={"Retry-After": "7"})
-    c = WebClient(base_url=fake_slack.base_url, token="xoxb-test",
-                  retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
+    c = WebClient(base_url=fake_slack.base_url, token="xoxb-test", retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)])
     assert c.chat_postMessage(channel="C1", text="x")["ok"]
     assert [x.status for x in fake_slack.calls("chat.postMessage")] == [429, 200]
     assert len(slept) == 1 and 7 <= slept[0] < 8  # Retry-After + up to 1 s of jitter
@@ -598,6 +594,8 @@ def test_completing_an_upload_whose_bytes_never_arrived_fails(fake_slack: FakeSl
     with pytest.raises(SlackApiError) as exc:
         client.files_completeUploadExternal(files=[{"id": url["file_id"], "title": "a"}])
     assert exc.value.response["error"] == "file_upload_not_completed"
+
+
 def test_history_returns_metadata_only_when_asked(client, fake_slack):
     fake_slack.add_channel("C0ENG", "eng-escalations")
     client.chat_postMessage(channel="C0ENG", text="brief", metadata={"event_type": "brief", "event_payload": {"id": 7}})

@@ -111,8 +111,7 @@ def _payload(body: str) -> dict:
 def test_view_submission_expands_shorthand_values_like_slack():
     body, ctype = sr.view_submission(
         MODAL,
-        {"summary": {"summary_input": "Checkout 500s"}, "severity": {"severity_select": "sev2"},
-         "started": {"started_at": 1700000000}},
+        {"summary": {"summary_input": "Checkout 500s"}, "severity": {"severity_select": "sev2"}, "started": {"started_at": 1700000000}},
         user_id="U42",
     )
     p = _payload(body)
@@ -143,9 +142,15 @@ def test_block_actions_shapes():
     message = {
         "ts": "1700000000.000100",
         "text": "brief",
-        "blocks": [{"type": "actions", "block_id": "brief_actions", "elements": [
-            {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Acknowledge"}, "value": "esc-1"},
-        ]}],
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "brief_actions",
+                "elements": [
+                    {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Acknowledge"}, "value": "esc-1"},
+                ],
+            }
+        ],
     }
     p = _payload(sr.block_actions("ack", message=message, channel_id="C0ENG")[0])
     assert p["type"] == "block_actions"
@@ -171,8 +176,9 @@ def test_message_shortcut_and_event_shapes():
     assert p["message_ts"] == p["message"]["ts"] == "1700000000.000200"
     assert p["channel"]["id"] == "C0SUPPORT" and p["response_url"] and p["trigger_id"]
 
-    body, ctype = sr.event_callback({"type": "app_mention", "user": "U1", "text": "<@UBOT> hi",
-                                     "ts": "1.0", "channel": "C1", "event_ts": "1.0"}, event_id="Ev1")
+    body, ctype = sr.event_callback(
+        {"type": "app_mention", "user": "U1", "text": "<@UBOT> hi", "ts": "1.0", "channel": "C1", "event_ts": "1.0"}, event_id="Ev1"
+    )
     e = json.loads(body)
     assert ctype == "application/json" and e["type"] == "event_callback" and e["event_id"] == "Ev1"
     assert e["authorizations"][0]["user_id"] == "UBOT" and e["authorizations"][0]["is_bot"] is True
@@ -281,9 +287,15 @@ def test_command_then_submit_the_opened_modal(bot):
 def test_action_on_a_posted_message(bot):
     endpoint, sender, fake = bot
     posted = fake.client().chat_postMessage(
-        channel="C0SUPPORT", text="brief",
-        blocks=[{"type": "actions", "block_id": "b1", "elements": [
-            {"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Ack"}, "value": "esc-9"}]}],
+        channel="C0SUPPORT",
+        text="brief",
+        blocks=[
+            {
+                "type": "actions",
+                "block_id": "b1",
+                "elements": [{"type": "button", "action_id": "ack", "text": {"type": "plain_text", "text": "Ack"}, "value": "esc-9"}],
+            }
+        ],
     )
     r = sender.action("ack", message=posted["message"], channel_id=posted["channel"])
     assert r.status_code == 200
@@ -299,8 +311,7 @@ def test_shortcut_and_event(bot):
     assert r.status_code == 200
     assert endpoint.seen["shortcut"]["message"]["text"] == "ACME cannot log in"
 
-    ev = {"type": "app_mention", "user": "U1", "text": "<@UBOT> status?", "ts": "1700000001.000100",
-          "channel": "C0SUPPORT", "event_ts": "1700000001.000100"}
+    ev = {"type": "app_mention", "user": "U1", "text": "<@UBOT> status?", "ts": "1700000001.000100", "channel": "C0SUPPORT", "event_ts": "1700000001.000100"}
     r = sender.event(ev)
     assert r.status_code == 200 and endpoint.seen["event"]["text"] == "<@UBOT> status?"
     r = sender.post(*sr.url_verification("abc"))

@@ -68,8 +68,11 @@ def periods(db) -> Counter:
 
 
 def nudges(fake_slack) -> Counter:
-    return Counter((c.args["metadata"]["event_payload"]["follow_up_id"], c.args["metadata"]["event_payload"]["due_at"])
-                   for c in fake_slack.calls("chat.postMessage") if c.ok and c.args.get("metadata"))
+    return Counter(
+        (c.args["metadata"]["event_payload"]["follow_up_id"], c.args["metadata"]["event_payload"]["due_at"])
+        for c in fake_slack.calls("chat.postMessage")
+        if c.ok and c.args.get("metadata")
+    )
 
 
 @pytest.mark.parametrize("posts", [0, 7])

@@ -111,7 +111,9 @@ def test_a_slow_system_times_out_quickly(jira):
 
 def test_webhook_posts_signed_json():
     with FakeWebhook() as hook:
-        WebhookSender(hook.url, hook.SECRET).send({"event": "escalation.log_entry", "entry": {"kind": "posted"}}, delivery_id="42", timestamp=1_800_000_000, timeout=2)
+        WebhookSender(hook.url, hook.SECRET).send(
+            {"event": "escalation.log_entry", "entry": {"kind": "posted"}}, delivery_id="42", timestamp=1_800_000_000, timeout=2
+        )
         hook.assert_no_violations()
         (call,) = hook.calls("POST")
         assert call.body == {"event": "escalation.log_entry", "entry": {"kind": "posted"}}

@@ -37,9 +37,15 @@ def stand_ins():
 def tbot(fake_slack, database_url, clock, stand_ins):
     zendesk, jira, webhook = stand_ins
     settings = {
-        "ZENDESK_URL": zendesk.base_url, "ZENDESK_EMAIL": zendesk.EMAIL, "ZENDESK_API_TOKEN": zendesk.TOKEN,
-        "JIRA_BASE_URL": jira.base_url, "JIRA_EMAIL": jira.EMAIL, "JIRA_API_TOKEN": jira.TOKEN, "JIRA_ORGANIZATION_FIELD": jira.ORG_FIELD,
-        "ESCALATION_WEBHOOK_URL": webhook.url, "ESCALATION_WEBHOOK_SECRET": webhook.SECRET,
+        "ZENDESK_URL": zendesk.base_url,
+        "ZENDESK_EMAIL": zendesk.EMAIL,
+        "ZENDESK_API_TOKEN": zendesk.TOKEN,
+        "JIRA_BASE_URL": jira.base_url,
+        "JIRA_EMAIL": jira.EMAIL,
+        "JIRA_API_TOKEN": jira.TOKEN,
+        "JIRA_ORGANIZATION_FIELD": jira.ORG_FIELD,
+        "ESCALATION_WEBHOOK_URL": webhook.url,
+        "ESCALATION_WEBHOOK_SECRET": webhook.SECRET,
     }
     yield from _run_bot(fake_slack, database_url, clock, **settings)
 
@@ -127,8 +133,10 @@ def test_a_jira_that_always_fails_is_given_up_in_the_log_and_slack_goes_on(tbot,
         tick_at(tbot, timedelta(seconds=delta))
     with tbot.db.session() as s:
         failures = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
-    assert [f.text.split(":")[0] for f in failures] == ["Ticket update failed for Jira SUP-123 (posted), after 6 attempts",
-                                                        "Ticket update failed for Jira SUP-123 (acknowledged), after 6 attempts"]
+    assert [f.text.split(":")[0] for f in failures] == [
+        "Ticket update failed for Jira SUP-123 (posted), after 6 attempts",
+        "Ticket update failed for Jira SUP-123 (acknowledged), after 6 attempts",
+    ]
     assert "HTTP 500" in failures[0].text
     assert tbot.services.ticker.tick().outbox.claimed == 0  # given up: no more attempts
 

@@ -37,7 +37,14 @@ def test_half_a_configuration_is_one_clear_line(env, message):
 
 
 def test_templates_default_from_the_adapters_and_explicit_ones_win():
-    s = settings(JIRA_BASE_URL="https://acme.atlassian.net/", JIRA_EMAIL="a@b.c", JIRA_API_TOKEN="t",
-                 ESCALATION_TICKET_URL_TEMPLATE="zendesk=https://acme.zendesk.com/agent/tickets/{id}")
+    s = settings(
+        JIRA_BASE_URL="https://acme.atlassian.net/",
+        JIRA_EMAIL="a@b.c",
+        JIRA_API_TOKEN="t",
+        ESCALATION_TICKET_URL_TEMPLATE="zendesk=https://acme.zendesk.com/agent/tickets/{id}",
+    )
     assert s.jira_enabled and s.jira_base_url == "https://acme.atlassian.net"
-    assert s.ticket_templates == {TicketSystem.JIRA: "https://acme.atlassian.net/browse/{key}", TicketSystem.ZENDESK: "https://acme.zendesk.com/agent/tickets/{id}"}
+    assert s.ticket_templates == {
+        TicketSystem.JIRA: "https://acme.atlassian.net/browse/{key}",
+        TicketSystem.ZENDESK: "https://acme.zendesk.com/agent/tickets/{id}",
+    }

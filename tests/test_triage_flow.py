@@ -32,14 +32,18 @@ def triage_values(view: dict, checked: set[str], symptom: str = "") -> dict:
 
 def open_triage(bot) -> dict:
     assert bot.sender.command(command="/escalate", text="triage", user_id=AGENT, team_id=TEAM, channel_id="C0SUPPORT").status_code == 200
-    return wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_TRIAGE], what="triage modal")[-1].response["view"]
+    return wait_until(lambda: [c for c in bot.slack.calls("views.open") if c.args["view"]["callback_id"] == ids.VIEW_TRIAGE], what="triage modal")[-1].response[
+        "view"
+    ]
 
 
 def test_triage_says_escalate_with_reasons_destination_and_severity_then_prefills_the_brief(bot):
     view = open_triage(bot)
     groups = [b for b in view["blocks"] if b.get("block_id", "").startswith(ids.BLOCK_TRIAGE_GROUP_PREFIX)]
     assert [b["label"]["text"] for b in groups] == list(GROUPS)
-    body, ctype = view_submission(view, triage_values(view, {"confirmed_defect", "core_blocked", "documented_fix"}, "CSV export times out over 10k rows"), user_id=AGENT, team_id=TEAM)
+    body, ctype = view_submission(
+        view, triage_values(view, {"confirmed_defect", "core_blocked", "documented_fix"}, "CSV export times out over 10k rows"), user_id=AGENT, team_id=TEAM
+    )
     result = response_json(bot.sender.post(body, ctype))
     assert result["response_action"] == "update"
     text = json.dumps(result["view"])
@@ -82,6 +86,7 @@ def test_help_lists_every_sub_command(bot):
 
 # --- tier rules ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def tiered_bot(fake_slack, tmp_path, clock, request):
     fake_slack.usergroups = {L2_GROUP: [L2_AGENT]}
@@ -107,7 +112,9 @@ def test_an_l1_agent_asking_for_engineering_goes_to_l2_first_and_is_told_why(tie
     bot = tiered_bot
     _, response = escalate_as(bot, AGENT, Destination.ENGINEERING)
     assert response_json(response)["response_action"] == "update"
-    post = wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.SUPPORT_L2][0]], what="post to L2")[-1]
+    post = wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.SUPPORT_L2][0]], what="post to L2")[
+        -1
+    ]
     assert "Engineering (via Support L2)" in post.args["blocks"][0]["text"]["text"]
     assert not [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.ENGINEERING][0]]
     [row] = stored(bot)
@@ -119,7 +126,9 @@ def test_an_l1_agent_asking_for_engineering_goes_to_l2_first_and_is_told_why(tie
 def test_an_l2_agent_reaches_engineering_directly(tiered_bot):
     bot = tiered_bot
     escalate_as(bot, L2_AGENT, Destination.ENGINEERING)
-    wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.ENGINEERING][0]], what="post to engineering")
+    wait_until(
+        lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.ENGINEERING][0]], what="post to engineering"
+    )
     assert stored(bot)[0].destination == "engineering"
 
 
@@ -144,4 +153,6 @@ def test_without_enforcement_an_l1_agent_is_warned_and_may_go_on(tiered_bot):
     warned = {**body["view"], "id": view["id"]}
     again = submit(bot, warned, draft(Destination.ENGINEERING, now=bot.clock.now(), eng_kind="inspection"))
     assert response_json(again)["response_action"] == "update"
-    wait_until(lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.ENGINEERING][0]], what="post to engineering")
+    wait_until(
+        lambda: [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == CHANNELS[Destination.ENGINEERING][0]], what="post to engineering"
+    )

@@ -25,14 +25,37 @@ def test_a_complete_draft_is_a_valid_brief_for_every_destination(destination):
     assert [a.outcome for a in brief.actions_taken][0] == "same timeout"
     assert brief.request.kind is RequestKind.FIX
     assert brief.request.deadline.tzinfo is not None
-    package = {Destination.SUPPORT_L2: brief.support_l2, Destination.ENGINEERING: brief.engineering, Destination.PRODUCT: brief.product, Destination.SECURITY: brief.security, Destination.LEADERSHIP: brief.leadership}
+    package = {
+        Destination.SUPPORT_L2: brief.support_l2,
+        Destination.ENGINEERING: brief.engineering,
+        Destination.PRODUCT: brief.product,
+        Destination.SECURITY: brief.security,
+        Destination.LEADERSHIP: brief.leadership,
+    }
     assert package[destination] is not None
     assert sum(p is not None for p in package.values()) == 1
 
 
 def test_empty_draft_names_every_common_required_field():
     errs = errors_of({})
-    for field in ("destination", "severity", "summary", "affected_customers", "depth", "operational_effect", "since", "sla_position", "narrative", "actions_taken", "last_update_on", "last_update", "expectation", "request_kind", "ask", "deadline"):
+    for field in (
+        "destination",
+        "severity",
+        "summary",
+        "affected_customers",
+        "depth",
+        "operational_effect",
+        "since",
+        "sla_position",
+        "narrative",
+        "actions_taken",
+        "last_update_on",
+        "last_update",
+        "expectation",
+        "request_kind",
+        "ask",
+        "deadline",
+    ):
         assert field in errs, field
     assert "references" not in errs and "affected_names" not in errs  # optional stays optional
 

@@ -71,6 +71,7 @@ def test_security_briefs_are_hidden_from_search_for_outsiders_but_not_the_agent(
 
 # --- two workspaces in one database ------------------------------------------------------------
 
+
 def other_workspace_brief(bot) -> int:
     brief = validate_draft(draft(Destination.PRODUCT, now=bot.clock.now(), summary="Globex wants SAML group sync"), now=bot.clock.now())
     delivery = bot.services.escalations.escalate(team_id=OTHER_TEAM, agent_user_id="U0OTHERAGENT", brief=brief)
@@ -91,10 +92,14 @@ def test_another_workspace_cannot_act_on_or_read_a_brief_by_replaying_its_ids(bo
     for action in (ids.ACTION_ACKNOWLEDGE, ids.ACTION_EXPORT, ids.ACTION_VIEW_LOG, ids.ACTION_RETRY_DELIVERY):
         assert bot.sender.action(action, message=message, channel_id=r.channel_id, user_id="U0STRANGER", team_id=OTHER_TEAM).status_code == 200
     follow_up = timers(bot, mine)["checkin"]
-    bot.sender.action(f"{ids.ACTION_SNOOZE_PREFIX}30", value=str(follow_up.id), message=message, channel_id=r.channel_id, user_id="U0STRANGER", team_id=OTHER_TEAM)
+    bot.sender.action(
+        f"{ids.ACTION_SNOOZE_PREFIX}30", value=str(follow_up.id), message=message, channel_id=r.channel_id, user_id="U0STRANGER", team_id=OTHER_TEAM
+    )
     item = {"type": "message", "channel": r.channel_id, "ts": r.message_ts}
     bot.sender.event({"type": "reaction_added", "user": "U0STRANGER", "reaction": "eyes", "item": item, "event_ts": "1.1"}, team_id=OTHER_TEAM)
-    bot.sender.event({"type": "message", "channel": r.channel_id, "user": "U0STRANGER", "text": "hi", "ts": "1800000000.1", "thread_ts": r.message_ts}, team_id=OTHER_TEAM)
+    bot.sender.event(
+        {"type": "message", "channel": r.channel_id, "user": "U0STRANGER", "text": "hi", "ts": "1800000000.1", "thread_ts": r.message_ts}, team_id=OTHER_TEAM
+    )
     import time
 
     time.sleep(0.5)

@@ -26,7 +26,15 @@ def seed(db) -> dict[str, int]:
         owned = brief(s, 7, created=T0)
         owned.agent_user_id, owned.channel_id, owned.receiving_owner_id, owned.status = "U0OTHER", "C0PRODUCT1", "U0ENGINEER", "acknowledged"
         s.add_all([secret, owned])
-        return {"calm": calm.id, "late_checkin": late_checkin.id, "past": past_deadline.id, "soon": soon.id, "secret": secret.id, "closed": closed.id, "owned": owned.id}
+        return {
+            "calm": calm.id,
+            "late_checkin": late_checkin.id,
+            "past": past_deadline.id,
+            "soon": soon.id,
+            "secret": secret.id,
+            "closed": closed.id,
+            "owned": owned.id,
+        }
 
 
 def numbers(page) -> list[int]:

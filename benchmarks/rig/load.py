@@ -33,8 +33,7 @@ class Sample:
     status: str  # HTTP status or exception class name
 
 
-async def closed_loop(session, url: str, build: Callable[[int], tuple[str, bytes, dict]], n: int,
-                      concurrency: int) -> tuple[list[Sample], float]:
+async def closed_loop(session, url: str, build: Callable[[int], tuple[str, bytes, dict]], n: int, concurrency: int) -> tuple[list[Sample], float]:
     """`concurrency` senders; each sends its next request as soon as the previous answer is in."""
     indices = iter(range(n))  # shared by all senders; safe, the loop is single-threaded
     samples: list[Sample | None] = [None] * n
@@ -85,9 +84,20 @@ def standin_direct_builder(run_id: str) -> Callable[[int], tuple[str, bytes, dic
     return build
 
 
-async def run_phase(session, standin: StandinClient, meter: CpuMeter, *, label: str, url: str,
-                    build, n: int, concurrency: int, downstream: str | None,
-                    downstream_timeout_s: float = 15.0, loop=None) -> dict[str, Any]:
+async def run_phase(
+    session,
+    standin: StandinClient,
+    meter: CpuMeter,
+    *,
+    label: str,
+    url: str,
+    build,
+    n: int,
+    concurrency: int,
+    downstream: str | None,
+    downstream_timeout_s: float = 15.0,
+    loop=None,
+) -> dict[str, Any]:
     before = meter.snapshot()
     samples, wall = await (loop or closed_loop)(session, url, build, n, concurrency)
     cpu = meter.percent(before, meter.snapshot(), wall)
@@ -106,8 +116,12 @@ async def run_phase(session, standin: StandinClient, meter: CpuMeter, *, label: 
         result["downstream"] = downstream
         result["downstream_ms"] = [round((received[s.key] - s.sent) * 1000.0, 3) for s in samples if s.key in received]
         result["downstream_missing"] = len(samples) - len(result["downstream_ms"])
-    print(f"    {label:<11} c={concurrency:<3} {result['rps']:>7} req/s  ack p99 "
-          f"{percentile(result['ack_ms'], 99):7.1f} ms  status {result['status']}  CPU % {cpu}", file=sys.stderr, flush=True)
+    print(
+        f"    {label:<11} c={concurrency:<3} {result['rps']:>7} req/s  ack p99 "
+        f"{percentile(result['ack_ms'], 99):7.1f} ms  status {result['status']}  CPU % {cpu}",
+        file=sys.stderr,
+        flush=True,
+    )
     return result
 
 
@@ -129,9 +143,19 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         if target is None:  # self-test of the rig: stand-in only
             url = plan["standin_url"].rstrip("/") + "/api/views.open"
             for c in plan["concurrency"]:
-                phases.append(await run_phase(session, standin, meter, label="direct", url=url,
-                                              build=standin_direct_builder(f"{run_id}.c{c}"), n=plan["requests"],
-                                              concurrency=c, downstream="views.open"))
+                phases.append(
+                    await run_phase(
+                        session,
+                        standin,
+                        meter,
+                        label="direct",
+                        url=url,
+                        build=standin_direct_builder(f"{run_id}.c{c}"),
+                        n=plan["requests"],
+                        concurrency=c,
+                        downstream="views.open",
+                    )
+                )
             return {"phases": phases}
 
         calls_before = await standin.stats()
@@ -143,12 +167,32 @@ async def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
             await standin.take("views.open", [f"{run_id}.warm.cmd.{i}" for i in range(warm)], 10)
             await standin.take("chat.postMessage", [postmessage_text(f"{run_id}.warm.sub.{i}") for i in range(warm)], 10)
         for c in plan["concurrency"]:
-            phases.append(await run_phase(session, standin, meter, label="/escalate", url=target,
-                                          build=command_builder(f"{run_id}.c{c}", secret), n=plan["requests"],
-                                          concurrency=c, downstream="views.open"))
-            phases.append(await run_phase(session, standin, meter, label="submission", url=target,
-                                          build=submission_builder(f"{run_id}.c{c}", secret), n=plan["requests"],
-                                          concurrency=c, downstream="chat.postMessage"))
+            phases.append(
+                await run_phase(
+                    session,
+                    standin,
+                    meter,
+                    label="/escalate",
+                    url=target,
+                    build=command_builder(f"{run_id}.c{c}", secret),
+                    n=plan["requests"],
+                    concurrency=c,
+                    downstream="views.open",
+                )
+            )
+            phases.append(
+                await run_phase(
+                    session,
+                    standin,
+                    meter,
+                    label="submission",
+                    url=target,
+                    build=submission_builder(f"{run_id}.c{c}", secret),
+                    n=plan["requests"],
+                    concurrency=c,
+                    downstream="chat.postMessage",
+                )
+            )
         # Every Web API method the app called during this plan (e.g. auth.test once per worker).
         calls_after = await standin.stats()
         api_calls = {m: n - calls_before.get(m, 0) for m, n in calls_after.items() if n != calls_before.get(m, 0)}

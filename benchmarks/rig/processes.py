@@ -122,11 +122,15 @@ class ProcessGroups:
         for proc in reversed(self.procs):
             self.stop(proc)
 
-    def start(self, argv: Sequence[str], *, env: dict[str, str] | None = None, stdout=None, stderr=None,
-              cwd: Path | None = None) -> subprocess.Popen:
+    def start(self, argv: Sequence[str], *, env: dict[str, str] | None = None, stdout=None, stderr=None, cwd: Path | None = None) -> subprocess.Popen:
         proc = subprocess.Popen(
-            list(argv), env={**os.environ, **(env or {})}, stdout=stdout, stderr=stderr, cwd=cwd,
-            stdin=subprocess.DEVNULL, start_new_session=True,  # pgid == pid
+            list(argv),
+            env={**os.environ, **(env or {})},
+            stdout=stdout,
+            stderr=stderr,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # pgid == pid
         )
         self.procs.append(proc)
         return proc
@@ -212,8 +216,9 @@ def scan_log(path: Path) -> dict[str, int]:
     return findings
 
 
-def run_stack(pg: ProcessGroups, stack: Stack, standin_url: str, standin_pgid: int, *, requests: int,
-              concurrency: list[int], warmup: int, log_dir: Path) -> StackResult:
+def run_stack(
+    pg: ProcessGroups, stack: Stack, standin_url: str, standin_pgid: int, *, requests: int, concurrency: list[int], warmup: int, log_dir: Path
+) -> StackResult:
     port = find_free_port()
     env = {"BENCH_STANDIN_URL": standin_url, "BENCH_SIGNING_SECRET": SIGNING_SECRET, **dict(stack.env)}
     log_path = log_dir / f"{stack.name}.log"

@@ -69,14 +69,17 @@ def merge_runs(runs: list[StackResult]) -> StackResult:
         parts = [p for r in runs if (p := r.phase(label, c)) is not None]
         wall = sum(p["wall_s"] for p in parts)
         n = sum(p["n"] for p in parts)
-        cpu = {g: round(sum(p["cpu_pct"][g] * p["wall_s"] for p in parts) / wall, 1)
-               for g in parts[0]["cpu_pct"] if g != "app_procs"}
+        cpu = {g: round(sum(p["cpu_pct"][g] * p["wall_s"] for p in parts) / wall, 1) for g in parts[0]["cpu_pct"] if g != "app_procs"}
         if "app_procs" in parts[0]["cpu_pct"]:
             width = max(len(p["cpu_pct"]["app_procs"]) for p in parts)
             padded = [p["cpu_pct"]["app_procs"] + [0] * (width - len(p["cpu_pct"]["app_procs"])) for p in parts]
             cpu["app_procs"] = [round(sum(col) / len(col)) for col in zip(*padded)]
         phase: dict[str, Any] = {
-            "phase": label, "concurrency": c, "n": n, "wall_s": round(wall, 3), "rps": round(n / wall, 1),
+            "phase": label,
+            "concurrency": c,
+            "n": n,
+            "wall_s": round(wall, 3),
+            "rps": round(n / wall, 1),
             "ack_ms": [v for p in parts for v in p["ack_ms"]],
             "status": _count(k for p in parts for k, v in p["status"].items() for _ in range(v)),
             "cpu_pct": cpu,
@@ -92,8 +95,7 @@ def merge_runs(runs: list[StackResult]) -> StackResult:
     return merged
 
 
-def pick_best(results: list[StackResult], kind: str, concurrency: int,
-              pattern: str | None = None) -> StackResult | None:
+def pick_best(results: list[StackResult], kind: str, concurrency: int, pattern: str | None = None) -> StackResult | None:
     """Lowest /escalate ack p99 at `concurrency` among error-free candidates of one kind."""
     best, best_p99 = None, math.inf
     for r in results:
@@ -142,8 +144,10 @@ def _cpu(p: dict[str, Any]) -> str:
 
 
 def results_table(results: list[StackResult]) -> str:
-    head = ("| stack | C | /escalate ack p50 | ack p99 | req/s | cmd→views.open p50 | p99 "
-            "| submit ack p50 | ack p99 | req/s | submit→postMessage p50 | p99 | errors | CPU% app/stand-in/loadgen |")
+    head = (
+        "| stack | C | /escalate ack p50 | ack p99 | req/s | cmd→views.open p50 | p99 "
+        "| submit ack p50 | ack p99 | req/s | submit→postMessage p50 | p99 | errors | CPU% app/stand-in/loadgen |"
+    )
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in results:
         if r.error and not r.phases:
@@ -173,23 +177,26 @@ def requirement_table(results: list[StackResult], concurrency: int) -> str:
     if not rows:
         return ""
     fastest = min(p99 for _, p99, _ in rows)
-    out = [f"| stack (C={concurrency}) | /escalate ack p99 ms | × fastest | < 300 ms | per-run ack p99 | per-run req/s "
-           f"| submit→postMessage p99 ms | < 1 s | per-run submit→postMessage p99 |",
-           "|---|---|---|---|---|---|---|---|---|"]
+    out = [
+        f"| stack (C={concurrency}) | /escalate ack p99 ms | × fastest | < 300 ms | per-run ack p99 | per-run req/s "
+        f"| submit→postMessage p99 ms | < 1 s | per-run submit→postMessage p99 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r, ack99, post99 in sorted(rows, key=lambda row: row[1]):
         ok = lambda b: "yes" if b else "**no**"  # noqa: E731
         cmd, sub = r.phase("/escalate", concurrency), r.phase("submission", concurrency)
         spread = lambda xs: " / ".join(f"{x:.0f}" for x in xs) if xs else "–"  # noqa: E731
-        out.append(f"| {r.stack.name} | {ack99:.1f} | {ack99 / fastest:.2f} | {ok(ack99 < 300)} "
-                   f"| {spread(cmd.get('runs_ack_p99'))} | {spread(cmd.get('runs_rps'))} "
-                   f"| {_fmt(post99)} | {ok(post99 < 1000)} | {spread(sub.get('runs_downstream_p99'))} |")
+        out.append(
+            f"| {r.stack.name} | {ack99:.1f} | {ack99 / fastest:.2f} | {ok(ack99 < 300)} "
+            f"| {spread(cmd.get('runs_ack_p99'))} | {spread(cmd.get('runs_rps'))} "
+            f"| {_fmt(post99)} | {ok(post99 < 1000)} | {spread(sub.get('runs_downstream_p99'))} |"
+        )
     return "\n".join(out)
 
 
 def versions() -> dict[str, str]:
     out = {"python": sys.version.split()[0]}
-    for dist in ("slack_bolt", "slack_sdk", "aiohttp", "uvicorn", "uvicorn-worker", "gunicorn", "starlette",
-                 "uvloop", "httptools", "h11"):
+    for dist in ("slack_bolt", "slack_sdk", "aiohttp", "uvicorn", "uvicorn-worker", "gunicorn", "starlette", "uvloop", "httptools", "h11"):
         try:
             out[dist] = importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
@@ -199,16 +206,22 @@ def versions() -> dict[str, str]:
 
 def report(results, variant_results, selftest, concurrency, args, elapsed) -> None:
     top_c = max(concurrency)
-    print(f"## Serving stacks: {args.requests} requests per phase × {args.repeat} run(s), closed loop, "
-          f"stand-in API latency {args.api_latency_ms:g} ms, run took {elapsed:.0f} s\n")
+    print(
+        f"## Serving stacks: {args.requests} requests per phase × {args.repeat} run(s), closed loop, "
+        f"stand-in API latency {args.api_latency_ms:g} ms, run took {elapsed:.0f} s\n"
+    )
     print("Versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()) + "\n")
     for p in selftest.get("phases", []):
-        print(f"Rig ceiling (load generator → stand-in views.open, C={p['concurrency']}): {p['rps']:.0f} req/s, "
-              f"p50 {percentile(p['ack_ms'], 50):.1f} ms, p99 {percentile(p['ack_ms'], 99):.1f} ms, "
-              f"CPU% stand-in {p['cpu_pct'].get('standin', 0):.0f} / loadgen {p['cpu_pct'].get('loadgen', 0):.0f}\n")
-    print("Latencies in ms. ack = request sent → HTTP response received; cmd→views.open and "
-          "submit→postMessage = request sent → API call received by the stand-in. CPU% measured "
-          "during the /escalate phase (200% = both cores).\n")
+        print(
+            f"Rig ceiling (load generator → stand-in views.open, C={p['concurrency']}): {p['rps']:.0f} req/s, "
+            f"p50 {percentile(p['ack_ms'], 50):.1f} ms, p99 {percentile(p['ack_ms'], 99):.1f} ms, "
+            f"CPU% stand-in {p['cpu_pct'].get('standin', 0):.0f} / loadgen {p['cpu_pct'].get('loadgen', 0):.0f}\n"
+        )
+    print(
+        "Latencies in ms. ack = request sent → HTTP response received; cmd→views.open and "
+        "submit→postMessage = request sent → API call received by the stand-in. CPU% measured "
+        "during the /escalate phase (200% = both cores).\n"
+    )
     print(results_table(results) + "\n")
     print(requirement_table(results, top_c) + "\n")
     if variant_results:

@@ -157,9 +157,7 @@ class StandinClient:
         found: dict[str, float] = {}
         deadline = time.monotonic() + timeout_s
         while pending:
-            async with self.session.post(
-                f"{self.base_url}/_bench/take", json={"method": method, "keys": sorted(pending)}
-            ) as resp:
+            async with self.session.post(f"{self.base_url}/_bench/take", json={"method": method, "keys": sorted(pending)}) as resp:
                 got = (await resp.json())["found"]
             found.update(got)
             pending.difference_update(got)

@@ -30,9 +30,7 @@ class Severity(str, Enum):
 
     @property
     def emoji(self) -> str:
-        return {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:"}[
-            self.value
-        ]
+        return {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:"}[self.value]
 
 
 _SEVERITY_DEFINITIONS = {

@@ -94,8 +94,18 @@ class Firing:
     next_stage: str | None
 
 
-def fire(kind: FollowUpKind, *, stage: str | None, due_at: datetime, anchor: datetime, now: datetime, cadence: Cadence, tz: str,
-         posted_at: datetime, deadline: datetime) -> Firing:
+def fire(
+    kind: FollowUpKind,
+    *,
+    stage: str | None,
+    due_at: datetime,
+    anchor: datetime,
+    now: datetime,
+    cadence: Cadence,
+    tz: str,
+    posted_at: datetime,
+    deadline: datetime,
+) -> Firing:
     if kind is FollowUpKind.CHECKIN:
         return Firing(None, next_due_after(due_at, cadence.checkin, now, tz), None)
     if kind is FollowUpKind.ACK:

@@ -71,9 +71,7 @@ def parse_money(text: str, default_currency: str = "USD") -> Money:
     if not match:
         if cleaned.lstrip("$€£¥₹₩₣ ").startswith("-"):
             raise QuantityError("An amount cannot be negative.")
-        raise QuantityError(
-            f"Enter an amount, not words: “{cleaned[:40]}” (e.g. $48k, 48000 EUR, €1.2m). Numbers, not adjectives."
-        )
+        raise QuantityError(f"Enter an amount, not words: “{cleaned[:40]}” (e.g. $48k, 48000 EUR, €1.2m). Numbers, not adjectives.")
     pre = (match["pre"] or "").strip()
     post = (match["post"] or "").strip().upper()
     if pre and post:

@@ -20,9 +20,14 @@ class EscalationStatus(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"pending_delivery": "Pending delivery", "open": "Waiting for acknowledgement", "acknowledged": "Acknowledged",
-                "fixed_pending": "Fixed, awaiting the agent's confirmation", "deescalated": "De-escalated",
-                "resolved": "Resolved"}[self.value]
+        return {
+            "pending_delivery": "Pending delivery",
+            "open": "Waiting for acknowledgement",
+            "acknowledged": "Acknowledged",
+            "fixed_pending": "Fixed, awaiting the agent's confirmation",
+            "deescalated": "De-escalated",
+            "resolved": "Resolved",
+        }[self.value]
 
 
 # Statuses whose follow-ups run; later statuses (de-escalated, resolved) stop every nudge.

@@ -54,13 +54,17 @@ class TemplateError(ValueError):
 
 
 # Words shaped like PROJECT-123 that are not tickets: our own refs, standards, encodings, CVEs.
-NOT_JIRA_PROJECTS = frozenset({"ESC", "UTF", "ISO", "RFC", "SHA", "MD", "CVE", "HTTP", "HTTPS", "TLS", "SSL", "IPV", "X", "WIN", "GMT", "UTC", "COVID", "PO", "INC"})
+NOT_JIRA_PROJECTS = frozenset(
+    {"ESC", "UTF", "ISO", "RFC", "SHA", "MD", "CVE", "HTTP", "HTTPS", "TLS", "SSL", "IPV", "X", "WIN", "GMT", "UTC", "COVID", "PO", "INC"}
+)
 
 _ZENDESK_BARE = re.compile(r"(?<![\w&#/])#(\d{1,12})\b")
 _JIRA_BARE = re.compile(r"(?<![\w/-])([A-Z][A-Z0-9_]{1,9})-(\d{1,9})\b")
 _URL = re.compile(r"https?://[^\s<>|]+")
 _ZENDESK_PATH = re.compile(r"^/(?:agent/tickets|tickets|hc/[^/]+/requests|requests|api/v2/tickets)/(\d+)(?:\.json)?/?$")
-_JIRA_PATH = re.compile(r"^/(?:browse|servicedesk/customer/portal/\d+|jira/servicedesk/projects/[^/]+/queues/custom/\d+)/([A-Z][A-Z0-9_]+-\d+)/?$", re.IGNORECASE)
+_JIRA_PATH = re.compile(
+    r"^/(?:browse|servicedesk/customer/portal/\d+|jira/servicedesk/projects/[^/]+/queues/custom/\d+)/([A-Z][A-Z0-9_]+-\d+)/?$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

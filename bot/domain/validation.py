@@ -188,9 +188,7 @@ def parse_actions(text: str) -> list[ActionTaken]:
     for number, line in enumerate(split_lines(text), start=1):
         parts = _ARROW.split(line, maxsplit=1)
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-            raise ValueError(
-                f"Line {number} has no outcome. Write each action as: what you tried -> what happened."
-            )
+            raise ValueError(f"Line {number} has no outcome. Write each action as: what you tried -> what happened.")
         actions.append(ActionTaken(what=parts[0].strip(), outcome=parts[1].strip()))
     if not actions:
         raise ValueError("List at least one thing you tried, as: what you tried -> what happened.")
@@ -390,11 +388,7 @@ def _package(destination: Destination, raw: dict[str, Any], parsed: dict[str, An
             )
         }
     if destination is Destination.LEADERSHIP:
-        return {
-            "leadership": LeadershipPackage(
-                business_context=raw["business_context"], decision_needed=raw["decision_needed"]
-            )
-        }
+        return {"leadership": LeadershipPackage(business_context=raw["business_context"], decision_needed=raw["decision_needed"])}
     return {"support_l2": SupportL2Package(customer_context=raw["customer_context"])}
 
 

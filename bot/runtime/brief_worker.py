@@ -123,8 +123,9 @@ class BriefWorkers:
             for slot in self._slots:
                 if slot.process.is_alive() or self._stopping.is_set() or slot.process.exitcode == 0:
                     continue
-                log.error("brief worker %s died (exit code %s): starting another and handing over its unfinished briefs",
-                          slot.process.pid, slot.process.exitcode)
+                log.error(
+                    "brief worker %s died (exit code %s): starting another and handing over its unfinished briefs", slot.process.pid, slot.process.exitcode
+                )
                 slot.conn.close()
                 self._start(slot)
                 with self._lock:
@@ -143,6 +144,7 @@ class BriefWorkers:
 
 
 # --- the worker process ---------------------------------------------------------------------------
+
 
 def work(settings: Settings, conn, threads: int, parent_pid: int) -> None:
     """A worker process's main: file each job on a pool of threads until told to stop."""

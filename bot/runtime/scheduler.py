@@ -36,8 +36,17 @@ def start_scheduler(ticker: Ticker, *, every_seconds: int, digest=None) -> Backg
     )
     if digest is not None and digest.enabled:
         # The same design as the nudges: every replica checks, the digest_run row's lease decides.
-        scheduler.add_job(_safe_digest(digest), "interval", seconds=DIGEST_EVERY_SECONDS, id=DIGEST_JOB_ID, coalesce=True, max_instances=1,
-                          misfire_grace_time=None, jitter=5, next_run_time=datetime.now(UTC))
+        scheduler.add_job(
+            _safe_digest(digest),
+            "interval",
+            seconds=DIGEST_EVERY_SECONDS,
+            id=DIGEST_JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            jitter=5,
+            next_run_time=datetime.now(UTC),
+        )
     scheduler.start()
     log.info("follow-through tick every %s s", every_seconds)
     return scheduler

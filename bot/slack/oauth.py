@@ -39,8 +39,20 @@ INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 STATE_LIFETIME = timedelta(minutes=10)
 # The manifest's bot scopes (app_manifest.yml; a test keeps the two equal): what each workspace grants.
-BOT_SCOPES = ["commands", "chat:write", "channels:read", "groups:read", "users:read", "reactions:read", "channels:history",
-              "groups:history", "usergroups:read", "files:write", "im:write", "im:history"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "channels:read",
+    "groups:read",
+    "users:read",
+    "reactions:read",
+    "channels:history",
+    "groups:history",
+    "usergroups:read",
+    "files:write",
+    "im:write",
+    "im:history",
+]
 
 
 class AsyncStore(AsyncInstallationStore):
@@ -63,8 +75,9 @@ class AsyncStore(AsyncInstallationStore):
         return await asyncio.to_thread(self.store.find_bot, enterprise_id=enterprise_id, team_id=team_id, is_enterprise_install=is_enterprise_install)
 
     async def async_find_installation(self, *, enterprise_id, team_id, user_id=None, is_enterprise_install=False) -> Installation | None:
-        return await asyncio.to_thread(self.store.find_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
-                                       is_enterprise_install=is_enterprise_install)
+        return await asyncio.to_thread(
+            self.store.find_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
+        )
 
     async def async_delete_bot(self, *, enterprise_id, team_id) -> None:
         await asyncio.to_thread(self.store.delete_installations, enterprise_id=enterprise_id, team_id=team_id)

@@ -143,6 +143,7 @@ class SlackGateway:
         if thread_ts:
             args["thread_ts"] = thread_ts
         self._call("chat.postEphemeral", **args)
+
     def find_posted(self, channel: str, event_type: str, match: dict[str, Any], *, thread_ts: str | None = None) -> tuple[str, str] | None:
         """(channel id, ts) of a message this app already posted with metadata `event_type` whose
         payload contains `match`, or None. Used before re-posting after an answer that never came
@@ -254,7 +255,6 @@ class SlackGateway:
             is_archived=bool(channel.get("is_archived")),
         )
 
-
     # --- home and digest: the Home tab, the digest's chart --------------------------------------------
 
     def publish_home(self, user_id: str, view: dict) -> None:
@@ -263,8 +263,9 @@ class SlackGateway:
     def upload_file(self, channel: str, *, filename: str, content: bytes, title: str, initial_comment: str | None = None, thread_ts: str | None = None) -> str:
         """Slack's current upload flow (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal); returns the file id."""
         try:
-            response = self.client.files_upload_v2(channel=channel, filename=filename, content=content, title=title,
-                                                   initial_comment=initial_comment, thread_ts=thread_ts)
+            response = self.client.files_upload_v2(
+                channel=channel, filename=filename, content=content, title=title, initial_comment=initial_comment, thread_ts=thread_ts
+            )
         except SlackApiError as exc:
             error = (exc.response.get("error") if exc.response is not None else None) or "upload_failed"
             raise SlackCallFailed("files.upload", str(error)) from exc

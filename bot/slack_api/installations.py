@@ -36,16 +36,22 @@ class InstallationStore:
     def save(self, installation: Installation) -> None:
         with self.db.session() as session:
             installations.add_installation(
-                session, client_id=self.client_id, enterprise_id=installation.enterprise_id, team_id=installation.team_id,
-                user_id=installation.user_id, bot_token=installation.bot_token, installed_at=datetime.now(UTC),
+                session,
+                client_id=self.client_id,
+                enterprise_id=installation.enterprise_id,
+                team_id=installation.team_id,
+                user_id=installation.user_id,
+                bot_token=installation.bot_token,
+                installed_at=datetime.now(UTC),
                 data=_jsonable(installation.to_dict()),
             )
         log.info("installed in workspace %s", installation.team_id)
         if self.on_save is not None:
             self.on_save(installation.team_id)  # a re-install's new token replaces the cached one
 
-    def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
-                          is_enterprise_install: bool | None = False) -> Installation | None:
+    def find_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None, is_enterprise_install: bool | None = False
+    ) -> Installation | None:
         if is_enterprise_install:
             team_id = None  # an org-wide install is keyed by the enterprise alone
         with self.db.session() as session:

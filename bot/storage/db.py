@@ -138,4 +138,3 @@ def alembic_config(url: str, engine: Engine | None = None) -> Config:
     if engine is not None:
         cfg.attributes["engine"] = engine
     return cfg
-

@@ -40,16 +40,31 @@ class SlackOAuthState(SQLModel, table=True):
     expire_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-def add_installation(session: Session, *, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None,
-                     bot_token: str | None, installed_at: datetime, data: dict[str, Any]) -> None:
-    session.add(SlackInstallation(client_id=client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=bot_token,
-                                  installed_at=installed_at, data=data))
+def add_installation(
+    session: Session,
+    *,
+    client_id: str,
+    enterprise_id: str | None,
+    team_id: str | None,
+    user_id: str | None,
+    bot_token: str | None,
+    installed_at: datetime,
+    data: dict[str, Any],
+) -> None:
+    session.add(
+        SlackInstallation(
+            client_id=client_id, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=bot_token, installed_at=installed_at, data=data
+        )
+    )
 
 
-def latest_installation(session: Session, *, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None = None) -> dict[str, Any] | None:
+def latest_installation(
+    session: Session, *, client_id: str, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+) -> dict[str, Any] | None:
     """The newest installation's stored data (slack_sdk's Installation as a dict), or None."""
-    query = select(SlackInstallation).where(SlackInstallation.client_id == client_id, SlackInstallation.team_id == team_id,
-                                            SlackInstallation.enterprise_id == enterprise_id)
+    query = select(SlackInstallation).where(
+        SlackInstallation.client_id == client_id, SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
+    )
     if user_id is not None:
         query = query.where(SlackInstallation.user_id == user_id)
     row = session.execute(query.order_by(SlackInstallation.installed_at.desc(), SlackInstallation.id.desc()).limit(1)).scalar()
@@ -57,14 +72,16 @@ def latest_installation(session: Session, *, client_id: str, enterprise_id: str 
 
 
 def installed_team_ids(session: Session, *, client_id: str) -> list[str]:
-    rows = session.execute(select(SlackInstallation.team_id).where(SlackInstallation.client_id == client_id,
-                                                                    SlackInstallation.team_id.is_not(None)).distinct())
+    rows = session.execute(select(SlackInstallation.team_id).where(SlackInstallation.client_id == client_id, SlackInstallation.team_id.is_not(None)).distinct())
     return sorted(team for (team,) in rows)
 
 
 def delete_installations(session: Session, *, client_id: str, enterprise_id: str | None, team_id: str | None) -> None:
-    session.execute(delete(SlackInstallation).where(SlackInstallation.client_id == client_id, SlackInstallation.team_id == team_id,
-                                                    SlackInstallation.enterprise_id == enterprise_id))
+    session.execute(
+        delete(SlackInstallation).where(
+            SlackInstallation.client_id == client_id, SlackInstallation.team_id == team_id, SlackInstallation.enterprise_id == enterprise_id
+        )
+    )
 
 
 def add_oauth_state(session: Session, state: str, *, expire_at: datetime) -> None:

@@ -82,15 +82,15 @@ class EscalationLog(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    escalation_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True)
-    )
+    escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True))
     at: datetime = _utc()
     actor: str = Field(max_length=32)  # a Slack user id, or "bot"
     kind: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False, default=""))
     data: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    follow_up_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("follow_up.id", ondelete="SET NULL", name="fk_log_follow_up"), nullable=True))
+    follow_up_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("follow_up.id", ondelete="SET NULL", name="fk_log_follow_up"), nullable=True)
+    )
     due_at: datetime | None = _utc(nullable=True)
 
 
@@ -203,7 +203,9 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True))
-    log_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("escalation_log.id", ondelete="SET NULL", name="fk_outbox_log"), nullable=True))
+    log_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("escalation_log.id", ondelete="SET NULL", name="fk_outbox_log"), nullable=True)
+    )
     sink: str = Field(max_length=16)  # zendesk | jira | webhook
     target: str = Field(default="", max_length=64)  # the ticket key; "" for the webhook
     payload: dict = Field(sa_column=Column(JSON, nullable=False))
@@ -215,4 +217,6 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc()
     delivered_at: datetime | None = _utc(nullable=True)
+
+
 from bot.storage import installations as _installations  # noqa: E402,F401  (OAuth tables on the same metadata)

@@ -35,6 +35,7 @@ WEBHOOK_KINDS = frozenset(k.value for k in LogKind) - {LogKind.SYNC_FAILED.value
 
 # --- ticket links ------------------------------------------------------------------------------
 
+
 def link_tickets(session: Session, escalation: Escalation, refs: list[TicketRef], *, now: datetime) -> list[TicketLink]:
     links = []
     for ref in refs:
@@ -82,8 +83,18 @@ def earlier_escalations(session: Session, escalation_id: int, *, limit: int = 10
     ]
 
 
-def save_facts(session: Session, link_id: int, *, now: datetime, status: str | None = None, priority: str | None = None, organization: str | None = None,
-               sla_name: str | None = None, sla_due_at: datetime | None = None, error: str | None = None) -> None:
+def save_facts(
+    session: Session,
+    link_id: int,
+    *,
+    now: datetime,
+    status: str | None = None,
+    priority: str | None = None,
+    organization: str | None = None,
+    sla_name: str | None = None,
+    sla_due_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
     link = session.get(TicketLink, link_id)
     if link is None:
         return
@@ -102,6 +113,7 @@ def _cut(value: str | None, n: int) -> str | None:
 
 # --- the outbox --------------------------------------------------------------------------------
 
+
 def enqueue(session: Session, entry: EscalationLog, sinks: frozenset[str]) -> list[Outbox]:
     """Outbox rows for one log entry: a note per linked ticket of each enabled system, and the webhook."""
     return enqueue_all(session, [entry], sinks)
@@ -118,10 +130,23 @@ def enqueue_all(session: Session, entries: list[EscalationLog], sinks: frozenset
         if entry.kind in TICKET_NOTE_KINDS:
             for link in ticket_links(session, entry.escalation_id):
                 if link.system in sinks:
-                    rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=link.system, target=link.key, payload=payload,
-                                       next_attempt_at=entry.at, created_at=entry.at))
+                    rows.append(
+                        Outbox(
+                            escalation_id=entry.escalation_id,
+                            log_id=entry.id,
+                            sink=link.system,
+                            target=link.key,
+                            payload=payload,
+                            next_attempt_at=entry.at,
+                            created_at=entry.at,
+                        )
+                    )
         if WEBHOOK in sinks and entry.kind in WEBHOOK_KINDS:
-            rows.append(Outbox(escalation_id=entry.escalation_id, log_id=entry.id, sink=WEBHOOK, target="", payload=payload, next_attempt_at=entry.at, created_at=entry.at))
+            rows.append(
+                Outbox(
+                    escalation_id=entry.escalation_id, log_id=entry.id, sink=WEBHOOK, target="", payload=payload, next_attempt_at=entry.at, created_at=entry.at
+                )
+            )
     session.add_all(rows)
     if rows:
         session.flush()
@@ -177,7 +202,8 @@ def claim_outbox(session: Session, *, now: datetime, owner: str, lease: timedelt
 
 def mark_delivered(session: Session, work_id: int, *, owner: str, now: datetime) -> None:
     session.execute(
-        update(Outbox).where(Outbox.id == work_id, Outbox.lease_owner == owner)
+        update(Outbox)
+        .where(Outbox.id == work_id, Outbox.lease_owner == owner)
         .values(state=OutboxState.DELIVERED.value, attempts=Outbox.attempts + 1, delivered_at=now, lease_owner=None, lease_until=None, last_error=None)
     )
 

@@ -129,11 +129,27 @@ THESAURUS: dict[str, str] = {
 # What failed, as opposed to where: concepts of one family are one symptom told differently
 # ("times out" and "spins forever"; "never arrives" and "bounces").
 FAILURE_FAMILY: dict[str, str] = {
-    "timeout": "slow", "hang": "slow", "slow": "slow", "crash": "crash", "outage": "outage", "loop": "loop",
-    "forbidden": "denied", "unauthenticated": "denied", "ratelimit": "ratelimit", "undelivered": "undelivered",
-    "notreceived": "undelivered", "bounce": "undelivered", "dataloss": "dataloss", "duplicate": "duplicate",
-    "doublecharge": "duplicate", "encoding": "encoding", "stale": "stale", "wrongvalue": "wrongvalue",
-    "missingdata": "missing", "notfound": "missing", "exposure": "exposure",
+    "timeout": "slow",
+    "hang": "slow",
+    "slow": "slow",
+    "crash": "crash",
+    "outage": "outage",
+    "loop": "loop",
+    "forbidden": "denied",
+    "unauthenticated": "denied",
+    "ratelimit": "ratelimit",
+    "undelivered": "undelivered",
+    "notreceived": "undelivered",
+    "bounce": "undelivered",
+    "dataloss": "dataloss",
+    "duplicate": "duplicate",
+    "doublecharge": "duplicate",
+    "encoding": "encoding",
+    "stale": "stale",
+    "wrongvalue": "wrongvalue",
+    "missingdata": "missing",
+    "notfound": "missing",
+    "exposure": "exposure",
 }
 _CONCEPTS = [(re.compile(r"\b(?:" + spellings + r")\b"), concept) for concept, spellings in THESAURUS.items()]
 _NON_WORD = re.compile(r"[\W_]+")
@@ -230,13 +246,13 @@ def similar_escalations(
     if not terms:
         return []
     dialect = _dialect(session)
-    candidates = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id,
-                         limit=CANDIDATES[dialect], coarse=True)
+    candidates = _ranked(session, dialect, terms, "OR", team_id=team_id, since=since, exclude_id=exclude_id, limit=CANDIDATES[dialect], coarse=True)
     return _verified(text, product_area, candidates, limit)
 
 
-def similar_among_newer(session: Session, *, team_id: str, text: str, product_area: str | None, after_id: int, exclude_id: int | None = None,
-                        limit: int = 20) -> list[Match]:
+def similar_among_newer(
+    session: Session, *, team_id: str, text: str, product_area: str | None, after_id: int, exclude_id: int | None = None, limit: int = 20
+) -> list[Match]:
     """Like similar_escalations, over the briefs stored after `after_id` only (no full-text stage:
     they are few). A brief's search runs before its write transaction, so it cannot hold the write
     lock for long; this closes the gap inside that transaction (briefs that came in meanwhile)."""
@@ -396,19 +412,23 @@ def _sqlite_ranked(terms: list[str], operator: str, params: dict[str, Any], filt
         # every match and cost as much as ranking them (11 of 23 ms at 3,000 briefs); the two agree
         # whenever the window holds fewer briefs than the pool (~2,100 in 30 days at 100k briefs/3 years).
         params["pool"] = RECENT_POOL
-        bound = ("coalesce((SELECT min(w.id) FROM (SELECT id FROM escalation WHERE team_id = :team AND created_at >= :since "
-                 "ORDER BY created_at DESC LIMIT :pool) AS w), 0)")
+        bound = (
+            "coalesce((SELECT min(w.id) FROM (SELECT id FROM escalation WHERE team_id = :team AND created_at >= :since "
+            "ORDER BY created_at DESC LIMIT :pool) AS w), 0)"
+        )
     else:
         # No window (/escalate search, all time): the RECENT_POOL-th most recent match (0 when fewer).
         params["pool"] = RECENT_POOL - 1
-        bound = (f"coalesce((SELECT p.rowid FROM {FTS_TABLE} AS p JOIN escalation AS r ON r.id = p.rowid "
-                 f"WHERE p.search_text MATCH :q AND r.team_id = :team ORDER BY p.rowid DESC LIMIT 1 OFFSET :pool), 0)")
+        bound = (
+            f"coalesce((SELECT p.rowid FROM {FTS_TABLE} AS p JOIN escalation AS r ON r.id = p.rowid "
+            f"WHERE p.search_text MATCH :q AND r.team_id = :team ORDER BY p.rowid DESC LIMIT 1 OFFSET :pool), 0)"
+        )
     # Each match's workspace and date come from the narrow MATCH_LOOKUP_INDEX, not the row (which
     # holds the whole brief). Named: without ANALYZE statistics the planner picks the table.
     return f"""
         SELECT c.id AS id, -bm25({FTS_TABLE}) AS score
         FROM {FTS_TABLE} JOIN escalation AS c INDEXED BY {MATCH_LOOKUP_INDEX} ON c.id = {FTS_TABLE}.rowid
-        WHERE {FTS_TABLE} MATCH :q AND {FTS_TABLE}.rowid >= {bound} AND {' AND '.join(filters).format(e="c")}
+        WHERE {FTS_TABLE} MATCH :q AND {FTS_TABLE}.rowid >= {bound} AND {" AND ".join(filters).format(e="c")}
         ORDER BY score DESC, c.id DESC LIMIT :limit"""
 
 
@@ -418,7 +438,7 @@ def _postgres_ranked(terms: list[str], operator: str, params: dict[str, Any], fi
     recent = f"""
         SELECT e.id, e.{VECTOR_COLUMN} AS vector
         FROM escalation AS e, (SELECT to_tsquery('english', :q) AS query) AS q
-        WHERE e.{VECTOR_COLUMN} @@ q.query AND {' AND '.join(filters).format(e="e")}
+        WHERE e.{VECTOR_COLUMN} @@ q.query AND {" AND ".join(filters).format(e="e")}
         ORDER BY e.created_at DESC, e.id DESC LIMIT :recent"""
     params["recent"] = RECENT_POOL
     if coarse:
@@ -463,8 +483,18 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-_RELATED_COLUMNS = (Escalation.id, Escalation.number, Escalation.summary, Escalation.severity, Escalation.status, Escalation.created_at,
-                    Escalation.channel_id, Escalation.message_ts, Escalation.resolution, Escalation.destination)
+_RELATED_COLUMNS = (
+    Escalation.id,
+    Escalation.number,
+    Escalation.summary,
+    Escalation.severity,
+    Escalation.status,
+    Escalation.created_at,
+    Escalation.channel_id,
+    Escalation.message_ts,
+    Escalation.resolution,
+    Escalation.destination,
+)
 
 
 def related_rows(session: Session, ids: Iterable[int]) -> list[Any]:

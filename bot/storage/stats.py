@@ -54,8 +54,10 @@ def figures(session: Session, team_id: str, since: datetime, until: datetime) ->
         median_ack_seconds=median(session, _seconds(session, Escalation.posted_at, Escalation.acknowledged_at), ack_window),
         resolved=_count(session, resolve_window),
         median_resolve_seconds=median(session, _seconds(session, Escalation.posted_at, Escalation.resolved_at), resolve_window),
-        deadline_breaches=_count(session, and_(Escalation.team_id == team_id, Escalation.deadline_at >= since, Escalation.deadline_at < until,
-                                               Escalation.deadline_state == "breached")),
+        deadline_breaches=_count(
+            session,
+            and_(Escalation.team_id == team_id, Escalation.deadline_at >= since, Escalation.deadline_at < until, Escalation.deadline_state == "breached"),
+        ),
         checkins_on_time=checkins[0],
         checkins_missed=checkins[1],
         customer_updates_on_time=updates[0],
@@ -112,14 +114,21 @@ def _on_time(session: Session, team_id: str, since: datetime, until: datetime, *
     # The previous update on the same brief (or the brief's posting time when there is none).
     previous_at = (
         select(func.max(previous.at))
-        .where(previous.escalation_id == update.escalation_id, previous.at < update.at, previous.id != update.id,
-               (previous.kind == LogKind.CUSTOMER_UPDATE.value) if customer
-               else or_(previous.kind == LogKind.CHECKIN.value, and_(previous.kind == LogKind.THREAD_REPLY.value, previous.actor == brief.agent_user_id)))
+        .where(
+            previous.escalation_id == update.escalation_id,
+            previous.at < update.at,
+            previous.id != update.id,
+            (previous.kind == LogKind.CUSTOMER_UPDATE.value)
+            if customer
+            else or_(previous.kind == LogKind.CHECKIN.value, and_(previous.kind == LogKind.THREAD_REPLY.value, previous.actor == brief.agent_user_id)),
+        )
         .correlate(update, brief)  # two levels down: SQLAlchemy would otherwise re-list them in FROM
         .scalar_subquery()
     )
     nudged_since = exists().where(
-        nudge.escalation_id == update.escalation_id, is_missed(nudge), nudge.at < update.at,
+        nudge.escalation_id == update.escalation_id,
+        is_missed(nudge),
+        nudge.at < update.at,
         nudge.at > func.coalesce(previous_at, brief.posted_at, brief.created_at),
     )
     on_time = session.execute(
@@ -143,14 +152,26 @@ def top_patterns(session: Session, team_id: str, since: datetime, until: datetim
     rows = session.execute(
         select(Escalation.id, Escalation.number, Escalation.summary, EscalationLog.data)
         .join(EscalationLog, EscalationLog.escalation_id == Escalation.id)
-        .where(Escalation.team_id == team_id, Escalation.created_at >= since, Escalation.created_at < until,
-               Escalation.destination != Destination.SECURITY.value, EscalationLog.kind == LogKind.PATTERN.value)
+        .where(
+            Escalation.team_id == team_id,
+            Escalation.created_at >= since,
+            Escalation.created_at < until,
+            Escalation.destination != Destination.SECURITY.value,
+            EscalationLog.kind == LogKind.PATTERN.value,
+        )
         .order_by(reports.desc(), Escalation.created_at.desc())
         .limit(limit * 4)
     ).all()
     related_ids = {i for *_, data in rows for i in (data or {}).get("related", [])}
-    numbers = dict(session.execute(select(Escalation.id, Escalation.number).where(Escalation.id.in_(related_ids),
-                                                                                    Escalation.destination != Destination.SECURITY.value)).all()) if related_ids else {}
+    numbers = (
+        dict(
+            session.execute(
+                select(Escalation.id, Escalation.number).where(Escalation.id.in_(related_ids), Escalation.destination != Destination.SECURITY.value)
+            ).all()
+        )
+        if related_ids
+        else {}
+    )
     lines: list[PatternLine] = []
     covered: set[int] = set()
     for escalation_id, number, summary, data in rows:
@@ -159,8 +180,16 @@ def top_patterns(session: Session, team_id: str, since: datetime, until: datetim
             continue  # a later brief of the same group already stands for it
         related = [i for i in data.get("related", []) if i in numbers]
         covered |= {escalation_id, *related}
-        lines.append(PatternLine(format_ref(number), summary, int(data.get("independent_reports") or 1),
-                                 tuple(format_ref(numbers[i]) for i in related), bool(data.get("trending_up")), bool(data.get("resurfaced"))))
+        lines.append(
+            PatternLine(
+                format_ref(number),
+                summary,
+                int(data.get("independent_reports") or 1),
+                tuple(format_ref(numbers[i]) for i in related),
+                bool(data.get("trending_up")),
+                bool(data.get("resurfaced")),
+            )
+        )
         if len(lines) == limit:
             break
     return tuple(lines)
@@ -169,8 +198,7 @@ def top_patterns(session: Session, team_id: str, since: datetime, until: datetim
 def daily_volume(session: Session, team_id: str, day_starts: list[datetime]) -> dict[str, list[int]]:
     """Briefs created per day and severity; day_starts has one more edge than days (local midnights, UTC)."""
     columns = [
-        func.sum(case((and_(Escalation.created_at >= start, Escalation.created_at < end), 1), else_=0))
-        for start, end in zip(day_starts, day_starts[1:])
+        func.sum(case((and_(Escalation.created_at >= start, Escalation.created_at < end), 1), else_=0)) for start, end in zip(day_starts, day_starts[1:])
     ]
     rows = session.execute(
         select(Escalation.severity, *columns)

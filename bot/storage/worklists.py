@@ -23,8 +23,13 @@ MINE_STATUSES = (EscalationStatus.PENDING_DELIVERY.value, *ACTIVE_STATUSES)  # t
 
 def mine(session: Session, team_id: str, user_id: str, *, now: datetime, offset: int = 0, limit: int = 10) -> Page:
     """Open briefs this person escalated (the agent)."""
-    return _page(session, and_(Escalation.team_id == team_id, Escalation.agent_user_id == user_id, Escalation.status.in_(MINE_STATUSES)),
-                 now=now, offset=offset, limit=limit)
+    return _page(
+        session,
+        and_(Escalation.team_id == team_id, Escalation.agent_user_id == user_id, Escalation.status.in_(MINE_STATUSES)),
+        now=now,
+        offset=offset,
+        limit=limit,
+    )
 
 
 def waiting_on_team(session: Session, team_id: str, user_id: str, channel_ids: set[str], *, now: datetime, offset: int = 0, limit: int = 10) -> Page:
@@ -33,9 +38,18 @@ def waiting_on_team(session: Session, team_id: str, user_id: str, channel_ids: s
     A security brief is posted to the private security channel, so only its members (and its owner)
     find it here: the people involved.
     """
-    receives = or_(Escalation.receiving_owner_id == user_id, Escalation.channel_id.in_(sorted(channel_ids))) if channel_ids else Escalation.receiving_owner_id == user_id
-    return _page(session, and_(Escalation.team_id == team_id, Escalation.agent_user_id != user_id, Escalation.status.in_(ACTIVE_STATUSES), receives),
-                 now=now, offset=offset, limit=limit)
+    receives = (
+        or_(Escalation.receiving_owner_id == user_id, Escalation.channel_id.in_(sorted(channel_ids)))
+        if channel_ids
+        else Escalation.receiving_owner_id == user_id
+    )
+    return _page(
+        session,
+        and_(Escalation.team_id == team_id, Escalation.agent_user_id != user_id, Escalation.status.in_(ACTIVE_STATUSES), receives),
+        now=now,
+        offset=offset,
+        limit=limit,
+    )
 
 
 def _page(session: Session, where, *, now: datetime, offset: int, limit: int) -> Page:
@@ -45,9 +59,22 @@ def _page(session: Session, where, *, now: datetime, offset: int, limit: int) ->
     flag = case((overdue, 1), else_=0)
     total, late = session.execute(select(func.count(), func.coalesce(func.sum(flag), 0)).select_from(Escalation).outerjoin(checkin, joined).where(where)).one()
     rows = session.execute(
-        select(Escalation.id, Escalation.number, Escalation.summary, Escalation.severity, Escalation.destination, Escalation.status,
-               func.coalesce(Escalation.posted_at, Escalation.created_at, type_=UTCDateTime()), Escalation.deadline_at, checkin.next_due_at, flag,
-               Escalation.channel_id, Escalation.message_ts, Escalation.agent_user_id, Escalation.receiving_owner_id)
+        select(
+            Escalation.id,
+            Escalation.number,
+            Escalation.summary,
+            Escalation.severity,
+            Escalation.destination,
+            Escalation.status,
+            func.coalesce(Escalation.posted_at, Escalation.created_at, type_=UTCDateTime()),
+            Escalation.deadline_at,
+            checkin.next_due_at,
+            flag,
+            Escalation.channel_id,
+            Escalation.message_ts,
+            Escalation.agent_user_id,
+            Escalation.receiving_owner_id,
+        )
         .outerjoin(checkin, joined)
         .where(where)
         .order_by(flag.desc(), Escalation.deadline_at, Escalation.id)

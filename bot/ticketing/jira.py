@@ -43,8 +43,14 @@ class JiraClient:
         orgs = f.get(self.organization_field) if self.organization_field else None
         organization = ", ".join(o.get("name", "") for o in orgs if isinstance(o, dict) and o.get("name")) if isinstance(orgs, list) else None
         name, due, breached = self._sla(key, timeout=timeout)
-        return TicketFacts(status=(f.get("status") or {}).get("name"), priority=(f.get("priority") or {}).get("name"), organization=organization or None,
-                           sla_name=name, sla_due_at=due, sla_breached=breached)
+        return TicketFacts(
+            status=(f.get("status") or {}).get("name"),
+            priority=(f.get("priority") or {}).get("name"),
+            organization=organization or None,
+            sla_name=name,
+            sla_due_at=due,
+            sla_breached=breached,
+        )
 
     def _sla(self, key: str, *, timeout: float) -> tuple[str | None, datetime | None, bool]:
         url = f"{self.base_url}/rest/servicedeskapi/request/{quote(key)}/sla"

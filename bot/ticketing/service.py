@@ -51,8 +51,18 @@ class DrainReport:
 
 
 class Ticketing:
-    def __init__(self, db: Database, clock: Clock, *, hosts: TicketHosts, templates: dict[TicketSystem, str], zendesk: ZendeskClient | None = None,
-                 jira: JiraClient | None = None, webhook: WebhookSender | None = None, owner: str = "ticketing") -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        hosts: TicketHosts,
+        templates: dict[TicketSystem, str],
+        zendesk: ZendeskClient | None = None,
+        jira: JiraClient | None = None,
+        webhook: WebhookSender | None = None,
+        owner: str = "ticketing",
+    ) -> None:
         self.db = db
         self.clock = clock
         self.hosts = hosts
@@ -65,10 +75,22 @@ class Ticketing:
     @classmethod
     def from_settings(cls, settings, db: Database, clock: Clock, *, owner: str = "ticketing") -> Ticketing:
         zendesk = ZendeskClient(settings.zendesk_url, settings.zendesk_email, settings.zendesk_api_token) if settings.zendesk_enabled else None
-        jira = JiraClient(settings.jira_base_url, settings.jira_email, settings.jira_api_token, organization_field=settings.jira_organization_field) if settings.jira_enabled else None
+        jira = (
+            JiraClient(settings.jira_base_url, settings.jira_email, settings.jira_api_token, organization_field=settings.jira_organization_field)
+            if settings.jira_enabled
+            else None
+        )
         webhook = WebhookSender(settings.webhook_url, settings.webhook_secret) if settings.webhook_url else None
-        return cls(db, clock, hosts=TicketHosts.from_urls(settings.zendesk_url, settings.jira_base_url), templates=settings.ticket_templates,
-                   zendesk=zendesk, jira=jira, webhook=webhook, owner=owner)
+        return cls(
+            db,
+            clock,
+            hosts=TicketHosts.from_urls(settings.zendesk_url, settings.jira_base_url),
+            templates=settings.ticket_templates,
+            zendesk=zendesk,
+            jira=jira,
+            webhook=webhook,
+            owner=owner,
+        )
 
     @property
     def sinks(self) -> frozenset[str]:
@@ -113,8 +135,16 @@ class Ticketing:
                     log.exception("ticket facts for %s %s failed", system, key)
                     store.save_facts(s, link_id, now=now, error=type(exc).__name__)
                 else:
-                    store.save_facts(s, link_id, now=now, status=facts.status, priority=facts.priority, organization=facts.organization,
-                                     sla_name=facts.sla_name, sla_due_at=facts.sla_due_at)
+                    store.save_facts(
+                        s,
+                        link_id,
+                        now=now,
+                        status=facts.status,
+                        priority=facts.priority,
+                        organization=facts.organization,
+                        sla_name=facts.sla_name,
+                        sla_due_at=facts.sla_due_at,
+                    )
 
     def facts_for(self, ref: TicketRef, *, budget: float = FETCH_BUDGET) -> TicketFacts | None:
         """One ticket's facts now (the modal's SLA pre-fill), or None if off, slow or failing."""
@@ -133,11 +163,23 @@ class Ticketing:
         lines = []
         for link in store.ticket_links(session, escalation_id):
             ref = TicketRef(TicketSystem(link.system), link.key)
-            lines.append(TicketLine(label=ref.label, system=ref.system.label, url=ticket_url(ref, self.templates), status=link.status, priority=link.priority,
-                                    organization=link.organization, sla_name=link.sla_name, sla_due_at=link.sla_due_at,
-                                    unavailable=bool(link.fetch_error) and link.status is None and link.system in self.clients))
-        earlier = [EarlierLine(ticket=e.ticket.label, ref=e.ref, status=EscalationStatus(e.status).label, created_at=e.created_at)
-                   for e in store.earlier_escalations(session, escalation_id)]
+            lines.append(
+                TicketLine(
+                    label=ref.label,
+                    system=ref.system.label,
+                    url=ticket_url(ref, self.templates),
+                    status=link.status,
+                    priority=link.priority,
+                    organization=link.organization,
+                    sla_name=link.sla_name,
+                    sla_due_at=link.sla_due_at,
+                    unavailable=bool(link.fetch_error) and link.status is None and link.system in self.clients,
+                )
+            )
+        earlier = [
+            EarlierLine(ticket=e.ticket.label, ref=e.ref, status=EscalationStatus(e.status).label, created_at=e.created_at)
+            for e in store.earlier_escalations(session, escalation_id)
+        ]
         return TicketsView(templates=self.templates, tickets=lines, earlier=earlier)
 
     # --- the outbox --------------------------------------------------------------------------------
@@ -186,9 +228,15 @@ class Ticketing:
                 where = "" if item.sink == store.WEBHOOK else f" for {_label(item)}"
                 kind = item.payload.get("entry", {}).get("kind", "?")
                 tries = f"after {attempt} attempt{'s' if attempt > 1 else ''}"
-                queries.add_log(s, item.escalation_id, actor=queries.BOT_ACTOR, kind=LogKind.SYNC_FAILED,
-                                text=f"{what}{where} ({kind.replace('_', ' ')}), {tries}: {error}", at=self.clock.now(),
-                                data={"outbox_id": item.id, "sink": item.sink, "target": item.target})
+                queries.add_log(
+                    s,
+                    item.escalation_id,
+                    actor=queries.BOT_ACTOR,
+                    kind=LogKind.SYNC_FAILED,
+                    text=f"{what}{where} ({kind.replace('_', ' ')}), {tries}: {error}",
+                    at=self.clock.now(),
+                    data={"outbox_id": item.id, "sink": item.sink, "target": item.target},
+                )
         if give_up:
             log.warning("outbox %s (%s %s) given up: %s", item.id, item.sink, item.target, error)
             report.gave_up += 1

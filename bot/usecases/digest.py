@@ -35,6 +35,7 @@ LEASE = timedelta(minutes=5)
 
 CLAIMED = "done or claimed elsewhere"
 
+
 @dataclass(frozen=True)
 class Week:
     key_date: date  # the local Monday the digest is due
@@ -55,8 +56,9 @@ def week_due(now: datetime, tz: str) -> Week:
     def at(day: date, when: time = SEND_AT) -> datetime:
         return datetime.combine(day, when, zone)
 
-    return Week(monday, at(monday), at(monday - timedelta(days=7)), at(monday - timedelta(days=14)),
-                [at(monday - timedelta(days=7 - i), time(0)) for i in range(8)])
+    return Week(
+        monday, at(monday), at(monday - timedelta(days=7)), at(monday - timedelta(days=14)), [at(monday - timedelta(days=7 - i), time(0)) for i in range(8)]
+    )
 
 
 @dataclass
@@ -66,8 +68,18 @@ class DigestReport:
 
 
 class Digest:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, *, channel_id: str, tz: str = "UTC", enabled: bool = True,
-                 owner: str | None = None, installed_teams: Callable[[], list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gateway: SlackGateway,
+        clock: Clock,
+        *,
+        channel_id: str,
+        tz: str = "UTC",
+        enabled: bool = True,
+        owner: str | None = None,
+        installed_teams: Callable[[], list[str]] | None = None,
+    ) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -135,9 +147,14 @@ class Digest:
                 volume = stats.daily_volume(s, team, week.day_starts)
             png = chart_png(volume, week, self.tz)
             first, last = week.day_starts[0].astimezone(ZoneInfo(self.tz)), week.day_starts[-2].astimezone(ZoneInfo(self.tz))
-            file_id = self.gateway.upload_file(channel, filename=f"escalations-{week.key_date.isoformat()}.png", content=png,
-                                               title=f"Escalations per day by severity, {first:%d %b} – {last:%d %b}",
-                                               initial_comment="Daily volume by severity", thread_ts=ts)
+            file_id = self.gateway.upload_file(
+                channel,
+                filename=f"escalations-{week.key_date.isoformat()}.png",
+                content=png,
+                title=f"Escalations per day by severity, {first:%d %b} – {last:%d %b}",
+                initial_comment="Daily volume by severity",
+                thread_ts=ts,
+            )
             with self.db.session() as s:
                 digests.record(s, run.id, owner=self.owner, chart_file_id=file_id or "uploaded")
         with self.db.session() as s:

@@ -71,13 +71,33 @@ class _Claim:
 
     @classmethod
     def of(cls, row, attempt: int, brief: Brief | None = None) -> _Claim:
-        return cls(row.id, attempt, row.delivery_error, brief or queries.brief_of(row), format_ref(row.number), row.channel_id, row.agent_user_id,
-                   Destination(row.destination), row.deadline_state)
+        return cls(
+            row.id,
+            attempt,
+            row.delivery_error,
+            brief or queries.brief_of(row),
+            format_ref(row.number),
+            row.channel_id,
+            row.agent_user_id,
+            Destination(row.destination),
+            row.deadline_state,
+        )
 
 
 class Escalations:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: dict[Destination, str], cadences: dict[Severity, Cadence],
-                 *, enforce_tiers: bool = True, patterns: Patterns | None = None, ticketing=None, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gateway: SlackGateway,
+        clock: Clock,
+        channels: dict[Destination, str],
+        cadences: dict[Severity, Cadence],
+        *,
+        enforce_tiers: bool = True,
+        patterns: Patterns | None = None,
+        ticketing=None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
         self.enforce_tiers = enforce_tiers
         self.ticketing = ticketing  # bot.ticketing.service.Ticketing, or None
@@ -121,7 +141,14 @@ class Escalations:
             if created.is_new and target.note:
                 created.escalation.destination = target.destination.value
                 session.add(created.escalation)
-                queries.add_log(session, escalation_id, actor=BOT_ACTOR, kind=LogKind.CREATED, text=f"Routed to {target.destination.label}: {target.note}", at=self.clock.now())
+                queries.add_log(
+                    session,
+                    escalation_id,
+                    actor=BOT_ACTOR,
+                    kind=LogKind.CREATED,
+                    text=f"Routed to {target.destination.label}: {target.note}",
+                    at=self.clock.now(),
+                )
             if created.is_new:  # claimed here, in the storing transaction: one transaction fewer per brief
                 attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now())
                 claim = _Claim.of(created.escalation, attempt, brief) if attempt else None
@@ -170,8 +197,18 @@ class Escalations:
         plans = initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz)
         checkin = next(p.next_due_at for p in plans if p.kind is FollowUpKind.CHECKIN)
         state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=claim.deadline_state)
-        rendered = brief_message(ref=ref, brief=brief, agent_user_id=agent, escalation_id=escalation_id, today=now.date(), state=state, routed_to=claim.routed_to,
-                                 flags=flags, tickets=tickets, now=now)
+        rendered = brief_message(
+            ref=ref,
+            brief=brief,
+            agent_user_id=agent,
+            escalation_id=escalation_id,
+            today=now.date(),
+            state=state,
+            routed_to=claim.routed_to,
+            flags=flags,
+            tickets=tickets,
+            now=now,
+        )
         try:
             # Any earlier attempt may have reached Slack (a timeout, a death mid-post, a failed check):
             # look first. Retries are rare, so one conversations.history per retry is cheap.
@@ -253,12 +290,16 @@ class Escalations:
                 continue
             text = f":repeat: {link} reports the same symptom: *{pattern.independent_reports} independent reports* now."
             try:
-                self.gateway.post_message(related.channel_id, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}], thread_ts=related.message_ts)
+                self.gateway.post_message(
+                    related.channel_id, text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}], thread_ts=related.message_ts
+                )
             except SlackCallFailed as exc:
                 log.warning("pattern note to %s failed: %s", related.ref, exc.error)
                 continue
             with self.db.session() as session:
-                queries.add_log(session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now())
+                queries.add_log(
+                    session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now()
+                )
 
     def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
         """(ref, the brief as plain text in the method's structure), logged when a person exported it."""
@@ -289,8 +330,18 @@ class Escalations:
         if flags is None:
             flags = pattern_lines(self.patterns.recorded(session, row.id)) if self.patterns else []
         tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
-        rendered = brief_message(ref=format_ref(row.number), brief=queries.brief_of(row), agent_user_id=row.agent_user_id, escalation_id=row.id,
-                                 today=self.clock.now().date(), state=state, routed_to=Destination(row.destination), flags=flags, tickets=tickets, now=self.clock.now())
+        rendered = brief_message(
+            ref=format_ref(row.number),
+            brief=queries.brief_of(row),
+            agent_user_id=row.agent_user_id,
+            escalation_id=row.id,
+            today=self.clock.now().date(),
+            state=state,
+            routed_to=Destination(row.destination),
+            flags=flags,
+            tickets=tickets,
+            now=self.clock.now(),
+        )
         return rendered.text, rendered.blocks
 
     @staticmethod
@@ -335,7 +386,14 @@ class Escalations:
         with self.db.session() as session:
             row = queries.get_escalation(session, escalation_id)
             assert row is not None
-            return Delivery(escalation_id, format_ref(row.number), row.channel_id, posted=row.status == EscalationStatus.OPEN.value, ts=row.message_ts, error=row.delivery_error)
+            return Delivery(
+                escalation_id,
+                format_ref(row.number),
+                row.channel_id,
+                posted=row.status == EscalationStatus.OPEN.value,
+                ts=row.message_ts,
+                error=row.delivery_error,
+            )
 
     def _tell(self, user_id: str, text: str, blocks: list[dict]) -> None:
         """A DM to the agent: best effort, because the brief itself is already safe."""
@@ -346,6 +404,7 @@ class Escalations:
 
 
 # --- after an accepted submission ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BriefJob:
@@ -375,10 +434,17 @@ def file_brief(services, job: BriefJob) -> None:
     except Exception:  # noqa: BLE001 - the brief must come back to the agent whatever failed
         ref = error_reference()
         log.exception("storing a brief failed [%s]", ref)
-        notice = (f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
-                  f"If it keeps failing, tell your Slack admin and quote `{ref}`.")
-        restored = brief_modal(destination=job.brief.destination, eng_kind=draft_from_state(job.values).get("eng_kind"), context=job.context,
-                               initial=initial_from_state(job.values), notice=notice)
+        notice = (
+            f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
+            f"If it keeps failing, tell your Slack admin and quote `{ref}`."
+        )
+        restored = brief_modal(
+            destination=job.brief.destination,
+            eng_kind=draft_from_state(job.values).get("eng_kind"),
+            context=job.context,
+            initial=initial_from_state(job.values),
+            notice=notice,
+        )
         gateway.update_view(job.view_id, restored)
         return
     if delivery.duplicate or delivery.in_progress:

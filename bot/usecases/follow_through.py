@@ -37,8 +37,9 @@ class Outcome:
 
 
 class FollowThrough:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence],
-                 guard: Guard | None = None) -> None:
+    def __init__(
+        self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], guard: Guard | None = None
+    ) -> None:
         self.guard = guard  # None: anyone may act (tools and tests without Slack membership)
         self.db = db
         self.gateway = gateway
@@ -98,8 +99,15 @@ class FollowThrough:
 
     def ask_for_info(self, escalation_id: int, user: str, question: str, *, team_id: str | None = None) -> Outcome:
         """The question goes in the thread, and the agent is told by DM."""
-        outcome = self._note(escalation_id, user, question, team_id=team_id, kind=LogKind.INFO_REQUESTED,
-                             headline=":question: <@{user}> asks <@{agent}> on *{ref}*:", counts_as_update=False)
+        outcome = self._note(
+            escalation_id,
+            user,
+            question,
+            team_id=team_id,
+            kind=LogKind.INFO_REQUESTED,
+            headline=":question: <@{user}> asks <@{agent}> on *{ref}*:",
+            counts_as_update=False,
+        )
         with self.db.session() as s:
             row = queries.get_for_team(s, escalation_id, team_id)
             agent, channel, ts = row.agent_user_id, row.channel_id, row.message_ts
@@ -116,8 +124,15 @@ class FollowThrough:
         return outcome
 
     def log_customer_update(self, escalation_id: int, user: str, text: str, *, team_id: str | None = None) -> Outcome:
-        outcome = self._note(escalation_id, user, text, team_id=team_id, kind=LogKind.CUSTOMER_UPDATE,
-                             headline=":speech_balloon: <@{user}> updated the customer on *{ref}*:", counts_as_update=False)
+        outcome = self._note(
+            escalation_id,
+            user,
+            text,
+            team_id=team_id,
+            kind=LogKind.CUSTOMER_UPDATE,
+            headline=":speech_balloon: <@{user}> updated the customer on *{ref}*:",
+            counts_as_update=False,
+        )
         self._reset(escalation_id, FollowUpKind.CUSTOMER_UPDATE)
         return outcome
 
@@ -150,10 +165,19 @@ class FollowThrough:
                     continue
                 p = plan.replan(FollowUpKind(kind), anchor=follow_up.anchor_at, cadence=cadence, tz=row.agent_tz, now=now, stage=follow_up.stage)
                 queries.upsert_follow_up(s, escalation_id, kind, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.SEVERITY_CHANGED, text=f"{old.label} → {severity.label}: {reason}",
-                            at=now, data={"from": old.value, "to": severity.value})
+            queries.add_log(
+                s,
+                escalation_id,
+                actor=user,
+                kind=LogKind.SEVERITY_CHANGED,
+                text=f"{old.label} → {severity.label}: {reason}",
+                at=now,
+                data={"from": old.value, "to": severity.value},
+            )
             thread = (row.channel_id, row.message_ts)
-        self.notify_thread(thread, f"{severity.emoji} <@{user}> changed the severity of *{ref}* from {old.label} to *{severity.label}*:\n{views.quoted(reason)}")
+        self.notify_thread(
+            thread, f"{severity.emoji} <@{user}> changed the severity of *{ref}* from {old.label} to *{severity.label}*:\n{views.quoted(reason)}"
+        )
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -170,7 +194,13 @@ class FollowThrough:
                 return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}: its reminders have stopped, there is nothing to snooze.")
             until = now + timedelta(minutes=minutes)
             queries.snooze(s, follow_up_id, until=until)
-            what = "check-in" if follow_up.kind == FollowUpKind.CHECKIN.value else "customer update" if follow_up.kind == FollowUpKind.CUSTOMER_UPDATE.value else follow_up.kind
+            what = (
+                "check-in"
+                if follow_up.kind == FollowUpKind.CHECKIN.value
+                else "customer update"
+                if follow_up.kind == FollowUpKind.CUSTOMER_UPDATE.value
+                else follow_up.kind
+            )
             queries.add_log(s, row.id, actor=user, kind=LogKind.SNOOZED, text=f"{what} reminder snoozed for {minutes} min", at=now)
             ref = format_ref(row.number)
         self.escalations.refresh(row.id)

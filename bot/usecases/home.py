@@ -18,6 +18,7 @@ from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+
 class Home:
     def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: list[str], members: ChannelMembers) -> None:
         self.db = db

@@ -51,16 +51,28 @@ class Lifecycle:
             row.resolution, row.resolved_at, row.lessons = d.resolution, now, None
             s.add(row)
             queries.deactivate_follow_ups(s, escalation_id)
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.DEESCALATED, text=f"{d.reason.label}: {d.findings}", at=now,
-                            data={"reason": d.reason.value, "customer_told": d.customer_told, "root_cause": d.root_cause})
+            queries.add_log(
+                s,
+                escalation_id,
+                actor=user,
+                kind=LogKind.DEESCALATED,
+                text=f"{d.reason.label}: {d.findings}",
+                at=now,
+                data={"reason": d.reason.value, "customer_told": d.customer_told, "root_cause": d.root_cause},
+            )
             search.index_escalation(s, escalation_id)  # the findings are found by the next agent
             agent, owner, thread = row.agent_user_id, row.receiving_owner_id, (row.channel_id, row.message_ts)
         team = f"<@{owner}> and the receiving team can stand down" if owner and owner != user else "The receiving team can stand down"
         root = f"\n*Root cause:* {views.inline(d.root_cause)}" if d.root_cause else ""
-        self.ft.notify_thread(thread, f":leftwards_arrow_with_hook: <@{user}> de-escalated *{ref}*: {d.reason.label}. {team}; follow-ups have stopped.\n"
-                                      f"*Found:* {views.inline(d.findings)}{root}")
+        self.ft.notify_thread(
+            thread,
+            f":leftwards_arrow_with_hook: <@{user}> de-escalated *{ref}*: {d.reason.label}. {team}; follow-ups have stopped.\n"
+            f"*Found:* {views.inline(d.findings)}{root}",
+        )
         if not d.customer_told or user != agent:
-            text, blocks = views.deescalated_dm(ref=ref, by=user, agent=agent, reason=d.reason.label, customer_told=d.customer_told, escalation_id=escalation_id)
+            text, blocks = views.deescalated_dm(
+                ref=ref, by=user, agent=agent, reason=d.reason.label, customer_told=d.customer_told, escalation_id=escalation_id
+            )
             self.ft.dm(text, blocks, user=agent)
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
@@ -79,13 +91,27 @@ class Lifecycle:
             row.resolution, row.lessons, row.resolved_at = lessons.resolution, lessons.next_time, now
             s.add(row)
             queries.deactivate_follow_ups(s, escalation_id)
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.RESOLVED, text=f"Resolved after {took}. Root cause: {lessons.root_cause}", at=now,
-                            data={"what_happened": lessons.what_happened, "root_cause": lessons.root_cause, "next_time": lessons.next_time,
-                                  "seconds": int((now - (row.posted_at or row.created_at)).total_seconds())})
+            queries.add_log(
+                s,
+                escalation_id,
+                actor=user,
+                kind=LogKind.RESOLVED,
+                text=f"Resolved after {took}. Root cause: {lessons.root_cause}",
+                at=now,
+                data={
+                    "what_happened": lessons.what_happened,
+                    "root_cause": lessons.root_cause,
+                    "next_time": lessons.next_time,
+                    "seconds": int((now - (row.posted_at or row.created_at)).total_seconds()),
+                },
+            )
             search.index_escalation(s, escalation_id)  # lessons learned become searchable
             thread = (row.channel_id, row.message_ts)
-        self.ft.notify_thread(thread, f":white_check_mark: <@{user}> confirmed the fix with the customer and resolved *{ref}* after {took}.\n"
-                                      f"*Root cause:* {views.inline(lessons.root_cause)}\n*Next time:* {views.inline(lessons.next_time)}")
+        self.ft.notify_thread(
+            thread,
+            f":white_check_mark: <@{user}> confirmed the fix with the customer and resolved *{ref}* after {took}.\n"
+            f"*Root cause:* {views.inline(lessons.root_cause)}\n*Next time:* {views.inline(lessons.next_time)}",
+        )
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
@@ -104,16 +130,32 @@ class Lifecycle:
             row.resolution, row.lessons, row.resolved_at = None, None, None  # what was learned stays in the log
             s.add(row)
             queries.deactivate_follow_ups(s, escalation_id)
-            plans = plan.resume(now=now, posted_at=row.posted_at or row.created_at, deadline=row.deadline_at,
-                                cadence=self.ft.cadences[Severity(row.severity)], tz=row.agent_tz, acknowledged=owned)
+            plans = plan.resume(
+                now=now,
+                posted_at=row.posted_at or row.created_at,
+                deadline=row.deadline_at,
+                cadence=self.ft.cadences[Severity(row.severity)],
+                tz=row.agent_tz,
+                acknowledged=owned,
+            )
             for p in plans:
                 queries.upsert_follow_up(s, escalation_id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.REOPENED, text=f"Re-opened (was {was.label.lower()})", at=now,
-                            data={"was": was.value, "resolution": previous})
+            queries.add_log(
+                s,
+                escalation_id,
+                actor=user,
+                kind=LogKind.REOPENED,
+                text=f"Re-opened (was {was.label.lower()})",
+                at=now,
+                data={"was": was.value, "resolution": previous},
+            )
             search.index_escalation(s, escalation_id)
             thread, agent = (row.channel_id, row.message_ts), row.agent_user_id
             checkin = next(p.next_due_at for p in plans if p.kind.value == "checkin")
-        self.ft.notify_thread(thread, f":arrows_counterclockwise: <@{user}> re-opened *{ref}* (it was {was.label.lower()}). "
-                                      f"Follow-ups resume from now: <@{agent}>'s next check-in is due {views.when(checkin)}.")
+        self.ft.notify_thread(
+            thread,
+            f":arrows_counterclockwise: <@{user}> re-opened *{ref}* (it was {was.label.lower()}). "
+            f"Follow-ups resume from now: <@{agent}>'s next check-in is due {views.when(checkin)}.",
+        )
         self.escalations.refresh(escalation_id)
         return Outcome(ref)

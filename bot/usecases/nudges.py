@@ -92,7 +92,17 @@ def worker_id() -> str:
 
 
 class Ticker:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], *, owner: str | None = None, ticketing=None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gateway: SlackGateway,
+        clock: Clock,
+        escalations: Escalations,
+        cadences: dict[Severity, Cadence],
+        *,
+        owner: str | None = None,
+        ticketing=None,
+    ) -> None:
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -163,8 +173,9 @@ class Ticker:
         with self.db.session() as s:
             queries.confirm_periods(s, [n.period for n in sent])
             queries.advance_all(s, steps + [n.step for n in sent], owner=self.owner)
-            queries.set_deadline_states(s, {n.item.escalation_id: "breached" if n.firing.stage == "breach" else "at_risk"
-                                            for n in sent if n.kind is FollowUpKind.DEADLINE})
+            queries.set_deadline_states(
+                s, {n.item.escalation_id: "breached" if n.firing.stage == "breach" else "at_risk" for n in sent if n.kind is FollowUpKind.DEADLINE}
+            )
             for nudge, outcome in zip(to_send, outcomes):
                 if outcome == FORGET:
                     queries.forget_period(s, nudge.item)
@@ -198,13 +209,37 @@ class Ticker:
         if row is None or anchor is None or kind not in RUNS_IN.get(row.status, set()):
             return None
         cadence = self.cadences[Severity(row.severity)]
-        firing = fire(kind, stage=item.stage, due_at=item.due_at, anchor=anchor, now=now, cadence=cadence, tz=row.agent_tz,
-                      posted_at=row.posted_at or row.created_at, deadline=row.deadline_at)
+        firing = fire(
+            kind,
+            stage=item.stage,
+            due_at=item.due_at,
+            anchor=anchor,
+            now=now,
+            cadence=cadence,
+            tz=row.agent_tz,
+            posted_at=row.posted_at or row.created_at,
+            deadline=row.deadline_at,
+        )
         ref = format_ref(row.number)
         security = row.destination == Destination.SECURITY.value
         text, blocks, channel, thread_ts = self._compose(kind, firing.stage, row, ref, cadence, item, now, customer.get(row.id), security=security)
-        return Nudge(item, kind, firing, ref, row.team_id, text, blocks, channel, thread_ts, security, row.agent_user_id, row.channel_id, row.message_ts,
-                     self._waited(item, row, now), queries.Period(item, text, {"kind": kind.value, "stage": firing.stage}))
+        return Nudge(
+            item,
+            kind,
+            firing,
+            ref,
+            row.team_id,
+            text,
+            blocks,
+            channel,
+            thread_ts,
+            security,
+            row.agent_user_id,
+            row.channel_id,
+            row.message_ts,
+            self._waited(item, row, now),
+            queries.Period(item, text, {"kind": kind.value, "stage": firing.stage}),
+        )
 
     def _send(self, n: Nudge, now: datetime, report: TickReport) -> object:
         """Send one nudge in its workspace (run in a copied context: the setting does not leak to the
@@ -217,7 +252,9 @@ class Ticker:
             if found is None:
                 if n.security and n.kind is FollowUpKind.CHECKIN:  # the agent may not be in the security channel
                     text, blocks = self._with_link(text, blocks, n.brief_channel, n.brief_ts)
-                self.gateway.post_message(n.channel, text=text, blocks=blocks, thread_ts=n.thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key})
+                self.gateway.post_message(
+                    n.channel, text=text, blocks=blocks, thread_ts=n.thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key}
+                )
         except SlackCallFailed as exc:
             log.warning("%s %s nudge not sent: %s (will retry)", n.ref, n.kind.value, exc.error)
             report.failed += 1
@@ -274,18 +311,42 @@ class Ticker:
             return text, blocks
         return text, [*blocks, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|Open the brief> (in the security channel)"}]}]
 
-    def _compose(self, kind: FollowUpKind, stage: str | None, row, ref: str, cadence: Cadence, item: queries.Claimed, now: datetime,
-                 last_customer_update: datetime | None, *, security: bool = False):
+    def _compose(
+        self,
+        kind: FollowUpKind,
+        stage: str | None,
+        row,
+        ref: str,
+        cadence: Cadence,
+        item: queries.Claimed,
+        now: datetime,
+        last_customer_update: datetime | None,
+        *,
+        security: bool = False,
+    ):
         thread = row.message_ts
         if kind is FollowUpKind.CHECKIN:
-            text, blocks = views.checkin_nudge(ref=ref, agent=row.agent_user_id, escalation_id=row.id, follow_up_id=item.id, every=str(cadence.checkin),
-                                               last_update=row.last_update_at, in_thread=not security)
+            text, blocks = views.checkin_nudge(
+                ref=ref,
+                agent=row.agent_user_id,
+                escalation_id=row.id,
+                follow_up_id=item.id,
+                every=str(cadence.checkin),
+                last_update=row.last_update_at,
+                in_thread=not security,
+            )
             if security:  # by DM to the agent: the security channel's thread may be closed to them
                 return text, blocks, row.agent_user_id, None
             return text, blocks, row.channel_id, thread
         if kind is FollowUpKind.CUSTOMER_UPDATE:
-            text, blocks = views.customer_update_nudge(ref=ref, escalation_id=row.id, follow_up_id=item.id, overdue=stage == OVERDUE,
-                                                       every=str(cadence.customer_update), last_customer_update=last_customer_update)
+            text, blocks = views.customer_update_nudge(
+                ref=ref,
+                escalation_id=row.id,
+                follow_up_id=item.id,
+                overdue=stage == OVERDUE,
+                every=str(cadence.customer_update),
+                last_customer_update=last_customer_update,
+            )
             return text, blocks, row.agent_user_id, None
         if kind is FollowUpKind.ACK:
             text, blocks = views.ack_ping(ref=ref, severity=Severity(row.severity), waited=self._waited(item, row, now))
@@ -297,4 +358,3 @@ class Ticker:
     def _waited(item: queries.Claimed, row, now: datetime) -> str:
         minutes = int(((now - (row.posted_at or row.created_at)).total_seconds()) // 60)
         return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
-

@@ -80,8 +80,22 @@ def _customers(affected_names: str | None) -> tuple[str, ...]:
 
 def related_briefs(session, ids) -> dict[int, Related]:
     """The briefs `ids` as Related, in one statement (only the columns shown and the customer names)."""
-    return {r.id: Related(r.id, format_ref(r.number), r.summary, r.severity, r.status, r.created_at, r.channel_id, r.message_ts, r.resolution,
-                          _customers(r.affected_names), r.destination) for r in search.related_rows(session, ids)}
+    return {
+        r.id: Related(
+            r.id,
+            format_ref(r.number),
+            r.summary,
+            r.severity,
+            r.status,
+            r.created_at,
+            r.channel_id,
+            r.message_ts,
+            r.resolution,
+            _customers(r.affected_names),
+            r.destination,
+        )
+        for r in search.related_rows(session, ids)
+    }
 
 
 @dataclass(frozen=True)
@@ -107,8 +121,9 @@ class Patterns:
         with self.db.read_session() as session:
             # The newest id first: a brief stored while the search runs is then at least re-checked.
             last_id = queries.newest_id(session)
-            matches = search.similar_escalations(session, team_id=team_id, text=search.searchable_text(brief), product_area=product_area,
-                                                 since=at - timedelta(days=self.window_days))
+            matches = search.similar_escalations(
+                session, team_id=team_id, text=search.searchable_text(brief), product_area=product_area, since=at - timedelta(days=self.window_days)
+            )
             related = related_briefs(session, (m.escalation_id for m in matches))
         return Prior(tuple(matches), last_id, related)
 
@@ -148,9 +163,20 @@ class Patterns:
         """Find the pattern for a newly stored brief and keep it in its running log (if flagged)."""
         pattern = self.pattern_for(session, row, prior)
         if pattern.flagged:
-            queries.add_log(session, row.id, actor=queries.BOT_ACTOR, kind=LogKind.PATTERN, text=pattern_summary(pattern), at=row.created_at,
-                            data={"independent_reports": pattern.independent_reports, "related": [r.escalation_id for r in pattern.related],
-                                  "resurfaced": [r.escalation_id for r in pattern.resurfaced], "trending_up": pattern.trending_up})
+            queries.add_log(
+                session,
+                row.id,
+                actor=queries.BOT_ACTOR,
+                kind=LogKind.PATTERN,
+                text=pattern_summary(pattern),
+                at=row.created_at,
+                data={
+                    "independent_reports": pattern.independent_reports,
+                    "related": [r.escalation_id for r in pattern.related],
+                    "resurfaced": [r.escalation_id for r in pattern.resurfaced],
+                    "trending_up": pattern.trending_up,
+                },
+            )
         return pattern
 
     def recorded(self, session, escalation_id: int) -> Pattern:

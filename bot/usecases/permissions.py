@@ -20,6 +20,7 @@ from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+
 class Guard:
     def __init__(self, db: Database, clock: Clock, members: ChannelMembers, admins: frozenset[str]) -> None:
         self.db = db
@@ -40,10 +41,19 @@ class Guard:
         if member is None:
             message = f":no_entry: I could not check who is in <#{channel}> just now, so I can't let you {what} {ref}. Try again in a minute."
         else:
-            message = (f":no_entry: Only the escalating agent, the receiving owner, members of <#{channel}> and admins can {what} {ref}. "
-                       f"Ask <@{agent}> or someone in <#{channel}>.")
+            message = (
+                f":no_entry: Only the escalating agent, the receiving owner, members of <#{channel}> and admins can {what} {ref}. "
+                f"Ask <@{agent}> or someone in <#{channel}>."
+            )
         with self.db.session() as s:
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.REFUSED, text=f"Refused: tried to {what}" + ("" if member is not None else " (membership unknown)"),
-                            at=self.clock.now(), data={"action": what, "membership_known": member is not None})
+            queries.add_log(
+                s,
+                escalation_id,
+                actor=user,
+                kind=LogKind.REFUSED,
+                text=f"Refused: tried to {what}" + ("" if member is not None else " (membership unknown)"),
+                at=self.clock.now(),
+                data={"action": what, "membership_known": member is not None},
+            )
         log.info("%s refused to %s for %s", what, user, ref)
         return message

@@ -42,8 +42,11 @@ class Search:
             matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
             found = queries.get_escalations(s, (m.escalation_id for m in matches))
             rows = [found.get(m.escalation_id) for m in matches]
-            return [(format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
-                    for r in rows if r is not None and r.status in CLOSED_STATUSES and r.resolution][:5]
+            return [
+                (format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
+                for r in rows
+                if r is not None and r.status in CLOSED_STATUSES and r.resolution
+            ][:5]
 
     def search(self, team_id: str, words: str, *, asker: str) -> list[Hit]:
         with self.db.session() as s:
@@ -56,6 +59,19 @@ class Search:
                     continue
                 if row.destination == Destination.SECURITY.value and asker not in (row.agent_user_id, row.receiving_owner_id):
                     continue  # security briefs are shown only to the people involved
-                hits.append(Hit(format_ref(row.number), row.summary, row.status, row.severity, row.destination, row.created_at,
-                                row.resolution, row.lessons, row.channel_id, row.message_ts, match.score))
+                hits.append(
+                    Hit(
+                        format_ref(row.number),
+                        row.summary,
+                        row.status,
+                        row.severity,
+                        row.destination,
+                        row.created_at,
+                        row.resolution,
+                        row.lessons,
+                        row.channel_id,
+                        row.message_ts,
+                        match.score,
+                    )
+                )
             return hits[:10]

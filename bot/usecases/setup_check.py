@@ -19,8 +19,10 @@ _FIELD_OF = {
 def run_check(settings: Settings, *, out: TextIO, gateway: SlackGateway | None = None) -> int:
     """Print one line per check; exit 0 when all pass, 1 when any needs fixing, 2 when Slack refuses the token."""
     if gateway is None and not settings.slack_bot_token:  # several workspaces: each has its own token
-        print("FAIL  token: several workspaces (OAuth) keep a token per workspace; to check one, run with "
-              "SLACK_BOT_TOKEN set to its Bot User OAuth Token.", file=out)
+        print(
+            "FAIL  token: several workspaces (OAuth) keep a token per workspace; to check one, run with SLACK_BOT_TOKEN set to its Bot User OAuth Token.",
+            file=out,
+        )
         return 2
     gateway = gateway or SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
     try:
@@ -57,7 +59,10 @@ def run_check(settings: Settings, *, out: TextIO, gateway: SlackGateway | None =
             print(f"FAIL  {label} #{status.name} ({channel_id}) is archived: unarchive it or point {setting} at another channel.", file=out)
         elif not status.is_member:
             problems += 1
-            print(f"FAIL  {label} #{status.name} ({channel_id}): the bot is not in it. In #{status.name}, type /invite @{identity.get('user', 'Escalation Brief')}", file=out)
+            print(
+                f"FAIL  {label} #{status.name} ({channel_id}): the bot is not in it. In #{status.name}, type /invite @{identity.get('user', 'Escalation Brief')}",
+                file=out,
+            )
         else:
             kind = "private" if status.is_private else "public"
             print(f"ok    {label} #{status.name} ({channel_id}, {kind}): exists, bot is a member", file=out)

@@ -190,9 +190,7 @@ KNOWN_BLOCK_TYPES = frozenset(
     }
 )
 
-_MESSAGE_METHODS = frozenset(
-    {"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"}
-)
+_MESSAGE_METHODS = frozenset({"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.scheduleMessage"})
 _VIEW_METHODS = frozenset({"views.open", "views.push", "views.update", "views.publish"})
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -493,6 +491,7 @@ class _Checker:
 
     def initial_in(self, el: dict, path: str, all_opts: list) -> None:
         """initial_option(s) must be among the element's options."""
+
         def key(o: Any) -> Any:
             return o.get("value") if isinstance(o, dict) else None
 
@@ -569,9 +568,7 @@ class _Checker:
             opts = self.options(el, path, lo=1, hi=LIMITS["checkbox_options"], plain_only=False)
             self.initial_in(el, path, opts)
         elif etype == "overflow":
-            self.options(
-                el, path, lo=LIMITS["overflow_options_min"], hi=LIMITS["overflow_options_max"], allow_url=True
-            )
+            self.options(el, path, lo=LIMITS["overflow_options_min"], hi=LIMITS["overflow_options_max"], allow_url=True)
         elif etype == "datepicker":
             d = el.get("initial_date")
             if d is not None:

@@ -161,6 +161,7 @@ def _basic(user: str, secret: str) -> str:
 
 # --- Zendesk -------------------------------------------------------------------------------------
 
+
 class FakeZendesk(StandIn):
     name = "stand-in Zendesk"
     EMAIL, TOKEN = "agent@acme.example", "zd-token-123"
@@ -171,8 +172,16 @@ class FakeZendesk(StandIn):
         self.organizations: dict[int, dict] = {}
         self.notes: list[tuple[int, dict]] = []
 
-    def add_ticket(self, ticket_id: int, *, status: str = "open", priority: str | None = "high", organization: str | None = None,
-                   sla_breach_at: str | None = None, metric: str = "next_reply_time") -> None:
+    def add_ticket(
+        self,
+        ticket_id: int,
+        *,
+        status: str = "open",
+        priority: str | None = "high",
+        organization: str | None = None,
+        sla_breach_at: str | None = None,
+        metric: str = "next_reply_time",
+    ) -> None:
         org_id = None
         if organization:
             org_id = 9000 + len(self.organizations)
@@ -217,6 +226,7 @@ class FakeZendesk(StandIn):
 
 # --- Jira (platform v3 + JSM service desk API) ------------------------------------------------------
 
+
 class FakeJira(StandIn):
     name = "stand-in Jira"
     EMAIL, TOKEN = "agent@acme.example", "jira-token-456"
@@ -228,14 +238,35 @@ class FakeJira(StandIn):
         self.slas: dict[str, list[dict]] = {}
         self.comments: list[tuple[str, dict]] = []
 
-    def add_issue(self, key: str, *, status: str = "In Progress", priority: str = "High", organization: str | None = None,
-                  sla_breach_at: str | None = None, sla_name: str = "Time to resolution", service_desk: bool = True) -> None:
-        fields: dict[str, Any] = {"status": {"name": status, "statusCategory": {"key": "indeterminate"}}, "priority": {"name": priority, "id": "2"},
-                                  "summary": f"Issue {key}", self.ORG_FIELD: [{"id": 1, "name": organization}] if organization else []}
+    def add_issue(
+        self,
+        key: str,
+        *,
+        status: str = "In Progress",
+        priority: str = "High",
+        organization: str | None = None,
+        sla_breach_at: str | None = None,
+        sla_name: str = "Time to resolution",
+        service_desk: bool = True,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "status": {"name": status, "statusCategory": {"key": "indeterminate"}},
+            "priority": {"name": priority, "id": "2"},
+            "summary": f"Issue {key}",
+            self.ORG_FIELD: [{"id": 1, "name": organization}] if organization else [],
+        }
         self.issues[key] = {"id": str(10000 + len(self.issues)), "key": key, "fields": fields}
         if service_desk:
-            cycle = {"breached": False, "paused": False, "withinCalendarHours": True,
-                     "breachTime": {"iso8601": sla_breach_at, "epochMillis": 0, "friendly": "soon"}} if sla_breach_at else None
+            cycle = (
+                {
+                    "breached": False,
+                    "paused": False,
+                    "withinCalendarHours": True,
+                    "breachTime": {"iso8601": sla_breach_at, "epochMillis": 0, "friendly": "soon"},
+                }
+                if sla_breach_at
+                else None
+            )
             self.slas[key] = [{"id": "1", "name": sla_name, **({"ongoingCycle": cycle} if cycle else {}), "completedCycles": []}]
 
     def check_auth(self, rec: Recorded) -> str | None:
@@ -284,6 +315,7 @@ class FakeJira(StandIn):
 
 
 # --- webhook receiver ----------------------------------------------------------------------------
+
 
 class FakeWebhook(StandIn):
     name = "stand-in webhook receiver"

@@ -173,10 +173,14 @@ def _element_state(el: dict, value: Any) -> dict[str, Any]:
     elif etype == "datetimepicker":
         st["selected_date_time"] = None if value is None else int(value)
     elif etype == "rich_text_input":
-        st["rich_text_value"] = value if isinstance(value, dict) or value is None else {
-            "type": "rich_text",
-            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": str(value)}]}],
-        }
+        st["rich_text_value"] = (
+            value
+            if isinstance(value, dict) or value is None
+            else {
+                "type": "rich_text",
+                "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": str(value)}]}],
+            }
+        )
     elif etype == "file_input":
         st["files"] = list(value or [])
     else:
@@ -401,8 +405,10 @@ def block_actions(
     blk, el = _find_element(blocks, action_id)
     if block_id is None:
         block_id = (blk or {}).get("block_id") or "b"
-    etype = action_type or (el or {}).get("type") or (
-        "static_select" if selected_option is not None else "multi_static_select" if selected_options is not None else "button"
+    etype = (
+        action_type
+        or (el or {}).get("type")
+        or ("static_select" if selected_option is not None else "multi_static_select" if selected_options is not None else "button")
     )
 
     action: dict[str, Any] = {"action_id": action_id, "block_id": block_id, "type": etype, "action_ts": _action_ts()}
@@ -451,9 +457,7 @@ def block_actions(
         msg = copy.deepcopy(dict(message)) if message is not None else None
         ch = channel_id or "C0SUPPORT"
         ts = (msg or {}).get("ts") or "1700000000.000100"
-        payload["container"] = dict(
-            container or {"type": "message", "message_ts": ts, "channel_id": ch, "is_ephemeral": False}
-        )
+        payload["container"] = dict(container or {"type": "message", "message_ts": ts, "channel_id": ch, "is_ephemeral": False})
         payload["channel"] = {"id": ch, "name": channel_name}
         if msg is not None:
             msg.setdefault("type", "message")

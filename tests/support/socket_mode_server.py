@@ -41,7 +41,14 @@ class SocketModeServer:
     def send(self, envelope_type: str, payload: dict[str, Any]) -> str:
         """Deliver one envelope to the connected app; returns its envelope_id."""
         envelope_id = str(uuid.uuid4())
-        message = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload, "accepts_response_payload": envelope_type != "events_api", "retry_attempt": 0, "retry_reason": ""}
+        message = {
+            "envelope_id": envelope_id,
+            "type": envelope_type,
+            "payload": payload,
+            "accepts_response_payload": envelope_type != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
         assert self._loop and self._outbox
         self._loop.call_soon_threadsafe(self._outbox.put_nowait, message)
         return envelope_id

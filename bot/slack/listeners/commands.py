@@ -1,14 +1,14 @@
 """`/escalate [summary]` opens the brief modal; a few words after it are sub-commands:
 
-    /escalate                       the brief modal
-    /escalate Acme SSO is down      the brief modal with that summary
-    /escalate SUP-123               the brief modal, the ticket's SLA pre-filled (ticketing on)
-    /escalate triage                the escalate-or-keep decision helper
-    /escalate log ESC-42            the running log of a brief
-    /escalate search <words>        past briefs, ranked (shown only to you)
-    /escalate list                  my open briefs, overdue first (shown only to you)
-    /escalate stats [7d|30d|90d]    counts, medians, on-time shares, patterns (shown only to you)
-    /escalate help                  this list
+/escalate                       the brief modal
+/escalate Acme SSO is down      the brief modal with that summary
+/escalate SUP-123               the brief modal, the ticket's SLA pre-filled (ticketing on)
+/escalate triage                the escalate-or-keep decision helper
+/escalate log ESC-42            the running log of a brief
+/escalate search <words>        past briefs, ranked (shown only to you)
+/escalate list                  my open briefs, overdue first (shown only to you)
+/escalate stats [7d|30d|90d]    counts, medians, on-time shares, patterns (shown only to you)
+/escalate help                  this list
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def register(app: AsyncApp, services) -> None:
         elif match := _SEARCH.match(text):
             services.spawn(answer_search(services, body, match.group(1), respond), what="/escalate search", notify=notify)
         elif text.lower() == "list":
-            services.spawn(_answer(services, respond, services.home.my_list, payloads.team_id(body), payloads.user_id(body)), what="/escalate list", notify=notify)
+            services.spawn(
+                _answer(services, respond, services.home.my_list, payloads.team_id(body), payloads.user_id(body)), what="/escalate list", notify=notify
+            )
         elif match := _STATS.match(text):
             period = (match.group(1) or "7d").lower()
             if period not in STATS_PERIODS:

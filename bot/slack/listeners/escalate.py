@@ -136,11 +136,17 @@ def register(app: AsyncApp, services) -> None:
         if needs_tier_warning(brief.destination, tier, enforce_tiers=services.settings.enforce_tiers, already_warned=context.tier_warned):
             warned = context.model_copy(update={"tier_warned": True})
             notice = f":warning: {tier_note(brief.destination)} You are not in the L2 group: consider choosing *Support L2*. Press *Escalate* again to send it to {brief.destination.label} anyway."
-            await ack(response_action="update", view=brief_modal(destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice))
+            await ack(
+                response_action="update",
+                view=brief_modal(
+                    destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice
+                ),
+            )
             return
         await ack(response_action="update", view=saving_view())
-        job = BriefJob(team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context,
-                       values=values, tier=tier)
+        job = BriefJob(
+            team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context, values=values, tier=tier
+        )
         if services.brief_workers is not None:  # a brief worker process (bot.runtime.brief_worker): acks never wait behind it
             services.brief_workers.submit(job)
         else:
@@ -154,7 +160,9 @@ def register(app: AsyncApp, services) -> None:
     async def on_export(ack, body, client, respond) -> None:
         """The brief as plain text, in a modal only the clicker sees."""
         await ack()
-        services.spawn(_export(services, body, client, respond), what="export", notify=lambda t: respond(text=t, response_type="ephemeral", replace_original=False))
+        services.spawn(
+            _export(services, body, client, respond), what="export", notify=lambda t: respond(text=t, response_type="ephemeral", replace_original=False)
+        )
 
     @app.action(ids.ACTION_RETRY_DELIVERY)
     async def on_retry(ack, body, respond) -> None:
@@ -189,5 +197,8 @@ async def _retry(services, body: dict, respond) -> None:
         await respond(text=f":white_check_mark: {delivery.ref} is now posted in <#{delivery.channel_id}>.", replace_original=True)
     elif not delivery.in_progress:
         problem = delivery_problem(delivery.error or "unknown_error", delivery.channel_id)
-        await respond(text=f":warning: {delivery.ref} is still not posted: {problem} I'll keep trying by myself and tell you when it is in.",
-                      response_type="ephemeral", replace_original=False)
+        await respond(
+            text=f":warning: {delivery.ref} is still not posted: {problem} I'll keep trying by myself and tell you when it is in.",
+            response_type="ephemeral",
+            replace_original=False,
+        )

@@ -22,10 +22,38 @@ log = logging.getLogger(__name__)
 
 # Button → (modal callback, title, label, submit, placeholder, hint)
 _NOTE_MODALS = {
-    ids.ACTION_ASK_INFO: (ids.VIEW_ASK_INFO, "Ask for info", "What do you need from the agent?", "Ask", "e.g. Which account IDs are affected? Can you get a HAR file?", "Posted in the brief's thread; the agent is told by DM."),
-    ids.ACTION_POST_UPDATE: (ids.VIEW_POST_UPDATE, "Post update", "Progress update", "Post", "What has been confirmed, what is next, when the next update comes", "Posted in the brief's thread and shown on the brief."),
-    ids.ACTION_LOG_CHECKIN: (ids.VIEW_LOG_CHECKIN, "Log check-in", "What did the receiving team say?", "Log", "e.g. Eng reproduced it; fix in review, ETA 16:00", "Posted in the thread; the next check-in is due a full interval from now."),
-    ids.ACTION_LOG_CUSTOMER_UPDATE: (ids.VIEW_LOG_CUSTOMER_UPDATE, "Log customer update", "What did you tell the customer?", "Log", "e.g. Investigation ongoing; root cause confirmed; next update by 17:00", "Posted in the thread; the customer-update timer restarts."),
+    ids.ACTION_ASK_INFO: (
+        ids.VIEW_ASK_INFO,
+        "Ask for info",
+        "What do you need from the agent?",
+        "Ask",
+        "e.g. Which account IDs are affected? Can you get a HAR file?",
+        "Posted in the brief's thread; the agent is told by DM.",
+    ),
+    ids.ACTION_POST_UPDATE: (
+        ids.VIEW_POST_UPDATE,
+        "Post update",
+        "Progress update",
+        "Post",
+        "What has been confirmed, what is next, when the next update comes",
+        "Posted in the brief's thread and shown on the brief.",
+    ),
+    ids.ACTION_LOG_CHECKIN: (
+        ids.VIEW_LOG_CHECKIN,
+        "Log check-in",
+        "What did the receiving team say?",
+        "Log",
+        "e.g. Eng reproduced it; fix in review, ETA 16:00",
+        "Posted in the thread; the next check-in is due a full interval from now.",
+    ),
+    ids.ACTION_LOG_CUSTOMER_UPDATE: (
+        ids.VIEW_LOG_CUSTOMER_UPDATE,
+        "Log customer update",
+        "What did you tell the customer?",
+        "Log",
+        "e.g. Investigation ongoing; root cause confirmed; next update by 17:00",
+        "Posted in the thread; the customer-update timer restarts.",
+    ),
 }
 _LOG_COMMAND = re.compile(r"^log\s+(?:esc-)?(\d+)\s*$", re.IGNORECASE)
 
@@ -63,7 +91,9 @@ def register(app: AsyncApp, services) -> None:
 
         async def run() -> None:
             ref, _severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
-            view = note_modal(callback_id=callback, title=title, label=label, submit=submit, escalation_id=escalation_id, ref=ref, placeholder=placeholder, hint=hint)
+            view = note_modal(
+                callback_id=callback, title=title, label=label, submit=submit, escalation_id=escalation_id, ref=ref, placeholder=placeholder, hint=hint
+            )
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
 
         if escalation_id is not None:
@@ -89,7 +119,9 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         escalation_id = payloads.action_id_value(body)
         if escalation_id is not None:
-            services.spawn(_open_log(services, client, body.get("trigger_id", ""), escalation_id, payloads.team_id(body)), what="view log", notify=ephemeral(respond))
+            services.spawn(
+                _open_log(services, client, body.get("trigger_id", ""), escalation_id, payloads.team_id(body)), what="view log", notify=ephemeral(respond)
+            )
 
     @app.action(re.compile(f"^{ids.ACTION_SNOOZE_PREFIX}(\\d+)$"))
     async def on_snooze(ack, body, respond) -> None:
@@ -123,7 +155,9 @@ def register(app: AsyncApp, services) -> None:
         }[view["callback_id"]]
         escalation_id = payloads.view_escalation_id(view)
         if escalation_id is not None:
-            services.spawn(_once(services, body, view, operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"])
+            services.spawn(
+                _once(services, body, view, operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"]
+            )
 
     @app.view(ids.VIEW_CHANGE_SEVERITY)
     async def on_severity(ack, body, view, client) -> None:
@@ -155,8 +189,16 @@ def register(app: AsyncApp, services) -> None:
         if item.get("type") != "message" or name not in (settings.ack_emoji, settings.fixed_emoji):
             return
         services.spawn(
-            services.run_sync(ft.reaction, item.get("channel", ""), item.get("ts", ""), event.get("user", ""), name, ack_emoji=settings.ack_emoji, fixed_emoji=settings.fixed_emoji,
-                              team_id=payloads.team_id(body) or None),
+            services.run_sync(
+                ft.reaction,
+                item.get("channel", ""),
+                item.get("ts", ""),
+                event.get("user", ""),
+                name,
+                ack_emoji=settings.ack_emoji,
+                fixed_emoji=settings.fixed_emoji,
+                team_id=payloads.team_id(body) or None,
+            ),
             what="reaction",
         )
 
@@ -165,8 +207,17 @@ def register(app: AsyncApp, services) -> None:
         # Only replies in a thread can belong to a brief; edits, joins and bot posts are not replies.
         if event.get("subtype") or event.get("bot_id") or not event.get("thread_ts") or event.get("thread_ts") == event.get("ts"):
             return
-        services.spawn(services.run_sync(ft.thread_reply, event.get("channel", ""), event["thread_ts"], event.get("user", ""), event.get("text") or "",
-                                        team_id=payloads.team_id(body) or None), what="thread reply")
+        services.spawn(
+            services.run_sync(
+                ft.thread_reply,
+                event.get("channel", ""),
+                event["thread_ts"],
+                event.get("user", ""),
+                event.get("text") or "",
+                team_id=payloads.team_id(body) or None,
+            ),
+            what="thread reply",
+        )
 
 
 async def _once(services, body: dict, view: dict, operation, *args, **kwargs):

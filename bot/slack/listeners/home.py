@@ -27,8 +27,9 @@ def refresh_home(services, body: dict, *, offsets: dict | None = None) -> None:
         except ValueError:
             offsets = {}
     mine, team = _offset(offsets, ids.HOME_MINE), _offset(offsets, ids.HOME_TEAM)
-    services.spawn(services.run_sync(services.home.publish_home, payloads.team_id(body), payloads.user_id(body), mine_offset=mine, team_offset=team),
-                   what="home tab")
+    services.spawn(
+        services.run_sync(services.home.publish_home, payloads.team_id(body), payloads.user_id(body), mine_offset=mine, team_offset=team), what="home tab"
+    )
 
 
 def _offset(offsets, key: str) -> int:

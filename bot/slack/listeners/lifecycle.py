@@ -33,14 +33,22 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         escalation_id, user, team = payloads.action_id_value(body), payloads.user_id(body), payloads.team_id(body)
         if escalation_id is not None:
-            services.spawn(_then(services.run_sync(ft.mark_fixed, escalation_id, user, team_id=team), lambda o: tell(respond, o)), what="mark fixed", notify=ephemeral(respond))
+            services.spawn(
+                _then(services.run_sync(ft.mark_fixed, escalation_id, user, team_id=team), lambda o: tell(respond, o)),
+                what="mark fixed",
+                notify=ephemeral(respond),
+            )
 
     @app.action(ids.ACTION_REOPEN)
     async def on_reopen(ack, body, respond) -> None:
         await ack()
         escalation_id, user, team = payloads.action_id_value(body), payloads.user_id(body), payloads.team_id(body)
         if escalation_id is not None:
-            services.spawn(_then(services.run_sync(lifecycle.reopen, escalation_id, user, team_id=team), lambda o: tell(respond, o)), what="re-open", notify=ephemeral(respond))
+            services.spawn(
+                _then(services.run_sync(lifecycle.reopen, escalation_id, user, team_id=team), lambda o: tell(respond, o)),
+                what="re-open",
+                notify=ephemeral(respond),
+            )
 
     @app.action(ids.ACTION_DEESCALATE)
     @app.action(ids.ACTION_CLOSE)
@@ -63,27 +71,42 @@ def register(app: AsyncApp, services) -> None:
     @app.view(ids.VIEW_DEESCALATE)
     async def on_deescalate(ack, body, client, view) -> None:
         b = ids.DEESCALATE_BLOCKS
-        result = deescalation_from(payloads.view_input(view, b["reason"]), payloads.view_input(view, b["findings"]), payloads.view_input(view, b["customer_told"]), payloads.view_input(view, b["root_cause"]))
+        result = deescalation_from(
+            payloads.view_input(view, b["reason"]),
+            payloads.view_input(view, b["findings"]),
+            payloads.view_input(view, b["customer_told"]),
+            payloads.view_input(view, b["root_cause"]),
+        )
         if not isinstance(result, Deescalation):
             await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
             return
         await ack()
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
-            services.spawn(_then(services.run_sync(lifecycle.deescalate, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)), what="de-escalate")
+            services.spawn(
+                _then(services.run_sync(lifecycle.deescalate, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)),
+                what="de-escalate",
+            )
 
     @app.view(ids.VIEW_CLOSE)
     async def on_close(ack, body, client, view) -> None:
         b = ids.CLOSE_BLOCKS
-        result = lessons_from(payloads.view_input(view, b["what_happened"]), payloads.view_input(view, b["root_cause"]), payloads.view_input(view, b["next_time"]),
-                             confirmed="yes" in payloads.view_input(view, b["confirmed"]))
+        result = lessons_from(
+            payloads.view_input(view, b["what_happened"]),
+            payloads.view_input(view, b["root_cause"]),
+            payloads.view_input(view, b["next_time"]),
+            confirmed="yes" in payloads.view_input(view, b["confirmed"]),
+        )
         if not isinstance(result, Lessons):
             await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
             return
         await ack()
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
-            services.spawn(_then(services.run_sync(lifecycle.close, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)), what="close")
+            services.spawn(
+                _then(services.run_sync(lifecycle.close, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)),
+                what="close",
+            )
 
 
 async def _then(work, after):

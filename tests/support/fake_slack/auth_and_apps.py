@@ -26,12 +26,29 @@ class AuthAndAppsAPI:
             "is_enterprise_install": False,
         }
 
-    def add_oauth_grant(self, code: str, *, team_id: str, bot_token: str, team_name: str = "Second", user_id: str = "U0ADMIN",
-                        client_id: str = "111.222", client_secret: str = "oauth-client-secret", scope: str = DEFAULT_SCOPES) -> None:
+    def add_oauth_grant(
+        self,
+        code: str,
+        *,
+        team_id: str,
+        bot_token: str,
+        team_name: str = "Second",
+        user_id: str = "U0ADMIN",
+        client_id: str = "111.222",
+        client_secret: str = "oauth-client-secret",
+        scope: str = DEFAULT_SCOPES,
+    ) -> None:
         """What oauth.v2.access answers for `code` (the code Slack puts in the redirect after consent)."""
         grants = self.__dict__.setdefault("oauth_grants", {})
-        grants[code] = {"team_id": team_id, "bot_token": bot_token, "team_name": team_name, "user_id": user_id,
-                        "client_id": client_id, "client_secret": client_secret, "scope": scope}
+        grants[code] = {
+            "team_id": team_id,
+            "bot_token": bot_token,
+            "team_name": team_name,
+            "user_id": user_id,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": scope,
+        }
 
     def _oauth_v2_access(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         # The client may authenticate with HTTP Basic (slack_sdk's default) or form fields.
@@ -45,9 +62,16 @@ class AuthAndAppsAPI:
         if (client_id, client_secret) != (grant["client_id"], grant["client_secret"]):
             raise _ApiError("invalid_client_id" if client_id != grant["client_id"] else "bad_client_secret")
         return {
-            "ok": True, "app_id": self.app_id, "authed_user": {"id": grant["user_id"]}, "scope": grant["scope"], "token_type": "bot",
-            "access_token": grant["bot_token"], "bot_user_id": self.bot_user_id,
-            "team": {"id": grant["team_id"], "name": grant["team_name"]}, "enterprise": None, "is_enterprise_install": False,
+            "ok": True,
+            "app_id": self.app_id,
+            "authed_user": {"id": grant["user_id"]},
+            "scope": grant["scope"],
+            "token_type": "bot",
+            "access_token": grant["bot_token"],
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": grant["team_id"], "name": grant["team_name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
         }
 
     def _apps_connections_open(self, args: dict[str, Any], call: Call) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class ConversationsAPI:
             start = int(base64.b64decode(cursor.encode()).decode().removeprefix("offset:")) if cursor else 0
         except ValueError:
             raise _ApiError("invalid_cursor") from None
-        page = ch.members[start:start + limit]
+        page = ch.members[start : start + limit]
         more = start + limit < len(ch.members)
         next_cursor = base64.b64encode(f"offset:{start + limit}".encode()).decode() if more else ""
         return {"ok": True, "members": list(page), "response_metadata": {"next_cursor": next_cursor}}
@@ -75,8 +75,7 @@ class ConversationsAPI:
                 continue
             out.append(_as_read(m, args))
         has_more = len(out) > limit
-        return {"ok": True, "messages": out[:limit], "has_more": has_more, "pin_count": 0,
-                "response_metadata": {"next_cursor": ""}}
+        return {"ok": True, "messages": out[:limit], "has_more": has_more, "pin_count": 0, "response_metadata": {"next_cursor": ""}}
 
     def _conversations_replies(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         ch = self._resolve_channel(args.get("channel"), for_reading=True)
@@ -84,8 +83,6 @@ class ConversationsAPI:
         parent = self._find_message(ch, ts)
         if parent is None:
             raise _ApiError("thread_not_found")
-        thread = [_as_read(m, args) for m in self._messages.get(ch, [])
-                  if m.get("ts") == ts or m.get("thread_ts") == ts]
+        thread = [_as_read(m, args) for m in self._messages.get(ch, []) if m.get("ts") == ts or m.get("thread_ts") == ts]
         limit = int(args.get("limit") or 1000)
-        return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit,
-                "response_metadata": {"next_cursor": ""}}
+        return {"ok": True, "messages": thread[:limit], "has_more": len(thread) > limit, "response_metadata": {"next_cursor": ""}}

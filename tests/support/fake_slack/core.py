@@ -154,10 +154,7 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     seen = [c.method for c in self._calls]
-                    raise AssertionError(
-                        f"expected {count} call(s) to {method} within {timeout}s, got {len(got)}; "
-                        f"methods seen: {seen}"
-                    )
+                    raise AssertionError(f"expected {count} call(s) to {method} within {timeout}s, got {len(got)}; methods seen: {seen}")
                 self._cond.wait(min(left, 0.05))
 
     def reset(self) -> None:
@@ -187,12 +184,12 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
             self._handle_response_url(h, parts.path)
             return
         if parts.path.startswith("/upload/v1/"):
-            self._handle_upload(h, parts.path[len("/upload/v1/"):])
+            self._handle_upload(h, parts.path[len("/upload/v1/") :])
             return
         if not parts.path.startswith("/api/"):
             h.send_json(404, {"ok": False, "error": "not_found"})
             return
-        method = parts.path[len("/api/"):].strip("/")
+        method = parts.path[len("/api/") :].strip("/")
         raw = _read_body(h)
         ctype = h.headers.get("Content-Type", "") or ""
         args: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -259,8 +256,7 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
         for k in ("blocks", "view"):
             if isinstance(args.get(k), str):
                 err = "invalid_blocks_format" if k == "blocks" else "invalid_arguments"
-                self._answer(h, call, 200, {"ok": False, "error": err,
-                                            "response_metadata": {"messages": [f"[ERROR] {k} is not valid JSON"]}})
+                self._answer(h, call, 200, {"ok": False, "error": err, "response_metadata": {"messages": [f"[ERROR] {k} is not valid JSON"]}})
                 return
         if "blocks" in args or "view" in args or method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             problems = blockkit_limits.check_call(method, args)
@@ -270,12 +266,17 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
                     self.violations.extend(f"{method}: {p}" for p in problems)
                 if self.strict:
                     err = "invalid_arguments" if method.startswith("views.") else "invalid_blocks"
-                    self._answer(h, call, 200, {
-                        "ok": False,
-                        "error": err,
-                        "errors": problems,
-                        "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]},
-                    })
+                    self._answer(
+                        h,
+                        call,
+                        200,
+                        {
+                            "ok": False,
+                            "error": err,
+                            "errors": problems,
+                            "response_metadata": {"messages": [f"[ERROR] {p}" for p in problems]},
+                        },
+                    )
                     return
 
         handler = self._handlers.get(method)
@@ -309,8 +310,15 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
             args = json.loads(raw or b"{}")
         except ValueError:
             args = {"raw": raw.decode("utf-8", "replace")}
-        call = Call(method="response_url", args=args if isinstance(args, dict) else {"body": args}, headers=dict(h.headers.items()),
-                    received_at=time.monotonic(), http_method=h.command, content_type=h.headers.get("Content-Type", ""), raw_body=raw)
+        call = Call(
+            method="response_url",
+            args=args if isinstance(args, dict) else {"body": args},
+            headers=dict(h.headers.items()),
+            received_at=time.monotonic(),
+            http_method=h.command,
+            content_type=h.headers.get("Content-Type", ""),
+            raw_body=raw,
+        )
         call.violations = blockkit_limits.check_message(call.args) if isinstance(call.args.get("blocks"), list) else []
         with self._cond:
             self._calls.append(call)
@@ -322,8 +330,15 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
     def _handle_upload(self, h: _Handler, file_id: str) -> None:
         """The upload_url handed out by files.getUploadURLExternal: the file's bytes arrive here (method "upload")."""
         raw = _read_body(h)
-        call = Call(method="upload", args={"file_id": file_id, "length": len(raw)}, headers=dict(h.headers.items()),
-                    received_at=time.monotonic(), http_method=h.command, content_type=h.headers.get("Content-Type", ""), raw_body=raw)
+        call = Call(
+            method="upload",
+            args={"file_id": file_id, "length": len(raw)},
+            headers=dict(h.headers.items()),
+            received_at=time.monotonic(),
+            http_method=h.command,
+            content_type=h.headers.get("Content-Type", ""),
+            raw_body=raw,
+        )
         with self._cond:
             self._calls.append(call)
             entry = self.files.get(file_id)

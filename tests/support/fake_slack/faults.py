@@ -80,11 +80,15 @@ class FaultInjection:
             if seed is not None:
                 self._rng = random.Random(seed)
             self.failure_methods = frozenset(methods) if methods is not None else None
-            self.failure_modes = list(modes) if modes is not None else [
-                Fault(error="ratelimited", status=429, headers={"Retry-After": "1"}),
-                Fault(error="internal_error", status=500),
-                Fault(error="service_unavailable", status=503),
-            ]
+            self.failure_modes = (
+                list(modes)
+                if modes is not None
+                else [
+                    Fault(error="ratelimited", status=429, headers={"Retry-After": "1"}),
+                    Fault(error="internal_error", status=500),
+                    Fault(error="service_unavailable", status=503),
+                ]
+            )
 
     def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
@@ -93,9 +97,7 @@ class FaultInjection:
                 if q:
                     return q.popleft()
             if self.failure_rate > 0:
-                eligible = (
-                    method in self.failure_methods if self.failure_methods is not None else method != "auth.test"
-                )
+                eligible = method in self.failure_methods if self.failure_methods is not None else method != "auth.test"
                 if eligible and self._rng.random() < self.failure_rate:
                     return copy.copy(self._rng.choice(self.failure_modes))
         return None

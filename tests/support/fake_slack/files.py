@@ -44,8 +44,9 @@ class FilesAPI:
                 raise _ApiError("file_not_found")
             if entry["content"] is None:
                 raise _ApiError("file_upload_not_completed")  # the bytes never reached upload_url
-            entry.update(title=item.get("title") or entry["filename"], channel=channel, thread_ts=args.get("thread_ts"),
-                         initial_comment=args.get("initial_comment"))
+            entry.update(
+                title=item.get("title") or entry["filename"], channel=channel, thread_ts=args.get("thread_ts"), initial_comment=args.get("initial_comment")
+            )
             done.append({"id": entry["id"], "name": entry["filename"], "title": entry["title"], "size": entry["length"]})
         if channel is not None:
             msg = self._bot_message({"text": args.get("initial_comment") or "", "thread_ts": args.get("thread_ts")}, self._next_ts())

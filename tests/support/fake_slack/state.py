@@ -31,8 +31,16 @@ class SlackState:
         purpose: str = "",
         members: list[str] | None = None,
     ) -> Channel:
-        ch = Channel(id=id, name=name.lstrip("#"), is_member=is_member, is_private=is_private,
-                     is_archived=is_archived, topic=topic, purpose=purpose, members=list(members or []))
+        ch = Channel(
+            id=id,
+            name=name.lstrip("#"),
+            is_member=is_member,
+            is_private=is_private,
+            is_archived=is_archived,
+            topic=topic,
+            purpose=purpose,
+            members=list(members or []),
+        )
         with self._lock:
             self._channels[id] = ch
         return ch
@@ -65,9 +73,19 @@ class SlackState:
             tz_offset = _zone_offset(tz)
         if tz_label is None:
             tz_label = "Coordinated Universal Time" if tz in ("UTC", "Etc/UTC") else tz
-        u = User(id=id, name=name, tz=tz, tz_offset=tz_offset, tz_label=tz_label,
-                 real_name=real_name or name, display_name=display_name if display_name is not None else name,
-                 email=email, is_bot=is_bot, deleted=deleted, team_id=self.team_id)
+        u = User(
+            id=id,
+            name=name,
+            tz=tz,
+            tz_offset=tz_offset,
+            tz_label=tz_label,
+            real_name=real_name or name,
+            display_name=display_name if display_name is not None else name,
+            email=email,
+            is_bot=is_bot,
+            deleted=deleted,
+            team_id=self.team_id,
+        )
         with self._lock:
             self._users[id] = u
         return u

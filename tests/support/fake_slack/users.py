@@ -21,8 +21,7 @@ class UsersAPI:
             elif self.strict_users:
                 raise _ApiError("user_not_found")
             else:
-                u = User(id=uid, name=uid.lower(), real_name=f"User {uid}", display_name=uid.lower(),
-                         team_id=self.team_id)
+                u = User(id=uid, name=uid.lower(), real_name=f"User {uid}", display_name=uid.lower(), team_id=self.team_id)
         return {"ok": True, "user": u.to_api()}
 
     def _usergroups_users_list(self, args: dict[str, Any], call: Call) -> dict[str, Any]:

@@ -15,15 +15,13 @@ class ViewsAPI:
     def _use_trigger(self, args: dict[str, Any]) -> None:
         trig = args.get("trigger_id") or args.get("interactivity_pointer")
         if not trig:
-            raise _ApiError("invalid_arguments",
-                            response_metadata={"messages": ["[ERROR] missing required field: trigger_id"]})
+            raise _ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: trigger_id"]})
         if self.enforce_trigger_ids:
             if trig in self._used_triggers:
                 raise _ApiError("exchanged_trigger_id")
             self._used_triggers.add(trig)
 
-    def _new_view(self, view: dict[str, Any], *, view_id: str | None = None,
-                  root: str | None = None, previous: str | None = None) -> dict[str, Any]:
+    def _new_view(self, view: dict[str, Any], *, view_id: str | None = None, root: str | None = None, previous: str | None = None) -> dict[str, Any]:
         vid = view_id or self._next_id("V")
         self._id_n += 1
         v = {
@@ -82,8 +80,7 @@ class ViewsAPI:
     def _views_publish(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         uid = args.get("user_id")
         if not uid:
-            raise _ApiError("invalid_arguments",
-                            response_metadata={"messages": ["[ERROR] missing required field: user_id"]})
+            raise _ApiError("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: user_id"]})
         old_id = self._home_by_user.get(uid)
         if old_id and args.get("hash") and args["hash"] != self._views[old_id]["hash"]:
             raise _ApiError("hash_conflict")
