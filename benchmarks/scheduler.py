@@ -44,7 +44,7 @@ from bot.domain.brief import Destination  # noqa: E402
 from bot.domain.validation import validate_draft  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack_api.gateway import ChannelPacer, SlackGateway  # noqa: E402
-from bot.storage import queries  # noqa: E402
+from bot.storage import follow_ups  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from bot.storage.models import Escalation, FollowUp  # noqa: E402
 from bot.storage.types import UTCDateTime  # noqa: E402
@@ -139,7 +139,7 @@ def measure(label: str, factory, open_briefs: int) -> dict:
         due_rows = open_briefs // DUE_EVERY
         started = time.perf_counter()
         with db.session() as s:  # the claim statement alone; its leases are released again below
-            claimed = queries.claim_due(s, now=clock.now(), owner="probe", lease=timedelta(minutes=2), limit=200)
+            claimed = follow_ups.claim_due(s, now=clock.now(), owner="probe", lease=timedelta(minutes=2), limit=200)
         claim_ms = (time.perf_counter() - started) * 1000
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE follow_up SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = 'probe'"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from blocks import facts, ids
+from blocks.kit import Block, Blocks
 from blocks.lifecycle import reopen_button
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
 from blocks.tickets import TicketsView, linked, ticket_blocks
@@ -42,22 +43,22 @@ class BriefState:
 @dataclass
 class RenderedBrief:
     text: str  # fallback: notifications, screen readers, old clients
-    blocks: list[dict]
-    continuations: list[list[dict]] = field(default_factory=list)  # thread replies, in order
+    blocks: Blocks
+    continuations: list[Blocks] = field(default_factory=list)  # thread replies, in order
 
 
-def _section(text: str) -> dict:
+def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _sections(title: str, body: str) -> list[dict]:
+def _sections(title: str, body: str) -> Blocks:
     """A titled section, split into as many sections as Slack's 3,000-character limit needs."""
     head = f"*{title}*\n"
     parts = chunks(body, SECTION_TEXT_MAX - len(head))
     return [_section(head + parts[0])] + [_section(p) for p in parts[1:]]
 
 
-def _fields(pairs: list[tuple[str, str]]) -> tuple[list[dict], list[dict]]:
+def _fields(pairs: list[tuple[str, str]]) -> tuple[Blocks, Blocks]:
     """Short facts as section fields (≤ 10 per section, ≤ 2,000 chars each); long ones as sections."""
     short, long_blocks = [], []
     for label, value in pairs:
@@ -79,7 +80,7 @@ def fallback_text(number_ref: str, brief: Brief) -> str:
     return f"{number_ref} [{brief.severity.label}] to {brief.destination.label}: {escape(brief.summary)}"
 
 
-def _state_context(state: BriefState) -> dict:
+def _state_context(state: BriefState) -> Block:
     parts = [f"*Status:* {state.status}"]
     parts.append(f"*Receiving owner:* <@{state.owner}>" if state.owner else "*Receiving owner:* none yet")
     if state.last_update_at:
@@ -93,10 +94,10 @@ def _state_context(state: BriefState) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(parts)[:3000]}]}
 
 
-def _buttons(escalation_id: int, state: BriefState) -> dict:
+def _buttons(escalation_id: int, state: BriefState) -> Block:
     value = str(escalation_id)
 
-    def button(text: str, action_id: str, style: str | None = None) -> dict:
+    def button(text: str, action_id: str, style: str | None = None) -> Block:
         b = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text}, "value": value}
         return {**b, "style": style} if style else b
 
@@ -142,7 +143,7 @@ def brief_message(
     via = routed_to if routed_to is not None and routed_to is not brief.destination else None
     impact = brief.impact
     deadline = slack_date(brief.request.deadline)
-    top: list[dict] = [
+    top: Blocks = [
         {
             "type": "header",
             "text": {"type": "plain_text", "text": f"{brief.severity.emoji} {headline(ref, brief)}" + (f" (via {via.label})" if via else ""), "emoji": True},
@@ -190,7 +191,7 @@ def brief_message(
     top += [_section("*BUSINESS IMPACT*"), *impact_fields, *impact_long]
     request = _sections("REQUEST", f"*{brief.request.kind.label}:* {escape(brief.request.ask)}\n*Hard deadline:* {deadline}")
 
-    body: list[dict] = _sections("PROBLEM NARRATIVE", linked(escape(brief.narrative), tickets))
+    body: Blocks = _sections("PROBLEM NARRATIVE", linked(escape(brief.narrative), tickets))
     body += _package(brief)
     actions = "\n".join(f"{i}. {escape(a.what)} → {escape(a.outcome)}" for i, a in enumerate(brief.actions_taken, 1))
     body += _sections(facts.actions_label(brief.destination).upper(), actions)
@@ -217,9 +218,9 @@ def brief_message(
     return RenderedBrief(text=fallback_text(ref, brief), blocks=main, continuations=continuations)
 
 
-def _package(brief: Brief) -> list[dict]:
+def _package(brief: Brief) -> Blocks:
     pairs = facts.package_lines(brief)
-    blocks: list[dict] = []
+    blocks: Blocks = []
     title = facts.package_title(brief.destination).upper()
     if brief.engineering:
         steps = brief.engineering.reproduction.steps
@@ -233,17 +234,17 @@ def _package(brief: Brief) -> list[dict]:
     return blocks
 
 
-def _size(block: dict) -> int:
+def _size(block: Block) -> int:
     text = block.get("text", {}).get("text", "") if isinstance(block.get("text"), dict) else ""
     text_len = len(text) + sum(len(f.get("text", "")) for f in block.get("fields", []))
     return text_len + sum(len(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict))
 
 
-def _fit(head: list[dict], body: list[dict], tail: list[dict]) -> tuple[list[dict], list[dict]]:
+def _fit(head: Blocks, body: Blocks, tail: Blocks) -> tuple[Blocks, Blocks]:
     """Keep as much of the body in the first message as its limits allow (one block spare for the note)."""
     used_blocks = len(head) + len(tail) + 1
     used_chars = sum(_size(b) for b in head + tail) + 100
-    kept = []
+    kept: Blocks = []
     for i, block in enumerate(body):
         if used_blocks + 1 > MESSAGE_BLOCKS_MAX or used_chars + _size(block) > MESSAGE_TEXT_BUDGET:
             return head + kept + tail, body[i:]
@@ -253,9 +254,9 @@ def _fit(head: list[dict], body: list[dict], tail: list[dict]) -> tuple[list[dic
     return head + kept + tail, []
 
 
-def _paginate(ref: str, blocks: list[dict]) -> list[list[dict]]:
-    pages: list[list[dict]] = []
-    current: list[dict] = []
+def _paginate(ref: str, blocks: Blocks) -> list[Blocks]:
+    pages: list[Blocks] = []
+    current: Blocks = []
     chars = 0
     for block in blocks:
         if current and (len(current) + 1 >= MESSAGE_BLOCKS_MAX or chars + _size(block) > MESSAGE_TEXT_BUDGET):

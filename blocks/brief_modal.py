@@ -10,12 +10,14 @@ from __future__ import annotations
 import functools
 import json
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
 from blocks import ids
 from blocks.facts import actions_label, package_title
+from blocks.kit import Block, Blocks, Labelled, View
 from blocks.text import plain, truncate
 from bot.domain.brief import (
     Depth,
@@ -64,18 +66,18 @@ class ModalContext(BaseModel):
             return cls()
 
 
-def _option(value: str, text: str, description: str | None = None) -> dict:
+def _option(value: str, text: str, description: str | None = None) -> Block:
     opt = {"text": plain(truncate(text, 75)), "value": value}
     if description:
         opt["description"] = plain(truncate(description, 75))
     return opt
 
 
-def _enum_options(enum: type) -> list[dict]:
+def _enum_options(enum: Iterable[Labelled]) -> Blocks:
     return [_option(member.value, member.label) for member in enum]
 
 
-def _input(field: str, label: str, element: dict, *, required: set[str], hint: str | None = None, dispatch: bool = False) -> dict:
+def _input(field: str, label: str, element: Block, *, required: set[str], hint: str | None = None, dispatch: bool = False) -> Block:
     element = {**element, "action_id": field}
     block = {"type": "input", "block_id": field, "label": plain(label), "element": element, "optional": field not in required}
     if hint:
@@ -85,7 +87,7 @@ def _input(field: str, label: str, element: dict, *, required: set[str], hint: s
     return block
 
 
-def _text(placeholder: str | None = None, *, multiline: bool = False, max_length: int = TEXT_MAX, initial: str | None = None) -> dict:
+def _text(placeholder: str | None = None, *, multiline: bool = False, max_length: int = TEXT_MAX, initial: str | None = None) -> Block:
     el: dict[str, Any] = {"type": "plain_text_input", "multiline": multiline, "max_length": max_length}
     if placeholder:
         el["placeholder"] = plain(placeholder)
@@ -94,7 +96,7 @@ def _text(placeholder: str | None = None, *, multiline: bool = False, max_length
     return el
 
 
-def _select(options: list[dict], placeholder: str, initial: str | None = None) -> dict:
+def _select(options: Blocks, placeholder: str, initial: str | None = None) -> Block:
     el: dict[str, Any] = {"type": "static_select", "placeholder": plain(placeholder), "options": options}
     chosen = next((o for o in options if o["value"] == initial), None)
     if chosen:
@@ -102,11 +104,11 @@ def _select(options: list[dict], placeholder: str, initial: str | None = None) -
     return el
 
 
-def _header(text: str) -> dict:
+def _header(text: str) -> Block:
     return {"type": "header", "text": plain(text)}
 
 
-def _context(text: str) -> dict:
+def _context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
@@ -117,7 +119,7 @@ def brief_modal(
     context: ModalContext | None = None,
     initial: dict[str, Any] | None = None,
     notice: str | None = None,
-) -> dict:
+) -> View:
     """The modal for a destination (None: not chosen yet, common fields only).
 
     `initial` restores values (after a failed save, or a re-render); `notice` is shown on top.
@@ -143,20 +145,20 @@ def brief_modal(
 
 
 @functools.cache
-def _blank_blocks() -> tuple[dict, ...]:
+def _blank_blocks() -> tuple[Block, ...]:
     return tuple(_blocks(None, None, {}, None))
 
 
-def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict[str, Any], notice: str | None) -> list[dict]:
+def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict[str, Any], notice: str | None) -> Blocks:
     req = required_fields(destination, eng_kind)
 
-    def txt(field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX) -> dict:
+    def txt(field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX) -> Block:
         return _input(field, label, _text(placeholder, multiline=multiline, max_length=max_length, initial=initial.get(field)), required=req, hint=hint)
 
-    def sel(field: str, label: str, options: list[dict], placeholder: str = "Choose", hint: str | None = None, dispatch: bool = False) -> dict:
+    def sel(field: str, label: str, options: Blocks, placeholder: str = "Choose", hint: str | None = None, dispatch: bool = False) -> Block:
         return _input(field, label, _select(options, placeholder, initial.get(field)), required=req, hint=hint, dispatch=dispatch)
 
-    def date(field: str, label: str, hint: str | None = None) -> dict:
+    def date(field: str, label: str, hint: str | None = None) -> Block:
         el: dict[str, Any] = {"type": "datepicker", "placeholder": plain("Pick a date")}
         if _ISO_DATE.fullmatch(str(initial.get(field) or "")):
             el["initial_date"] = initial[field]
@@ -169,7 +171,7 @@ def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict
     if initial.get(REFERENCE_ACCOUNT) in (True, "yes", "true"):
         reference_account["initial_options"] = reference_account["options"]
 
-    blocks: list[dict] = [
+    blocks: Blocks = [
         *([{"type": "section", "text": {"type": "mrkdwn", "text": notice}}] if notice else []),
         {
             "type": "actions",
@@ -237,7 +239,21 @@ def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict
     return blocks
 
 
-def _package_blocks(destination: Destination, req: set[str], txt, sel) -> list[dict]:
+class _TextInput(Protocol):
+    """`txt` in `_blocks`: a text input for a Draft field, with that field's initial value."""
+
+    def __call__(
+        self, field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX
+    ) -> Block: ...
+
+
+class _SelectInput(Protocol):
+    """`sel` in `_blocks`: a static select for a Draft field, with that field's initial option."""
+
+    def __call__(self, field: str, label: str, options: Blocks, placeholder: str = "Choose", hint: str | None = None, dispatch: bool = False) -> Block: ...
+
+
+def _package_blocks(destination: Destination, req: set[str], txt: _TextInput, sel: _SelectInput) -> Blocks:
     title = package_title(destination)
     blocks = [_header(f"For {destination.label}: {title.lower()}")]
     if destination is Destination.ENGINEERING:

@@ -6,24 +6,25 @@ import json
 from datetime import datetime
 
 from blocks import ids
+from blocks.kit import Block, Blocks, View
 from blocks.text import SECTION_TEXT_MAX, chunks, escape, plain, slack_date, truncate
 from bot.domain.brief import Severity
 
 
-def button(text: str, action_id: str, value: str, style: str | None = None) -> dict:
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
     button = {"type": "button", "text": plain(text), "action_id": action_id, "value": value}
     if style:
         button["style"] = style
     return button
 
 
-def _snoozes(follow_up_id: int) -> list[dict]:
+def _snoozes(follow_up_id: int) -> Blocks:
     labels = {30: "Snooze 30 min", 60: "Snooze 1 h", 120: "Snooze 2 h"}
     return [button(labels[m], f"{ids.ACTION_SNOOZE_PREFIX}{m}", str(follow_up_id)) for m in ids.SNOOZE_MINUTES]
 
 
-def _message(text: str, actions: list[dict] | None = None, context: str | None = None) -> tuple[str, list[dict]]:
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in chunks(text, SECTION_TEXT_MAX)]
+def _message(text: str, actions: Blocks | None = None, context: str | None = None) -> tuple[str, Blocks]:
+    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in chunks(text, SECTION_TEXT_MAX)]
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     if actions:
@@ -33,7 +34,7 @@ def _message(text: str, actions: list[dict] | None = None, context: str | None =
 
 def checkin_nudge(
     *, ref: str, agent: str, escalation_id: int, follow_up_id: int, every: str, last_update: datetime | None, in_thread: bool = True
-) -> tuple[str, list[dict]]:
+) -> tuple[str, Blocks]:
     """In the brief's thread, mentioning the agent: follow up before being asked. (By DM for security
     briefs, whose channel the agent may not be in.)"""
     since = f" Last update {slack_date(last_update)}." if last_update else ""
@@ -51,7 +52,7 @@ def checkin_nudge(
 
 def customer_update_nudge(
     *, ref: str, escalation_id: int, follow_up_id: int, overdue: bool, every: str, last_customer_update: datetime | None
-) -> tuple[str, list[dict]]:
+) -> tuple[str, Blocks]:
     """By DM to the agent, who owns the customer relationship."""
     last = f" Last customer update {slack_date(last_customer_update)}." if last_customer_update else ""
     head = f":rotating_light: *Customer update overdue* on *{ref}*" if overdue else f":speech_balloon: Customer update due on *{ref}*"
@@ -66,7 +67,7 @@ def customer_update_nudge(
     )
 
 
-def ack_ping(*, ref: str, severity: Severity, waited: str) -> tuple[str, list[dict]]:
+def ack_ping(*, ref: str, severity: Severity, waited: str) -> tuple[str, Blocks]:
     here = "<!here> " if severity is Severity.CRITICAL else ""
     return _message(
         f":bell: {here}*{ref}* ({severity.label}) has waited {waited} with nobody acknowledging it. "
@@ -74,7 +75,7 @@ def ack_ping(*, ref: str, severity: Severity, waited: str) -> tuple[str, list[di
     )
 
 
-def ack_dm(*, ref: str, channel_id: str, waited: str) -> tuple[str, list[dict]]:
+def ack_dm(*, ref: str, channel_id: str, waited: str) -> tuple[str, Blocks]:
     return _message(
         f":hourglass: Nobody in <#{channel_id}> has acknowledged *{ref}* after {waited}. I've pinged the thread again; consider reaching the team directly."
     )
@@ -87,13 +88,13 @@ _DEADLINE_TEXT = {
 }
 
 
-def deadline_notice(*, mark: str, ref: str, agent: str, owner: str | None, deadline: datetime) -> tuple[str, list[dict]]:
+def deadline_notice(*, mark: str, ref: str, agent: str, owner: str | None, deadline: datetime) -> tuple[str, Blocks]:
     who = f"<@{agent}>" + (f" <@{owner}>" if owner and owner != agent else "")
     text = _DEADLINE_TEXT[mark].format(ref=ref, deadline=slack_date(deadline)) + f" {who}"
     return _message(text)
 
 
-def thread_note(text: str) -> tuple[str, list[dict]]:
+def thread_note(text: str) -> tuple[str, Blocks]:
     return _message(text)
 
 
@@ -101,9 +102,9 @@ def quoted(text: str) -> str:
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
 
 
-def text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, hint: str | None = None) -> dict:
+def text_input(block_id: str, label: str, placeholder: str, *, optional: bool = False, hint: str | None = None) -> Block:
     """A multi-line text input whose action_id is its block_id (how the listeners read it back)."""
-    block = {
+    block: Block = {
         "type": "input",
         "block_id": block_id,
         "label": plain(label),
@@ -116,7 +117,7 @@ def text_input(block_id: str, label: str, placeholder: str, *, optional: bool = 
     return block
 
 
-def escalation_modal(*, callback_id: str, title: str, submit: str, escalation_id: int, blocks: list[dict]) -> dict:
+def escalation_modal(*, callback_id: str, title: str, submit: str, escalation_id: int, blocks: Blocks) -> View:
     """A modal about one brief: its id rides in private_metadata, where the submission listeners find it."""
     return {
         "type": "modal",
@@ -129,7 +130,7 @@ def escalation_modal(*, callback_id: str, title: str, submit: str, escalation_id
     }
 
 
-def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalation_id: int, ref: str, placeholder: str, hint: str | None = None) -> dict:
+def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalation_id: int, ref: str, placeholder: str, hint: str | None = None) -> View:
     return escalation_modal(
         callback_id=callback_id,
         title=title,
@@ -142,7 +143,7 @@ def note_modal(*, callback_id: str, title: str, label: str, submit: str, escalat
     )
 
 
-def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:
+def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> View:
     options = [{"text": plain(s.label), "value": s.value, "description": plain(s.definition)} for s in Severity]
     return {
         "type": "modal",
@@ -183,7 +184,7 @@ def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> dict:
     }
 
 
-def running_log_view(*, ref: str, entries: list[tuple[datetime, str, str, str]]) -> dict:
+def running_log_view(*, ref: str, entries: list[tuple[datetime, str, str, str]]) -> View:
     """Every entry (time, actor, kind, text), oldest first, within Slack's 100-block view limit."""
     lines = []
     for at, actor, kind, text in entries:
@@ -193,7 +194,7 @@ def running_log_view(*, ref: str, entries: list[tuple[datetime, str, str, str]])
             line += f": {escape(truncate(' '.join(text.split()), 400))}"
         lines.append(line)
     body = "\n".join(lines) or "Nothing logged yet."
-    sections = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in chunks(body, SECTION_TEXT_MAX)]
+    sections: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in chunks(body, SECTION_TEXT_MAX)]
     if len(sections) > 98:  # keep the newest: they are what people come to read
         sections = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "Older entries are not shown."}]}, *sections[-97:]]
     return {

@@ -8,10 +8,12 @@ PAGE_SIZE × 2, navigation) + 3 ≈ 50 blocks.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from blocks import ids
+from blocks.kit import Blocks, Labelled, View
 from blocks.stats import duration
 from blocks.text import archive_link, escape, plain, truncate
 from bot.domain.brief import Destination, Severity, format_ref
@@ -35,7 +37,7 @@ def local(when: datetime, tz: str) -> str:
     return f"{at.strftime('%a %d %b %H:%M')} {at.tzname()}"
 
 
-def _label(kind: type, value: str) -> str:
+def _label(kind: Callable[[str], Labelled], value: str) -> str:
     try:
         return kind(value).label
     except ValueError:
@@ -65,9 +67,9 @@ def row_lines(row: Row, *, now: datetime, tz: str) -> str:
     return "\n".join([head, facts, f"{checkin} · {deadline}"])
 
 
-def _row_blocks(row: Row, section: str, *, now: datetime, tz: str) -> list[dict]:
+def _row_blocks(row: Row, section: str, *, now: datetime, tz: str) -> Blocks:
     value = str(row.escalation_id)
-    buttons: list[dict] = []
+    buttons: Blocks = []
     if row.message_ts:
         buttons.append(
             {
@@ -97,9 +99,9 @@ def _row_blocks(row: Row, section: str, *, now: datetime, tz: str) -> list[dict]
     ]
 
 
-def _section(title: str, empty: str, page: Page, section: str, offsets: dict[str, int], *, now: datetime, tz: str) -> list[dict]:
+def _section(title: str, empty: str, page: Page, section: str, offsets: dict[str, int], *, now: datetime, tz: str) -> Blocks:
     overdue = f", {page.overdue} overdue" if page.overdue else ""
-    blocks: list[dict] = [
+    blocks: Blocks = [
         {"type": "header", "text": plain(f"{title} ({page.total} open{overdue})")},
     ]
     if not page.rows:
@@ -133,7 +135,7 @@ def _section(title: str, empty: str, page: Page, section: str, offsets: dict[str
     return blocks
 
 
-def home_view(*, mine: Page, team: Page, now: datetime, tz: str) -> dict:
+def home_view(*, mine: Page, team: Page, now: datetime, tz: str) -> View:
     offsets = {MINE: mine.offset, TEAM: team.offset}
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Escalation Brief* · type `/escalate` to write a brief, `/escalate help` for every command."}},
@@ -145,14 +147,14 @@ def home_view(*, mine: Page, team: Page, now: datetime, tz: str) -> dict:
     return {"type": "home", "callback_id": "home", "private_metadata": json.dumps(offsets), "blocks": blocks}
 
 
-def list_blocks(page: Page, *, now: datetime, tz: str) -> tuple[str, list[dict]]:
+def list_blocks(page: Page, *, now: datetime, tz: str) -> tuple[str, Blocks]:
     """/escalate list: my open briefs, as an ephemeral message (one page; the Home tab has the rest)."""
     if not page.rows:
         text = "You have no open escalations."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     overdue = f", {page.overdue} overdue" if page.overdue else ""
     text = f"Your open escalations: {page.total}{overdue}"
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*, overdue first:"}}]
+    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*, overdue first:"}}]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": row_lines(row, now=now, tz=tz)}} for row in page.rows]
     if page.has_more:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"{page.total - len(page.rows)} more in the app's Home tab."}]})

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from blocks import ids
 from blocks.follow_through import button, escalation_modal, text_input
+from blocks.kit import Block, Blocks, View
 from blocks.text import escape, plain, slack_date
 from bot.domain.lifecycle import DeescalationReason
 
@@ -20,11 +21,11 @@ def when(moment: datetime) -> str:
     return slack_date(moment)
 
 
-def _section(text: str) -> dict:
+def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def deescalate_modal(*, escalation_id: int, ref: str) -> dict:
+def deescalate_modal(*, escalation_id: int, ref: str) -> View:
     b = ids.DEESCALATE_BLOCKS
     reasons = [{"text": plain(r.label), "value": r.value} for r in DeescalationReason]
     reasons[2]["description"] = plain("The root cause is still required")
@@ -65,7 +66,7 @@ def deescalate_modal(*, escalation_id: int, ref: str) -> dict:
     )
 
 
-def close_modal(*, escalation_id: int, ref: str) -> dict:
+def close_modal(*, escalation_id: int, ref: str) -> View:
     b = ids.CLOSE_BLOCKS
     return escalation_modal(
         callback_id=ids.VIEW_CLOSE,
@@ -98,7 +99,7 @@ def close_modal(*, escalation_id: int, ref: str) -> dict:
     )
 
 
-def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told: bool, escalation_id: int) -> tuple[str, list[dict]]:
+def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told: bool, escalation_id: int) -> tuple[str, Blocks]:
     """To the agent, who owns the customer relationship: the outcome, and a prompt to tell the customer."""
     who = "You" if by == agent else f"<@{by}>"
     text = f":leftwards_arrow_with_hook: {who} de-escalated *{ref}*: {escape(reason)}."
@@ -111,12 +112,12 @@ def deescalated_dm(*, ref: str, by: str, agent: str, reason: str, customer_told:
     ]
 
 
-def fixed_dm(*, ref: str, by: str, escalation_id: int) -> tuple[str, list[dict]]:
+def fixed_dm(*, ref: str, by: str, escalation_id: int) -> tuple[str, Blocks]:
     text = f":white_check_mark: <@{by}> marked *{ref}* fixed. Confirm the fix with the customer, then close the escalation with what you learned."
     return text, [_section(text), {"type": "actions", "elements": [button("Close with lessons learned", ids.ACTION_CLOSE, str(escalation_id), "primary")]}]
 
 
-def reopen_button(escalation_id: int) -> dict:
+def reopen_button(escalation_id: int) -> Block:
     reopen = button("Re-open", ids.ACTION_REOPEN, str(escalation_id))
     reopen["confirm"] = {
         "title": plain("Re-open this escalation?"),

@@ -4,6 +4,7 @@ the text export, and the apology when something unexpected fails."""
 from __future__ import annotations
 
 from blocks import ids
+from blocks.kit import Blocks, View
 from blocks.text import SECTION_TEXT_MAX, chunks, escape
 
 # Slack error codes from chat.postMessage → what the agent or admin should do, in plain words.
@@ -25,10 +26,10 @@ def delivery_problem(error: str, channel: str) -> str:
     return _DELIVERY_FIXES.get(error, _DEFAULT_FIX).format(channel=channel, error=error)
 
 
-def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: str | None, flags: list[str] | None = None) -> tuple[str, list[dict]]:
+def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: str | None, flags: list[str] | None = None) -> tuple[str, Blocks]:
     link = f"<{permalink}|Open {ref}>" if permalink else f"See <#{channel_id}>"
     text = f":white_check_mark: {ref} is posted in <#{channel_id}>. {link}."
-    blocks = [
+    blocks: Blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"*{escape(ref)}:* {escape(summary)}"}]},
         *([{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(flags)}}] if flags else []),
@@ -40,10 +41,10 @@ def posted_confirmation(*, ref: str, summary: str, channel_id: str, permalink: s
     return text, blocks
 
 
-def delivery_failed_notice(*, ref: str, error: str, channel_id: str, escalation_id: int) -> tuple[str, list[dict]]:
+def delivery_failed_notice(*, ref: str, error: str, channel_id: str, escalation_id: int) -> tuple[str, Blocks]:
     problem = delivery_problem(error, channel_id)
     text = f":warning: {ref} is saved, but it is not in <#{channel_id}> yet: {problem} I'll keep trying by myself and tell you when it is posted."
-    blocks = [
+    blocks: Blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": text}},
         {
             "type": "actions",
@@ -61,10 +62,10 @@ def delivery_failed_notice(*, ref: str, error: str, channel_id: str, escalation_
     return text, blocks
 
 
-def export_view(*, ref: str, text: str) -> dict:
+def export_view(*, ref: str, text: str) -> View:
     """The plain-text brief in a modal only the clicker sees, in code blocks that copy cleanly."""
     parts = chunks(escape(text), SECTION_TEXT_MAX - 6)
-    blocks: list[dict] = [
+    blocks: Blocks = [
         {"type": "context", "elements": [{"type": "mrkdwn", "text": f"{escape(ref)} in the escalation document structure: copy it into the ticket."}]}
     ]
     blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": f"```{p}```"}} for p in parts[:98]]
@@ -88,7 +89,7 @@ def not_found(ref_text: str) -> str:
     return f"I can't find an escalation called `{escape(ref_text)}` in this workspace."
 
 
-def _modal(title: str, text: str, *, extra: list[dict] | None = None) -> dict:
+def _modal(title: str, text: str, *, extra: Blocks | None = None) -> View:
     return {
         "type": "modal",
         "callback_id": ids.VIEW_BRIEF_RESULT,
@@ -98,14 +99,14 @@ def _modal(title: str, text: str, *, extra: list[dict] | None = None) -> dict:
     }
 
 
-def saving_view() -> dict:
+def saving_view() -> View:
     """Shown the instant the agent presses Escalate, while the brief is stored and posted."""
     return _modal("Escalation brief", ":hourglass_flowing_sand: Saving your brief and posting it to the receiving team…")
 
 
-def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str | None = None, flags: tuple[str, ...] = ()) -> dict:
+def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str | None = None, flags: tuple[str, ...] = ()) -> View:
     link = f" <{permalink}|Open {ref}>." if permalink else ""
-    extra = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up before being asked."}]}]
+    extra: Blocks = [{"type": "context", "elements": [{"type": "mrkdwn", "text": "You still own the customer relationship: follow up before being asked."}]}]
     if flags:
         extra.insert(0, {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(flags)}})
     if note:
@@ -113,7 +114,7 @@ def posted_view(*, ref: str, channel_id: str, permalink: str | None, note: str |
     return _modal(f"{ref} posted", f":white_check_mark: *{ref}* is posted in <#{channel_id}>.{link}", extra=extra)
 
 
-def not_delivered_view(*, ref: str, error: str, channel_id: str) -> dict:
+def not_delivered_view(*, ref: str, error: str, channel_id: str) -> View:
     return _modal(
         f"{ref} saved",
         f":warning: *{ref}* is saved, but it is not in <#{channel_id}> yet: {delivery_problem(error, channel_id)}\n"

@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from blocks.text import escape, truncate
 
 
-def _link(related) -> str:
+class RelatedBrief(Protocol):
+    """An earlier brief a pattern points to (bot.usecases.patterns.Related has it)."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def message_ts(self) -> str | None: ...
+    @property
+    def resolution(self) -> str | None: ...
+
+
+class PatternFlags(Protocol):
+    """What the flags read of a brief's pattern (bot.usecases.patterns.Pattern has it)."""
+
+    @property
+    def recurring(self) -> bool: ...
+    @property
+    def related(self) -> Sequence[RelatedBrief]: ...
+    @property
+    def independent_reports(self) -> int: ...
+    @property
+    def resurfaced(self) -> Sequence[RelatedBrief]: ...
+    @property
+    def trending_up(self) -> bool: ...
+
+
+def _link(related: RelatedBrief) -> str:
     if related.message_ts:
         return f"<https://slack.com/archives/{related.channel_id}/p{related.message_ts.replace('.', '')}|{related.ref}>"
     return related.ref
 
 
-def pattern_lines(pattern) -> list[str]:
+def pattern_lines(pattern: PatternFlags) -> list[str]:
     """The flags for a brief: recurring pattern, resurfaced, trending up (empty when none applies)."""
     lines = []
     if pattern.recurring:

@@ -2,19 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from blocks.kit import Blocks
 from blocks.text import escape, slack_date, truncate
+
+
+class SearchHit(Protocol):
+    """What a search result shows (bot.usecases.search.Hit has it)."""
+
+    @property
+    def ref(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def destination(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def resolution(self) -> str | None: ...
+    @property
+    def lessons(self) -> str | None: ...
+    @property
+    def channel_id(self) -> str: ...
+    @property
+    def message_ts(self) -> str | None: ...
 
 
 def _status(status: str) -> str:
     return status.replace("_", " ").capitalize()
 
 
-def search_results(words: str, hits) -> tuple[str, list[dict]]:
+def search_results(words: str, hits: Sequence[SearchHit]) -> tuple[str, Blocks]:
     if not hits:
         text = f"No past escalations match “{escape(truncate(words, 100))}”."
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     text = f"{len(hits)} past escalation{'s' if len(hits) != 1 else ''} for “{escape(truncate(words, 100))}”, best match first:"
-    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     for hit in hits:
         link = f"<https://slack.com/archives/{hit.channel_id}/p{hit.message_ts.replace('.', '')}|{hit.ref}>" if hit.message_ts else hit.ref
         lines = [

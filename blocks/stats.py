@@ -6,6 +6,9 @@ here never name one (bot.storage.stats leaves them out of the patterns).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from blocks.kit import Blocks, Labelled
 from blocks.text import escape, slack_date, truncate
 from bot.domain.brief import Destination, Severity
 from bot.domain.stats import Figures
@@ -34,14 +37,14 @@ def percent(share: float | None) -> str:
     return "–" if share is None else f"{round(share * 100)}%"
 
 
-def _label(kind: type, value: str) -> str:
+def _label(kind: Callable[[str], Labelled], value: str) -> str:
     try:
         return kind(value).label
     except ValueError:
         return value.replace("_", " ").capitalize()
 
 
-def _breakdown(counts: dict[str, int], kind: type, order: list[str], previous: dict[str, int] | None) -> str:
+def _breakdown(counts: dict[str, int], kind: Callable[[str], Labelled], order: list[str], previous: dict[str, int] | None) -> str:
     keys = [k for k in order if k in counts] + sorted(k for k in counts if k not in order)
     if previous is not None:
         keys += [k for k in order if k in previous and k not in counts]
@@ -65,7 +68,7 @@ def _versus(current: str, before: str | None) -> str:
     return current if before is None else f"{current} _(was {before})_"
 
 
-def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = None) -> tuple[str, list[dict]]:
+def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = None) -> tuple[str, Blocks]:
     """The figures of one window; with `previous`, each figure is set against the window before it."""
     prev = previous
     text = f"{title}: {figures.total} escalation{'s' if figures.total != 1 else ''}"
@@ -96,7 +99,7 @@ def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = Non
             ),
         ),
     ]
-    blocks: list[dict] = [
+    blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": truncate(title, 150)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": period + (" · compared with the week before" if prev else "")}]},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields]},

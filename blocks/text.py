@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from blocks.kit import Block
+
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 
 
-def plain(text: str, emoji: bool = True) -> dict:
+def plain(text: str, emoji: bool = True) -> Block:
     """A plain_text object (labels, titles, buttons, options)."""
     return {"type": "plain_text", "text": text, "emoji": emoji}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from blocks.kit import Blocks
 from blocks.text import escape, slack_date
 from bot.domain.tickets import TicketSystem, linkify
 
@@ -45,7 +46,7 @@ def linked(mrkdwn: str, view: TicketsView | None) -> str:
     return linkify(mrkdwn, view.templates) if view else mrkdwn
 
 
-def ticket_blocks(view: TicketsView | None, *, now: datetime | None = None) -> list[dict]:
+def ticket_blocks(view: TicketsView | None, *, now: datetime | None = None) -> Blocks:
     """One context line per ticket and one for earlier escalations; nothing without tickets."""
     if view is None or not view.tickets:
         return []

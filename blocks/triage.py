@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from blocks import ids
 from blocks.brief_modal import ModalContext
+from blocks.kit import Block, Blocks, View
 from blocks.text import escape, plain, truncate
+from bot.domain.brief import Destination, Severity
 from bot.domain.triage import CRITERIA, GROUPS, Decision
 
 
-def _section(text: str) -> dict:
+def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def triage_view(context: ModalContext | None = None) -> dict:
+def triage_view(context: ModalContext | None = None) -> View:
     context = context or ModalContext()
-    blocks: list[dict] = [
+    blocks: Blocks = [
         {
             "type": "context",
             "elements": [{"type": "mrkdwn", "text": "Tick what is true. The answer says escalate or keep it in support, why, where to and how severe."}],
@@ -71,21 +73,21 @@ def checked_and_symptom(values: dict[str, Any]) -> tuple[set[str], str]:
         if block_id == ids.BLOCK_TRIAGE_SYMPTOM:
             symptom = (state.get("value") or "").strip()
         elif block_id.startswith(ids.BLOCK_TRIAGE_GROUP_PREFIX):
-            checked |= {o.get("value") for o in state.get("selected_options") or [] if isinstance(o, dict) and o.get("value")}
+            checked |= {cast(str, o.get("value")) for o in state.get("selected_options") or [] if isinstance(o, dict) and o.get("value")}
     return checked, symptom
 
 
-def result_view(decision: Decision, *, context: ModalContext, symptom: str, similar: list[tuple[str, str, str]] | None = None) -> dict:
+def result_view(decision: Decision, *, context: ModalContext, symptom: str, similar: list[tuple[str, str, str]] | None = None) -> View:
     """The answer. `similar`: (ref, summary, resolution) of past briefs support resolved."""
     if decision.escalate:
-        head = f":arrow_up: *Escalate* to *{decision.destination.label}* as *{decision.severity.label}*."
+        # decide() always names both when it escalates.
+        destination, severity = cast(Destination, decision.destination), cast(Severity, decision.severity)
+        head = f":arrow_up: *Escalate* to *{destination.label}* as *{severity.label}*."
         reasons = "\n".join(f"• *{c.group}:* {c.text}" for c in decision.reasons)
         blocks = [
             _section(head),
             _section(f"*Because*\n{reasons}"),
-            _section(
-                f"*Why {decision.destination.label}:* {escape(decision.destination_why)}\n*Why {decision.severity.label}:* {escape(decision.severity_why)}"
-            ),
+            _section(f"*Why {destination.label}:* {escape(decision.destination_why)}\n*Why {severity.label}:* {escape(decision.severity_why)}"),
         ]
         if decision.cautions:
             blocks.append(
@@ -96,7 +98,7 @@ def result_view(decision: Decision, *, context: ModalContext, symptom: str, simi
             "style": "primary",
             "action_id": ids.ACTION_TRIAGE_WRITE,
             "text": plain("Write the brief"),
-            "value": json.dumps({"destination": decision.destination.value, "severity": decision.severity.value, "symptom": symptom[:150]}),
+            "value": json.dumps({"destination": destination.value, "severity": severity.value, "symptom": symptom[:150]}),
         }
     else:
         why = "\n".join(f"• {c.text}" for c in decision.reasons) or "• Nothing ticked calls for escalation yet."

@@ -78,7 +78,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.domain.brief import parse_ref
-    from bot.storage import queries
+    from bot.storage import escalations
 
     number = parse_ref(args.ref)
     if number is None:
@@ -86,7 +86,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_CONFIG
     db = open_database(settings)
     with db.session() as session:
-        rows = [queries.get_by_number(session, args.team, number)] if args.team else queries.find_by_number(session, number)
+        rows = [escalations.get_by_number(session, args.team, number)] if args.team else escalations.find_by_number(session, number)
         rows = [r for r in rows if r is not None]
         if not rows:
             print(f"escalation-bot: no brief {args.ref} in this database.", file=sys.stderr)
@@ -99,7 +99,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from blocks.plaintext import brief_text
     from bot.domain.brief import format_ref
 
-    sys.stdout.write(brief_text(queries.brief_of(row), ref=format_ref(row.number), tz=args.tz))
+    sys.stdout.write(brief_text(escalations.brief_of(row), ref=format_ref(row.number), tz=args.tz))
     return 0
 
 

@@ -1,7 +1,7 @@
 """The one composition root: `Services` holds what every entry point (listeners, the scheduler,
 brief workers, the command line) works with, and `build_services` wires it from the settings.
 
-Nothing else constructs use cases, gateways or caches; tests build the same object with a frozen
+Nothing else in the bot constructs use cases, gateways or caches; tests build the same object with a frozen
 clock and their own database (`build_services(settings, clock=..., db=...)`).
 """
 
@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from blocks.notices import apology
 from bot.clock import Clock, SystemClock
@@ -19,10 +19,11 @@ from bot.logs import error_reference
 from bot.settings import Settings
 from bot.slack_api.directory import ChannelMembers, Tiers
 from bot.slack_api.gateway import ChannelPacer, SlackGateway, make_web_client
+from bot.slack_api.installations import InstallationStore
 from bot.storage.db import Database
 from bot.ticketing.service import Ticketing
 from bot.usecases.digest import Digest
-from bot.usecases.escalate import Escalations
+from bot.usecases.escalate import BriefJob, Escalations
 from bot.usecases.follow_through import FollowThrough
 from bot.usecases.home import Home
 from bot.usecases.lifecycle import Lifecycle
@@ -33,6 +34,14 @@ from bot.usecases.search import Search
 from bot.usecases.stats import Stats
 
 log = logging.getLogger(__name__)
+
+
+class BriefQueue(Protocol):
+    """Where a listener hands an accepted brief when it is filed in another process (bot.runtime.brief_worker)."""
+
+    def submit(self, job: BriefJob) -> None: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
 
 
 @dataclass
@@ -52,8 +61,8 @@ class Services:
     stats: Stats | None = None  # /escalate stats
     digest: Digest | None = None  # the weekly digest to the leadership channel
     ticketing: Ticketing | None = None
-    installations: object | None = None  # bot.slack.oauth.InstallationStore when installed in several workspaces
-    brief_workers: object | None = None  # bot.runtime.brief_worker.BriefWorkers while serving HTTP with ESCALATION_BRIEF_PROCESSES > 0
+    installations: InstallationStore | None = None  # when installed in several workspaces (OAuth)
+    brief_workers: BriefQueue | None = None  # bot.runtime.brief_worker.BriefWorkers while serving HTTP with ESCALATION_BRIEF_PROCESSES > 0
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -95,8 +104,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     cadences = settings.cadences
     patterns = Patterns(db, clock)
     owner = worker_id()
-    ticketing = Ticketing.from_settings(settings, db, clock, owner=owner)
-    ticketing = ticketing if (ticketing.sinks or ticketing.templates) else None
+    configured = Ticketing.from_settings(settings, db, clock, owner=owner)
+    ticketing = configured if (configured.sinks or configured.templates) else None
     db.outbox_sinks = ticketing.sinks if ticketing else frozenset()  # log entries → outbox rows, same transaction
     escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, patterns=patterns, ticketing=ticketing)
     members = ChannelMembers(gateway)
@@ -129,12 +138,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     )
 
 
-def _workspaces(settings: Settings, db: Database) -> tuple[Any, SlackGateway]:
+def _workspaces(settings: Settings, db: Database) -> tuple[InstallationStore | None, SlackGateway]:
     """One bot token (the default), or OAuth: an installation store and a token per workspace."""
     pacer = ChannelPacer(settings.post_interval)
     if not settings.oauth:
-        return None, SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url), pacer=pacer)
-    from bot.slack_api.installations import InstallationStore
+        return None, SlackGateway(make_web_client(settings.slack_bot_token or "", settings.slack_api_url), pacer=pacer)  # set: require_for_mode
     from bot.slack_api.tokens import TeamGateway, TeamTokens
 
     def find_token(team_id: str) -> str | None:
@@ -142,5 +150,5 @@ def _workspaces(settings: Settings, db: Database) -> tuple[Any, SlackGateway]:
         return bot.bot_token if bot is not None else None
 
     tokens = TeamTokens(find_token, settings.slack_api_url)
-    store = InstallationStore(db, settings.slack_client_id, on_save=tokens.forget)
+    store = InstallationStore(db, settings.slack_client_id or "", on_save=tokens.forget)  # set: Settings.oauth needs it
     return store, TeamGateway(tokens, pacer=pacer)

@@ -336,7 +336,7 @@ def env_name(field: str) -> str:
 def load_settings(env_file: str | Path | None = ".env", **overrides) -> Settings:
     """Settings from the environment (and `env_file`), or SettingsError naming the first problem."""
     try:
-        settings = Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        settings = Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(describe(exc)) from None
     check_workspace_mode(settings)

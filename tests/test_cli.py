@@ -11,7 +11,7 @@ import pytest
 
 from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
-from bot.storage import queries
+from bot.storage import escalations
 from bot.storage.db import Database
 from tests.conftest import CHANNELS, settings_env
 from tests.factories import NOW, draft
@@ -115,7 +115,9 @@ def test_export_prints_the_method_structure(tmp_path):
     db = Database(url)
     db.upgrade()
     with db.session() as s:
-        queries.create_escalation(s, team_id="T1", brief=validate_draft(draft(Destination.LEADERSHIP), now=NOW), agent_user_id="U1", channel_id="C1", now=NOW)
+        escalations.create_escalation(
+            s, team_id="T1", brief=validate_draft(draft(Destination.LEADERSHIP), now=NOW), agent_user_id="U1", channel_id="C1", now=NOW
+        )
     result = run(["export", "ESC-1", "--tz", "America/New_York"], base_env(database_url=url), tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ESCALATION: CSV export times out")

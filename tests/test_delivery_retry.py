@@ -12,7 +12,7 @@ from bot.domain.brief import Destination
 from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
 from bot.slack_api.backoff import CAP, FIRST, maybe_posted, retry_delay, worth_telling
-from bot.storage import queries
+from bot.storage import escalations
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.factories import draft
 
@@ -26,7 +26,7 @@ def store_and_post(bot, destination: Destination = Destination.PRODUCT):
 
 def row(bot, escalation_id):
     with bot.db.session() as s:
-        return queries.get_escalation(s, escalation_id)
+        return escalations.get_escalation(s, escalation_id)
 
 
 def briefs_in(bot, channel: str) -> list[dict]:
@@ -107,7 +107,7 @@ def test_a_poster_that_died_mid_post_leaves_a_brief_the_next_attempt_checks_firs
     bot.slack.fail("chat.postMessage", error="internal_error")
     delivery = store_and_post(bot)
     with bot.db.session() as s:  # as if a later attempt claimed it and the process died holding the claim
-        assert queries.claim_delivery(s, delivery.escalation_id, now=bot.clock.now() + timedelta(minutes=1))
+        assert escalations.claim_delivery(s, delivery.escalation_id, now=bot.clock.now() + timedelta(minutes=1))
     bot.clock.advance(timedelta(minutes=1))
     assert bot.services.ticker.tick().delivered == 0  # the lease still holds
     bot.clock.advance(timedelta(minutes=3))

@@ -11,7 +11,7 @@ from sqlmodel import select
 from blocks import ids
 from bot.domain.brief import Destination
 from bot.domain.status import EscalationStatus
-from bot.storage import queries
+from bot.storage import escalations, running_log
 from bot.storage.models import Escalation
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import choose, escalate, open_modal, posts_to, response_json, submit, wait_until
@@ -42,7 +42,7 @@ def test_every_destination_end_to_end(bot, destination):
     assert row.channel_id == CHANNELS[destination][0] and row.message_ts == brief_post.response["ts"]
     assert row.team_id == TEAM and row.agent_user_id == AGENT and row.destination == destination.value
     with bot.db.session() as session:
-        assert [e.kind for e in queries.log_entries(session, row.id)] == ["created", "posted"]
+        assert [e.kind for e in running_log.log_entries(session, row.id)] == ["created", "posted"]
 
     dm = next(c for c in post if c.args["channel"] == AGENT)
     assert "ESC-1 is posted" in dm.args["text"] and "https://" in json.dumps(dm.args["blocks"])  # permalink
@@ -156,7 +156,7 @@ def test_slack_failures_never_lose_the_brief(bot, error, status):
     assert "saved" in result.args["view"]["title"]["text"]
     [row] = stored(bot)
     assert row.status == EscalationStatus.PENDING_DELIVERY.value
-    assert queries.brief_of(row).product.request_frequency.startswith("14 customers")
+    assert escalations.brief_of(row).product.request_frequency.startswith("14 customers")
 
 
 def test_a_double_submitted_modal_stores_and_posts_once(bot):

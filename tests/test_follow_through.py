@@ -13,7 +13,7 @@ from sqlmodel import select
 from blocks import ids
 from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
-from bot.storage import queries
+from bot.storage import escalations, follow_ups, running_log
 from bot.storage.models import Escalation, EscalationLog, FollowUp
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
@@ -33,17 +33,17 @@ def post_brief(bot, severity: str = "high", destination: Destination = Destinati
 
 def row(bot, escalation_id: int) -> Escalation:
     with bot.db.session() as s:
-        return queries.get_escalation(s, escalation_id)
+        return escalations.get_escalation(s, escalation_id)
 
 
 def timers(bot, escalation_id: int) -> dict[str, FollowUp]:
     with bot.db.session() as s:
-        return queries.follow_ups(s, escalation_id)
+        return follow_ups.follow_ups(s, escalation_id)
 
 
 def log_kinds(bot, escalation_id: int) -> list[str]:
     with bot.db.session() as s:
-        return [e.kind for e in queries.log_entries(s, escalation_id)]
+        return [e.kind for e in running_log.log_entries(s, escalation_id)]
 
 
 def posts(bot, *, channel: str | None = None, thread: bool | None = None, since: int = 0) -> list:
@@ -311,7 +311,7 @@ def test_after_downtime_each_timer_fires_once_not_a_burst(bot):
 def test_nothing_is_nudged_for_a_closed_escalation(bot):
     escalation_id = post_brief(bot, "critical")
     with bot.db.session() as s:
-        r = queries.get_escalation(s, escalation_id)
+        r = escalations.get_escalation(s, escalation_id)
         r.status = "resolved"  # closing arrives with a later issue; any status outside the active ones stops nudges
         s.add(r)
     before = len(bot.slack.calls("chat.postMessage"))

@@ -15,7 +15,7 @@ from blocks import ids
 from blocks.lifecycle import deescalate_modal
 from bot.domain.brief import Destination
 from bot.domain.lifecycle import Deescalation, DeescalationReason, Lessons
-from bot.storage import queries
+from bot.storage import escalations, running_log
 from bot.storage.models import EscalationLog
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
 from tests.e2e import wait_until
@@ -68,7 +68,7 @@ def lessons(confirmed=True) -> dict:
 
 def entries(bot, escalation_id: int, kind: str) -> list[EscalationLog]:
     with bot.db.session() as s:
-        return [e for e in queries.log_entries(s, escalation_id) if e.kind == kind]
+        return [e for e in running_log.log_entries(s, escalation_id) if e.kind == kind]
 
 
 def brief_updates(bot, needle: str) -> list:
@@ -275,7 +275,7 @@ def test_reopen_of_a_resolved_brief_without_an_owner_waits_for_acknowledgement(b
     wait_until(lambda: row(bot, escalation_id).status == "fixed_pending", what="fixed")
     bot.services.lifecycle.close(escalation_id, AGENT, Lessons("a", "b", "c"), team_id=TEAM)
     with bot.db.session() as s:  # ...so take the owner away to see the ack window come back
-        r = queries.get_escalation(s, escalation_id)
+        r = escalations.get_escalation(s, escalation_id)
         r.receiving_owner_id = None
         s.add(r)
     click(bot, ids.ACTION_REOPEN, escalation_id, user=AGENT)

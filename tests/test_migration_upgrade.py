@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from bot.domain.brief import Destination
 from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
-from bot.storage import queries, search
+from bot.storage import escalations, running_log, search
 from bot.storage.db import Database, alembic_config
 from tests.factories import NOW, draft
 from tests.test_cli import base_env, run
@@ -84,22 +84,22 @@ def test_data_from_the_first_migration_survives_db_upgrade(database_url, tmp_pat
     try:
         with db.session() as s:
             for id_, number, status, summary, channel, ts in OLD_ROWS:
-                row = queries.get_escalation(s, id_)
+                row = escalations.get_escalation(s, id_)
                 assert (row.number, row.status, row.summary, row.channel_id, row.message_ts) == (number, status, summary, channel, ts)
-                assert queries.brief_of(row).summary == summary  # the stored brief still reads as a Brief
+                assert escalations.brief_of(row).summary == summary  # the stored brief still reads as a Brief
                 assert row.created_at.isoformat() == "2026-11-27T09:00:00+00:00" and row.agent_tz == "UTC"
                 assert row.delivery_attempts == 0
-            assert [e.kind for e in queries.log_entries(s, 1)] == ["created", "posted"]
-            assert [e.kind for e in queries.log_entries(s, 2)] == ["created"]
+            assert [e.kind for e in running_log.log_entries(s, 1)] == ["created", "posted"]
+            assert [e.kind for e in running_log.log_entries(s, 2)] == ["created"]
             # An old pending brief is retried by the new tick; an old posted one is not.
-            assert queries.get_escalation(s, 2).next_delivery_at is not None and queries.get_escalation(s, 1).next_delivery_at is None
-            assert queries.get_escalation(s, 2).status == EscalationStatus.PENDING_DELIVERY.value
+            assert escalations.get_escalation(s, 2).next_delivery_at is not None and escalations.get_escalation(s, 1).next_delivery_at is None
+            assert escalations.get_escalation(s, 2).status == EscalationStatus.PENDING_DELIVERY.value
             # Numbering goes on where it stopped; old briefs are searchable.
-            assert queries.next_number(s, "T0001") == 3
+            assert escalations.next_number(s, "T0001") == 3
             assert [m.escalation_id for m in search.search_escalations(s, team_id="T0001", words="currency switch")] == [2]
         second = run(["db", "upgrade"], base_env(database_url=database_url), tmp_path)  # again: nothing to do, nothing lost
         assert second.returncode == 0, second.stderr
         with db.session() as s:
-            assert queries.get_escalation(s, 1).summary == OLD_ROWS[0][3]
+            assert escalations.get_escalation(s, 1).summary == OLD_ROWS[0][3]
     finally:
         db.dispose()

@@ -10,8 +10,8 @@ from bot.domain.brief import Destination
 from bot.domain.status import LogKind
 from bot.domain.tickets import TicketRef, TicketSystem
 from bot.domain.validation import validate_draft
+from bot.storage import escalations, follow_ups, running_log
 from bot.storage import outbox as store
-from bot.storage import queries
 from tests.factories import NOW, draft
 
 JIRA = TicketRef(TicketSystem.JIRA, "SUP-123")
@@ -20,7 +20,7 @@ ZD = TicketRef(TicketSystem.ZENDESK, "77")
 
 def _escalation(s, refs=(JIRA,), team="T1"):
     brief = validate_draft(draft(Destination.ENGINEERING, now=NOW), now=NOW)
-    row = queries.create_escalation(s, team_id=team, brief=brief, agent_user_id="U1", channel_id="C1", now=NOW).escalation
+    row = escalations.create_escalation(s, team_id=team, brief=brief, agent_user_id="U1", channel_id="C1", now=NOW).escalation
     store.link_tickets(s, row, list(refs), now=NOW)
     return row
 
@@ -29,9 +29,9 @@ def test_key_events_go_to_linked_tickets_and_every_entry_to_the_webhook(db):
     db.outbox_sinks = frozenset({"jira", "webhook"})  # Zendesk is off: its ticket gets no notes
     with db.session() as s:
         row = _escalation(s, refs=(JIRA, ZD))
-        queries.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
-        queries.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text="looking", at=NOW)
-        queries.add_log(s, row.id, actor="bot", kind=LogKind.SYNC_FAILED, text="x", at=NOW)
+        running_log.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
+        running_log.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text="looking", at=NOW)
+        running_log.add_log(s, row.id, actor="bot", kind=LogKind.SYNC_FAILED, text="x", at=NOW)
     with db.session() as s:
         rows = [(r.sink, r.target, r.payload["entry"]["kind"]) for r in store.outbox_rows(s, row.id)]
     assert rows == [("webhook", "", "created"), ("jira", "SUP-123", "acknowledged"), ("webhook", "", "acknowledged"), ("webhook", "", "thread_reply")]
@@ -43,7 +43,7 @@ def test_the_outbox_row_rolls_back_with_its_log_entry(db):
         row = _escalation(s)
     try:
         with db.session() as s:
-            queries.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
+            running_log.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
             raise RuntimeError("the use case failed after logging")
     except RuntimeError:
         pass
@@ -54,7 +54,7 @@ def test_the_outbox_row_rolls_back_with_its_log_entry(db):
 def test_no_sinks_no_rows(db):
     with db.session() as s:
         row = _escalation(s)
-        queries.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
+        running_log.add_log(s, row.id, actor="U2", kind=LogKind.ACKNOWLEDGED, text="Acknowledged", at=NOW)
     with db.session() as s:
         assert store.outbox_rows(s) == []
 
@@ -64,7 +64,7 @@ def test_two_workers_never_claim_the_same_row(db):
     with db.session() as s:
         row = _escalation(s)
         for i in range(40):
-            queries.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text=str(i), at=NOW)
+            running_log.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text=str(i), at=NOW)
     claimed: dict[str, list[int]] = {}
     barrier = threading.Barrier(2)
 
@@ -89,7 +89,7 @@ def test_delivered_and_failed_rows_are_never_claimed_again(db):
     db.outbox_sinks = frozenset({"webhook"})
     with db.session() as s:
         row = _escalation(s)
-        queries.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text="x", at=NOW)
+        running_log.add_log(s, row.id, actor="U2", kind=LogKind.THREAD_REPLY, text="x", at=NOW)
     with db.session() as s:
         first, second = store.claim_outbox(s, now=NOW, owner="a", lease=timedelta(minutes=2))
         store.mark_delivered(s, first.id, owner="a", now=NOW)
@@ -138,17 +138,17 @@ def test_a_nudge_period_is_queued_once_and_forgotten_with_its_entry(db):
     db.outbox_sinks = frozenset({"webhook"})
     with db.session() as s:
         row = _escalation(s)
-        timer = queries.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW)
-    claimed = queries.Claimed(timer.id, row.id, "checkin", NOW, None)
+        timer = follow_ups.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW)
+    claimed = follow_ups.Claimed(timer.id, row.id, "checkin", NOW, None)
     with db.session() as s:
-        assert queries.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
-        assert not queries.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
+        assert follow_ups.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
+        assert not follow_ups.record_period(s, claimed, text="Time to check in", at=NOW, data={"kind": "checkin"})
     with db.session() as s:
         assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created", "nudge"]
-        queries.forget_period(s, claimed)
+        follow_ups.forget_period(s, claimed)
     with db.session() as s:
         assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created"]
-        assert queries.period_entry(s, claimed) is None
+        assert follow_ups.period_entry(s, claimed) is None
 
 
 def test_the_ticks_batch_of_periods_is_queued_in_one_go_without_the_sending_mark(db):
@@ -157,21 +157,21 @@ def test_the_ticks_batch_of_periods_is_queued_in_one_go_without_the_sending_mark
     db.outbox_sinks = frozenset({"webhook"})
     with db.session() as s:
         rows = [_escalation(s) for _ in range(3)]
-        timers = [queries.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW) for row in rows]
-    claimed = [queries.Claimed(t.id, t.escalation_id, "checkin", NOW, None) for t in timers]
+        timers = [follow_ups.upsert_follow_up(s, row.id, "checkin", next_due_at=NOW, anchor_at=NOW) for row in rows]
+    claimed = [follow_ups.Claimed(t.id, t.escalation_id, "checkin", NOW, None) for t in timers]
     with db.session() as s:
-        assert queries.record_period(s, claimed[0], text="Time to check in", at=NOW, data={"kind": "checkin"})
+        assert follow_ups.record_period(s, claimed[0], text="Time to check in", at=NOW, data={"kind": "checkin"})
     with db.session() as s:
-        periods = [queries.Period(c, "Time to check in", {"kind": "checkin", "stage": None}) for c in claimed]
-        assert queries.record_periods(s, periods, at=NOW) == {claimed[1].id, claimed[2].id}
+        periods = [follow_ups.Period(c, "Time to check in", {"kind": "checkin", "stage": None}) for c in claimed]
+        assert follow_ups.record_periods(s, periods, at=NOW) == {claimed[1].id, claimed[2].id}
     with db.session() as s:
         for row in rows:
             assert [r.payload["entry"]["kind"] for r in store.outbox_rows(s, row.id)] == ["created", "nudge"]
         queued = store.outbox_rows(s, rows[2].id)[-1].payload["entry"]
         assert queued["data"] == {"kind": "checkin", "stage": None}
-        entries = queries.period_entries(s, claimed)
+        entries = follow_ups.period_entries(s, claimed)
         assert entries[claimed[0].id].data == {"kind": "checkin"}
-        assert entries[claimed[2].id].data == {"kind": "checkin", "stage": None, queries.UNCONFIRMED: True}
-        queries.confirm_periods(s, periods[1:])
+        assert entries[claimed[2].id].data == {"kind": "checkin", "stage": None, follow_ups.UNCONFIRMED: True}
+        follow_ups.confirm_periods(s, periods[1:])
     with db.session() as s:
-        assert queries.period_entries(s, claimed[2:])[claimed[2].id].data == {"kind": "checkin", "stage": None}
+        assert follow_ups.period_entries(s, claimed[2:])[claimed[2].id].data == {"kind": "checkin", "stage": None}

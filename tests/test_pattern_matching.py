@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from bot.domain.brief import Brief, Destination
 from bot.domain.validation import validate_draft
-from bot.storage import queries, search
+from bot.storage import escalations, search
 from bot.storage.db import Database
 from bot.storage.types import UTCDateTime
 from tests.factories import NOW, draft
@@ -49,7 +49,7 @@ def brief_of(entry: dict) -> tuple[Brief, datetime]:
 
 def store(session, entry: dict, team: str = TEAM) -> int:
     brief, created = brief_of(entry)
-    row = queries.create_escalation(session, team_id=team, brief=brief, agent_user_id="U1", channel_id="C1", now=created).escalation
+    row = escalations.create_escalation(session, team_id=team, brief=brief, agent_user_id="U1", channel_id="C1", now=created).escalation
     row.product_area = entry.get("product_area")
     session.add(row)
     session.flush()
@@ -99,7 +99,7 @@ def replay(db: Database, entries: list[dict], team: str = TEAM) -> Evaluation:
         with db.session() as s:
             escalation_id = store(s, entry, team)
             label_of[escalation_id] = entry["id"]
-            row = queries.get_escalation(s, escalation_id)
+            row = escalations.get_escalation(s, escalation_id)
             matches = search.similar_escalations(
                 s,
                 team_id=team,
@@ -199,7 +199,7 @@ def test_a_brief_does_not_match_itself_when_excluded(db):
         earlier = store(s, _entry("api-1"))
         new = store(s, _entry("api-3"))
     with db.session() as s:
-        text_ = search.searchable_text(queries.get_escalation(s, new).brief)
+        text_ = search.searchable_text(escalations.get_escalation(s, new).brief)
         everything = search.similar_escalations(s, team_id=TEAM, text=text_, product_area="api", since=NOW - WINDOW)
         assert everything[0].escalation_id == new and everything[0].score == pytest.approx(1.0, rel=0.05)
         assert [m.escalation_id for m in search.similar_escalations(s, team_id=TEAM, text=text_, product_area="api", since=NOW - WINDOW, exclude_id=new)] == [
@@ -231,7 +231,7 @@ def test_query_syntax_in_user_text_is_only_words(db, words):
     with db.session() as s:
         assert isinstance(search.similar_escalations(s, team_id=TEAM, text=words, product_area=None, since=NOW - timedelta(days=90)), list)
         assert isinstance(search.search_escalations(s, team_id=TEAM, words=words), list)
-        assert queries.get_escalation(s, stored) is not None
+        assert escalations.get_escalation(s, stored) is not None
         assert s.execute(text("SELECT count(*) FROM escalation")).scalar() == 2
 
 
@@ -269,7 +269,7 @@ def test_reindexing_an_edited_brief_replaces_its_words(db):
     with db.session() as s:
         escalation_id = store(s, _entry("exp-2"))
     with db.session() as s:
-        row = queries.get_escalation(s, escalation_id)
+        row = escalations.get_escalation(s, escalation_id)
         row.brief = {**row.brief, "summary": "Webhook deliveries stuck", "narrative": "Nothing reaches the endpoint."}
         s.add(row)
         search.index_escalation(s, escalation_id)
@@ -352,7 +352,7 @@ def test_the_reindex_migration_brings_old_search_text_up_to_date(db):
             conn.execute(text("INSERT INTO escalation_fts (escalation_fts) VALUES ('rebuild')"))
     command.upgrade(cfg, "head")
     with db.session() as s:
-        row = queries.get_escalation(s, escalation_id)
+        row = escalations.get_escalation(s, escalation_id)
         assert row.search_text == search.index_form(search.searchable_text(row.brief)) and "notfound" in row.search_text.split()
         assert [m.escalation_id for m in search.search_escalations(s, team_id=TEAM, words="notfound")] == [escalation_id]
         if _dialect(db) == "sqlite":

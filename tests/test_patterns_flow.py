@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from blocks import ids
 from bot.domain.brief import Destination
-from bot.storage import queries
+from bot.storage import escalations, running_log
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
 from tests.support.slack_requests import view_submission
@@ -38,7 +38,7 @@ def report(bot, customer: str, severity: str = "high", days_later: float = 1, **
 def resolve(bot, escalation_id: int, resolution: str) -> None:
     """Closing arrives with a later issue; until then tests record a resolution directly."""
     with bot.db.session() as s:
-        r = queries.get_escalation(s, escalation_id)
+        r = escalations.get_escalation(s, escalation_id)
         r.status, r.resolution = "resolved", resolution
         s.add(r)
 
@@ -62,8 +62,8 @@ def test_a_third_independent_report_is_flagged_everywhere(bot):
     notes = [c for c in bot.slack.calls("chat.postMessage") if c.args.get("thread_ts") and "reports the same symptom" in c.args["text"]]
     assert {c.args["thread_ts"] for c in notes} == {row(bot, first).message_ts, row(bot, second).message_ts}
     with bot.db.session() as s:
-        assert [e.kind for e in queries.log_entries(s, third)].count("pattern") == 1
-        assert "pattern_note" in [e.kind for e in queries.log_entries(s, first)]
+        assert [e.kind for e in running_log.log_entries(s, third)].count("pattern") == 1
+        assert "pattern_note" in [e.kind for e in running_log.log_entries(s, first)]
 
 
 def test_the_same_customer_again_is_not_an_independent_report(bot):

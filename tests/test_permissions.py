@@ -10,7 +10,7 @@ from bot.domain.validation import validate_draft
 from bot.settings import SettingsError, load_settings
 from bot.slack_api.directory import ChannelMembers
 from bot.slack_api.gateway import SlackGateway, make_web_client
-from bot.storage import queries
+from bot.storage import escalations, running_log
 from bot.usecases.permissions import Guard
 from tests.conftest import settings_env
 from tests.factories import NOW, draft
@@ -72,7 +72,7 @@ def test_unreadable_membership_is_unknown_and_a_failure_keeps_what_was_known(fak
 def test_the_rule_and_its_refusals(fake_slack, gateway, db):
     brief = validate_draft(draft(now=NOW), now=NOW)
     with db.session() as s:
-        row = queries.create_escalation(s, team_id="T0001", brief=brief, agent_user_id="U0AGENT", channel_id="C0BIG", now=NOW).escalation
+        row = escalations.create_escalation(s, team_id="T0001", brief=brief, agent_user_id="U0AGENT", channel_id="C0BIG", now=NOW).escalation
         row.receiving_owner_id = "U0OWNER"
         s.add(row)
         escalation_id = row.id
@@ -84,7 +84,7 @@ def test_the_rule_and_its_refusals(fake_slack, gateway, db):
     with pytest.raises(LookupError):
         guard.refusal(escalation_id, "U0AGENT", "re-open", team_id="T0OTHER")  # ids in buttons can be replayed
     with db.session() as s:
-        [entry] = [e for e in queries.log_entries(s, escalation_id) if e.kind == "refused"]
+        [entry] = [e for e in running_log.log_entries(s, escalation_id) if e.kind == "refused"]
     assert entry.actor == "U0STRANGER" and entry.data == {"action": "re-open", "membership_known": True}
 
 

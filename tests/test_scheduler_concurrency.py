@@ -18,7 +18,7 @@ from bot.domain.cadence import DEFAULT_CADENCES
 from bot.domain.follow_through import initial_plans
 from bot.domain.validation import validate_draft
 from bot.slack_api.gateway import SlackGateway, make_web_client
-from bot.storage import queries
+from bot.storage import escalations, follow_ups
 from bot.storage.db import Database
 from bot.storage.models import EscalationLog
 from bot.usecases.escalate import Escalations
@@ -35,12 +35,12 @@ def seed(db: Database, count: int) -> None:
     brief = validate_draft(draft(Destination.ENGINEERING, severity="critical"), now=NOW)
     with db.session() as s:
         for i in range(count):
-            e = queries.create_escalation(
+            e = escalations.create_escalation(
                 s, team_id="T0001", brief=brief, agent_user_id="U0AGENT", channel_id=CHANNELS[Destination.ENGINEERING][0], now=NOW
             ).escalation
-            queries.mark_posted(s, e.id, channel_id=e.channel_id, ts=f"1700000000.{i:06d}", now=NOW)
+            escalations.mark_posted(s, e.id, channel_id=e.channel_id, ts=f"1700000000.{i:06d}", now=NOW)
             for p in initial_plans(posted_at=NOW, deadline=brief.request.deadline, cadence=CADENCES[Severity.CRITICAL], tz="UTC"):
-                queries.upsert_follow_up(s, e.id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
+                follow_ups.upsert_follow_up(s, e.id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
 
 
 def test_concurrent_ticks_send_each_period_once(db, fake_slack):

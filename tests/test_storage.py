@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.domain.brief import Destination
 from bot.domain.status import EscalationStatus
 from bot.domain.validation import validate_draft
-from bot.storage import queries, search
+from bot.storage import escalations, follow_ups, running_log, search
 from bot.storage.db import Database
 from tests.factories import NOW, draft
 
@@ -23,19 +23,19 @@ def brief(destination=Destination.ENGINEERING, **kw):
 
 
 def create(session, team="T1", key=None, b=None):
-    return queries.create_escalation(session, team_id=team, brief=b or brief(), agent_user_id="U1", channel_id="C1", now=NOW, submission_key=key)
+    return escalations.create_escalation(session, team_id=team, brief=b or brief(), agent_user_id="U1", channel_id="C1", now=NOW, submission_key=key)
 
 
 def test_times_come_back_aware_utc_whatever_zone_went_in(db):
     paris = NOW.astimezone(ZoneInfo("Europe/Paris"))
     with db.session() as s:
         created = create(s)
-        queries.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=paris)
+        running_log.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=paris)
     with db.session() as s:
-        row = queries.get_escalation(s, created.escalation.id)
+        row = escalations.get_escalation(s, created.escalation.id)
         assert row.created_at == NOW and row.created_at.tzinfo is not None
         assert row.created_at.utcoffset() == timedelta(0)
-        entry = queries.log_entries(s, row.id)[-1]
+        entry = running_log.log_entries(s, row.id)[-1]
         assert entry.at == NOW and entry.at.tzinfo is not None  # 11:00+01:00 stored and read as 10:00Z
         assert row.deadline_at == brief().request.deadline
 
@@ -44,7 +44,7 @@ def test_naive_datetimes_are_refused(db):
     with pytest.raises(Exception, match="naive"):
         with db.session() as s:
             created = create(s)
-            queries.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=datetime(2026, 1, 1))
+            running_log.add_log(s, created.escalation.id, actor="U1", kind="note", text="x", at=datetime(2026, 1, 1))
 
 
 def test_numbers_are_per_workspace_and_sequential(db):
@@ -52,7 +52,7 @@ def test_numbers_are_per_workspace_and_sequential(db):
         numbers = [create(s, team="T1").escalation.number for _ in range(3)] + [create(s, team="T2").escalation.number]
     assert numbers == [1, 2, 3, 1]
     with db.session() as s:
-        assert queries.get_by_number(s, "T1", 3) is not None and queries.get_by_number(s, "T2", 2) is None
+        assert escalations.get_by_number(s, "T1", 3) is not None and escalations.get_by_number(s, "T2", 2) is None
 
 
 def test_concurrent_creates_never_share_a_number(db):
@@ -78,7 +78,7 @@ def test_the_full_brief_round_trips(db):
     with db.session() as s:
         escalation_id = create(s, b=original).escalation.id
     with db.session() as s:
-        assert queries.brief_of(queries.get_escalation(s, escalation_id)) == original
+        assert escalations.brief_of(escalations.get_escalation(s, escalation_id)) == original
 
 
 def test_the_same_submission_is_stored_once(db):
@@ -103,15 +103,15 @@ def test_only_one_poster_claims_a_brief(db):
     with db.session() as s:
         escalation_id = create(s).escalation.id
     with db.session() as s:
-        assert queries.claim_delivery(s, escalation_id, now=NOW)
+        assert escalations.claim_delivery(s, escalation_id, now=NOW)
     with db.session() as s:
-        assert not queries.claim_delivery(s, escalation_id, now=NOW + timedelta(seconds=5))
+        assert not escalations.claim_delivery(s, escalation_id, now=NOW + timedelta(seconds=5))
     with db.session() as s:  # a poster that died frees it when the lease runs out
-        assert queries.claim_delivery(s, escalation_id, now=NOW + queries.DELIVERY_LEASE + timedelta(seconds=1))
+        assert escalations.claim_delivery(s, escalation_id, now=NOW + escalations.DELIVERY_LEASE + timedelta(seconds=1))
     with db.session() as s:
-        queries.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW)
+        escalations.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW)
     with db.session() as s:
-        assert not queries.claim_delivery(s, escalation_id, now=NOW + timedelta(days=1))
+        assert not escalations.claim_delivery(s, escalation_id, now=NOW + timedelta(days=1))
 
 
 def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
@@ -125,20 +125,20 @@ def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
         escalation_id = create(s).escalation.id
     first = [Plan(FollowUpKind.CHECKIN, NOW + timedelta(hours=4), NOW), Plan(FollowUpKind.ACK, NOW + timedelta(minutes=30), NOW)]
     with db.session() as s:
-        queries.plan_follow_ups(s, escalation_id, first)
+        follow_ups.plan_follow_ups(s, escalation_id, first)
     with db.session() as s:
-        for row in queries.follow_ups(s, escalation_id).values():
+        for row in follow_ups.follow_ups(s, escalation_id).values():
             row.snoozed_until, row.lease_owner, row.lease_until, row.active = NOW + timedelta(hours=1), "tick-1", NOW + timedelta(minutes=1), False
             s.add(row)
     later = NOW + timedelta(minutes=3)
     with db.session() as s:
-        queries.plan_follow_ups(
+        follow_ups.plan_follow_ups(
             s,
             escalation_id,
             [Plan(FollowUpKind.CHECKIN, later + timedelta(hours=4), later, stage="due"), Plan(FollowUpKind.DEADLINE, later + timedelta(days=1), later)],
         )
     with db.session() as s:
-        rows = queries.follow_ups(s, escalation_id)
+        rows = follow_ups.follow_ups(s, escalation_id)
         assert len(s.exec(select(FollowUp).where(FollowUp.escalation_id == escalation_id)).all()) == 3
     checkin, ack, deadline = rows["checkin"], rows["ack"], rows["deadline"]
     assert (checkin.next_due_at, checkin.anchor_at, checkin.stage) == (later + timedelta(hours=4), later, "due")
@@ -150,11 +150,11 @@ def test_planning_a_posted_briefs_timers_twice_keeps_one_timer_per_kind(db):
 def test_running_log_records_state_changes_in_order(db):
     with db.session() as s:
         escalation_id = create(s).escalation.id
-        queries.mark_delivery_failed(s, escalation_id, error="not_in_channel", now=NOW + timedelta(minutes=1))
-        queries.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW + timedelta(minutes=2))
+        escalations.mark_delivery_failed(s, escalation_id, error="not_in_channel", now=NOW + timedelta(minutes=1))
+        escalations.mark_posted(s, escalation_id, channel_id="C1", ts="1.2", now=NOW + timedelta(minutes=2))
     with db.session() as s:
-        log = queries.log_entries(s, escalation_id)
-        row = queries.get_escalation(s, escalation_id)
+        log = running_log.log_entries(s, escalation_id)
+        row = escalations.get_escalation(s, escalation_id)
     assert [(e.kind, e.actor) for e in log] == [("created", "U1"), ("delivery_failed", "bot"), ("posted", "bot")]
     assert row.status == EscalationStatus.OPEN.value and row.delivery_error is None
 

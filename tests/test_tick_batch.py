@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from bot.clock import FrozenClock
 from bot.slack_api.gateway import SlackGateway, make_web_client
-from bot.storage import queries
+from bot.storage import follow_ups
 from bot.storage.models import Escalation, EscalationLog, FollowUp
 from bot.usecases import nudges as tick_module
 from bot.usecases.escalate import Escalations
@@ -84,7 +84,7 @@ def test_a_worker_dying_mid_batch_leaves_periods_the_next_tick_checks_in_slack(d
         dying.tick()
     assert len(periods(db)) == BRIEFS * 3  # written before the sends, as one batch
     with db.session() as s:
-        assert all((e.data or {}).get(queries.UNCONFIRMED) for e in s.exec(select(EscalationLog).where(EscalationLog.follow_up_id.is_not(None))))
+        assert all((e.data or {}).get(follow_ups.UNCONFIRMED) for e in s.exec(select(EscalationLog).where(EscalationLog.follow_up_id.is_not(None))))
     assert sum(nudges(fake_slack).values()) == posts
 
     clock.set(clock.now() + LEASE + timedelta(seconds=1))  # the dead worker's leases run out
@@ -95,7 +95,7 @@ def test_a_worker_dying_mid_batch_leaves_periods_the_next_tick_checks_in_slack(d
     assert len(fake_slack.calls("conversations.replies")) + len(fake_slack.calls("conversations.history")) >= BRIEFS * 3  # each one looked for first
     with db.session() as s:
         entries = list(s.exec(select(EscalationLog).where(EscalationLog.follow_up_id.is_not(None))))
-        assert not any((e.data or {}).get(queries.UNCONFIRMED) for e in entries)
+        assert not any((e.data or {}).get(follow_ups.UNCONFIRMED) for e in entries)
         assert all(f.lease_owner is None and f.next_due_at > clock.now() for f in s.exec(select(FollowUp).where(FollowUp.active.is_(True))))
 
 
@@ -104,10 +104,10 @@ def test_a_period_already_written_is_not_sent_again_and_the_timer_moves_on(db, f
     seed(db, 1, fake_slack)
     clock = FrozenClock(NOW + timedelta(hours=2, minutes=1))
     with db.session() as s:
-        claimed = queries.claim_due(s, now=clock.now(), owner="other", lease=LEASE)
+        claimed = follow_ups.claim_due(s, now=clock.now(), owner="other", lease=LEASE)
         checkin = next(c for c in claimed if c.kind == "checkin")
-        assert queries.record_period(s, checkin, text="Time to check in", at=clock.now(), data={"kind": "checkin"})
-        queries.release_all(s, claimed, owner="other")
+        assert follow_ups.record_period(s, checkin, text="Time to check in", at=clock.now(), data={"kind": "checkin"})
+        follow_ups.release_all(s, claimed, owner="other")
     report = ticker(db, fake_slack, clock).tick()
     assert (report.sent, report.skipped, report.failed) == (2, 1, 0)
     assert checkin.id not in {fid for fid, _ in nudges(fake_slack)}

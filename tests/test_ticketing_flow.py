@@ -11,8 +11,8 @@ import pytest
 from blocks import ids
 from bot.domain.brief import Destination
 from bot.domain.status import LogKind
+from bot.storage import escalations, running_log
 from bot.storage import outbox as store
-from bot.storage import queries
 from tests.conftest import CHANNELS, _run_bot
 from tests.e2e import current_view, escalate, open_modal, posts_to, wait_until
 from tests.factories import NOW
@@ -70,7 +70,7 @@ def test_a_brief_citing_sup_123_shows_the_tickets_facts_and_notes_the_ticket(tbo
     # Nothing was sent to the ticket during the Slack request: the tick sends it.
     assert jira.comments == []
     with tbot.db.session() as s:
-        escalation_id = queries.get_by_number(s, "T0001", 1).id
+        escalation_id = escalations.get_by_number(s, "T0001", 1).id
     wait_until(lambda: LogKind.POSTED.value in log_kinds(tbot, escalation_id), what="the posted entry")  # stored just after the post
     report = tbot.services.ticker.tick()
     assert report.outbox.delivered >= 2
@@ -132,7 +132,7 @@ def test_a_jira_that_always_fails_is_given_up_in_the_log_and_slack_goes_on(tbot,
     for delta in (0, 30, 120, 600, 1800, 7200):
         tick_at(tbot, timedelta(seconds=delta))
     with tbot.db.session() as s:
-        failures = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
+        failures = [e for e in running_log.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
     assert [f.text.split(":")[0] for f in failures] == [
         "Ticket update failed for Jira SUP-123 (posted), after 6 attempts",
         "Ticket update failed for Jira SUP-123 (acknowledged), after 6 attempts",
@@ -208,7 +208,7 @@ def test_a_failing_webhook_is_logged_once_and_never_feeds_itself(tbot, stand_ins
     for delta in (0, 30, 120, 600, 1800, 7200, 7200):
         tick_at(tbot, timedelta(seconds=delta))
     with tbot.db.session() as s:
-        failures = [e.text for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
+        failures = [e.text for e in running_log.log_entries(s, escalation_id) if e.kind == LogKind.SYNC_FAILED.value]
         rows = store.outbox_rows(s, escalation_id)
     assert {r.payload["entry"]["kind"] for r in rows} == {"created", "posted", "nudge"}  # its own failures were not queued
     given_up = [r for r in rows if r.state == "failed"]
@@ -223,6 +223,6 @@ def test_nudges_reach_the_webhook_signed(tbot, stand_ins):
     tick_at(tbot, timedelta(hours=4))  # nobody acknowledged, and the agent's first check-in is due
     sent = {e["entry"]["id"]: e["entry"] for e in webhook.entries() if e["entry"]["kind"] == LogKind.NUDGE.value}
     with tbot.db.session() as s:
-        nudges = [e for e in queries.log_entries(s, escalation_id) if e.kind == LogKind.NUDGE.value]
+        nudges = [e for e in running_log.log_entries(s, escalation_id) if e.kind == LogKind.NUDGE.value]
     assert {n.data["kind"] for n in nudges} >= {"ack", "checkin"}
     assert {n.id: (n.actor, n.text, n.data) for n in nudges} == {i: (e["actor"], e["text"], e["data"]) for i, e in sent.items()}

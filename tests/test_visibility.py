@@ -10,7 +10,7 @@ from datetime import timedelta
 from blocks import ids
 from bot.domain.brief import Destination
 from bot.domain.validation import validate_draft
-from bot.storage import queries
+from bot.storage import escalations
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
 from tests.factories import draft
@@ -127,14 +127,14 @@ def test_every_query_by_number_or_message_is_scoped_to_a_workspace(db, clock):
 
     brief = validate_draft(draft(now=NOW), now=NOW)
     with db.session() as s:
-        a = queries.create_escalation(s, team_id="TA", brief=brief, agent_user_id="U1", channel_id="C1", now=NOW).escalation
-        b = queries.create_escalation(s, team_id="TB", brief=brief, agent_user_id="U2", channel_id="C1", now=NOW).escalation
-        queries.mark_posted(s, a.id, channel_id="C1", ts="1.1", now=NOW)
-        queries.mark_posted(s, b.id, channel_id="C1", ts="1.1", now=NOW)  # a channel shared by both workspaces
+        a = escalations.create_escalation(s, team_id="TA", brief=brief, agent_user_id="U1", channel_id="C1", now=NOW).escalation
+        b = escalations.create_escalation(s, team_id="TB", brief=brief, agent_user_id="U2", channel_id="C1", now=NOW).escalation
+        escalations.mark_posted(s, a.id, channel_id="C1", ts="1.1", now=NOW)
+        escalations.mark_posted(s, b.id, channel_id="C1", ts="1.1", now=NOW)  # a channel shared by both workspaces
     with db.session() as s:
-        assert queries.get_by_number(s, "TA", 1).id == a.id and queries.get_by_number(s, "TB", 1).id == b.id
-        assert queries.find_by_message(s, "C1", "1.1", team_id="TB").id == b.id
-        assert queries.find_by_message(s, "C1", "1.1", team_id="TC") is None
+        assert escalations.get_by_number(s, "TA", 1).id == a.id and escalations.get_by_number(s, "TB", 1).id == b.id
+        assert escalations.find_by_message(s, "C1", "1.1", team_id="TB").id == b.id
+        assert escalations.find_by_message(s, "C1", "1.1", team_id="TC") is None
         from bot.storage import search
 
         assert {m.escalation_id for m in search.search_escalations(s, team_id="TA", words="export")} == {a.id}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.domain.status import FollowUpKind
-from bot.storage import queries, worklists
+from bot.storage import follow_ups, worklists
 from tests.test_stats_storage import AGENT, T0, TEAM, brief
 
 ENG, SEC = "C0ENGINEER", "G0SECURITY"
@@ -16,8 +16,8 @@ def seed(db) -> dict[str, int]:
     with db.session() as s:
         calm = brief(s, 1, created=T0, deadline=NOW + timedelta(days=3))
         late_checkin = brief(s, 2, created=T0, deadline=NOW + timedelta(days=2))
-        queries.upsert_follow_up(s, late_checkin.id, FollowUpKind.CHECKIN.value, next_due_at=NOW - timedelta(minutes=5), anchor_at=T0)
-        queries.upsert_follow_up(s, calm.id, FollowUpKind.CHECKIN.value, next_due_at=NOW + timedelta(hours=2), anchor_at=T0)
+        follow_ups.upsert_follow_up(s, late_checkin.id, FollowUpKind.CHECKIN.value, next_due_at=NOW - timedelta(minutes=5), anchor_at=T0)
+        follow_ups.upsert_follow_up(s, calm.id, FollowUpKind.CHECKIN.value, next_due_at=NOW + timedelta(hours=2), anchor_at=T0)
         past_deadline = brief(s, 3, created=T0, deadline=NOW - timedelta(hours=1))
         soon = brief(s, 4, created=T0, deadline=NOW + timedelta(hours=1))
         secret = brief(s, 5, created=T0, destination="security", deadline=NOW + timedelta(days=1))

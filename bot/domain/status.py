@@ -72,7 +72,7 @@ class LogKind(str, Enum):
 @dataclass(frozen=True)
 class Transition:
     """A status change and the statuses it may start from. Storage applies it atomically
-    (queries.transition: one UPDATE … WHERE status IN …), so of two clicks at once one wins."""
+    (escalations.transition: one UPDATE … WHERE status IN …), so of two clicks at once one wins."""
 
     from_statuses: tuple[str, ...]
     to: EscalationStatus

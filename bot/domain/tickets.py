@@ -188,7 +188,7 @@ _BARE = re.compile(f"{_ZENDESK_BARE.pattern}|{_JIRA_BARE.pattern}")
 
 
 def _linkify_plain(text: str, templates: dict[TicketSystem, str]) -> str:
-    def one(m: re.Match) -> str:
+    def one(m: re.Match[str]) -> str:
         if m.group(1):
             ref: TicketRef | None = TicketRef(TicketSystem.ZENDESK, str(int(m.group(1))))
         else:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -213,7 +214,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _enum(errors: dict[str, str], field: str, raw: str | None, enum: type, message: str):
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enum(errors: dict[str, str], field: str, raw: str | None, enum: type[_E], message: str) -> _E | None:
     if raw is None:
         return None
     try:
@@ -295,7 +299,7 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
         except ValueError as exc:
             errors["actions_taken"] = str(exc)
 
-    enums = {
+    enums: dict[str, tuple[type[Enum], str]] = {
         "depth": (Depth, "Pick how blocked the customers are."),
         "growth": (Growth, "Pick from the list."),
         "sla_position": (SlaPosition, "Pick Compliant, At risk or Breached."),
@@ -352,7 +356,7 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     return brief.model_copy(update=package)
 
 
-def _package(destination: Destination, raw: dict[str, Any], parsed: dict[str, Any], steps: list[str]) -> dict:
+def _package(destination: Destination, raw: dict[str, Any], parsed: dict[str, Any], steps: list[str]) -> dict[str, Any]:
     if destination is Destination.ENGINEERING:
         return {
             "engineering": EngineeringPackage(

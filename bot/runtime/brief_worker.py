@@ -24,7 +24,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -190,7 +190,7 @@ def work(settings: Settings, conn, threads: int, parent_pid: int) -> None:
             if not free.acquire(timeout=POLL_SECONDS):
                 continue
             try:
-                job = conn.recv() if conn.poll(POLL_SECONDS) else False
+                job: BriefJob | Literal[False] | None = conn.recv() if conn.poll(POLL_SECONDS) else False
             except (EOFError, OSError):
                 job = None
             if job is False:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import sys
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -96,7 +97,7 @@ def serve_http(settings: Settings, *, host: str, port: int, workers: int = 1) ->
         log.info("several workspaces: install at http://%s:%s/slack/install", host, port)
     # Keep idle connections longer than a load balancer does (AWS ALB: 60 s), or it may reuse one
     # just as uvicorn (default 5 s) closes it: a 502 for that request. 75 s, as the benchmarked stack.
-    common = dict(
+    common: dict[str, Any] = dict(
         host=host, port=port, log_level=settings.log_level.lower(), proxy_headers=True, timeout_graceful_shutdown=15, timeout_keep_alive=KEEP_ALIVE_SECONDS
     )
     if workers > 1:

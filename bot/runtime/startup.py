@@ -7,6 +7,7 @@ shared by the command line, the server and the brief workers.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from bot.settings import Settings, SettingsError
 from bot.storage.db import Database, DatabaseUnavailable, open_migrated
@@ -40,12 +41,13 @@ def preflight(settings: Settings, *, socket_mode: bool) -> None:
 
     from bot.slack_api.gateway import SlackCallFailed, SlackGateway, make_web_client
 
-    checks = []
-    if settings.slack_bot_token:  # OAuth mode has no token of its own: each workspace's comes at install
-        checks.append(("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url)).auth_test()))
+    checks: list[tuple[str, Callable[[], object]]] = []
+    bot_token, app_token = settings.slack_bot_token, settings.slack_app_token
+    if bot_token:  # OAuth mode has no token of its own: each workspace's comes at install
+        checks.append(("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(bot_token, settings.slack_api_url)).auth_test()))
     if socket_mode:
         app_client = WebClient(base_url=settings.slack_api_url, timeout=10)
-        checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client).open_socket_connection(settings.slack_app_token)))
+        checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client).open_socket_connection(app_token or "")))
     for name, call in checks:
         try:
             call()

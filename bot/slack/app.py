@@ -49,9 +49,10 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     if settings.oauth:  # several workspaces: Bolt authorizes each request from its installation
         from bot.slack.oauth import oauth_flow
 
+        assert services.installations is not None  # built with the OAuth settings (bot.services)
         auth: dict = {"oauth_flow": oauth_flow(settings, services.installations, services.db, client)}
     else:
-        auth = {"authorize": cached_single_team_authorize(settings.slack_bot_token)}
+        auth = {"authorize": cached_single_team_authorize(settings.slack_bot_token or "")}  # set: require_for_mode checked it
     app = AsyncApp(
         client=client,
         **auth,

@@ -133,6 +133,6 @@ def oauth_flow(settings: Settings, store: InstallationStore, db: Database, clien
             redirect_uri_path=REDIRECT_PATH,
             install_page_rendering_enabled=False,  # straight to Slack's consent page
             installation_store=AsyncStore(store),
-            state_store=StateStore(db, settings.slack_state_secret),
+            state_store=StateStore(db, settings.slack_state_secret or ""),  # set: Settings.oauth needs all three
         ),
     )

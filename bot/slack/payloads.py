@@ -51,6 +51,12 @@ def view_escalation_id(view: dict[str, Any]) -> int | None:
         return None
 
 
+def view_text(view: dict[str, Any], block: str) -> str:
+    """A text input's, select's or radio button's value ("" when empty; never a list)."""
+    value = view_input(view, block)
+    return value if isinstance(value, str) else ""
+
+
 def view_input(view: dict[str, Any], block: str) -> str | list[str]:
     """What was entered in the input whose block_id and action_id are both `block`: a select's or
     radio button's chosen value, the checked boxes' values, or the stripped text ("" when empty)."""

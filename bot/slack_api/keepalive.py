@@ -89,6 +89,7 @@ class KeepAliveWebClient(WebClient):
         headers = {name.title(): value for name, value in req.header_items()}  # as urllib sends them
         if req.data is not None:
             headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        body = b""
         while True:  # at most twice: a retry is on a new connection
             conn, reused = self._connection(key)
             answered = False
@@ -113,14 +114,15 @@ class KeepAliveWebClient(WebClient):
             break
         # What the parent returns, or raises (urlopen's HTTPError for any non-2xx: slack_sdk reads
         # status, headers and body from it, 429s and Retry-After included).
-        status, headers = resp.status, resp.headers
+        status, answer_headers = resp.status, resp.headers
         if not 200 <= status < 300:
-            raise HTTPError(url, status, resp.reason, headers, io.BytesIO(body))
-        if headers.get_content_type() != "application/gzip":  # admin.analytics.getFile stays bytes
-            body = body.decode(headers.get_content_charset() or "utf-8")
+            raise HTTPError(url, status, resp.reason, answer_headers, io.BytesIO(body))
+        content: str | bytes = body
+        if answer_headers.get_content_type() != "application/gzip":  # admin.analytics.getFile stays bytes
+            content = body.decode(answer_headers.get_content_charset() or "utf-8")
         if self._logger.level <= logging.DEBUG:
-            self._logger.debug(f"Received the following response - status: {status}, headers: {dict(headers)}, body: {body}")
-        return {"status": status, "headers": headers, "body": body}
+            self._logger.debug(f"Received the following response - status: {status}, headers: {dict(answer_headers)}, body: {content!s}")
+        return {"status": status, "headers": answer_headers, "body": content}
 
     def _connection(self, key: tuple) -> tuple[http.client.HTTPConnection, bool]:
         """(connection, reused): this thread's kept one if still fit for use, else a new one."""

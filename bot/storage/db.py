@@ -76,7 +76,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
-        # queries.add_log so the outbox row is written in the log entry's own transaction.
+        # running_log.add_log so the outbox row is written in the log entry's own transaction.
         self.outbox_sinks: frozenset[str] = frozenset()
         # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE): writers
         # queue on this lock (threads and processes) instead of in SQLite's busy handler, which

@@ -21,7 +21,7 @@ class SlackInstallation(SQLModel, table=True):
     __tablename__ = "slack_installation"
     __table_args__ = (Index("ix_slack_installation_team", "enterprise_id", "team_id", "installed_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     client_id: str = Field(max_length=64)
     enterprise_id: str | None = Field(default=None, max_length=32)
     team_id: str | None = Field(default=None, max_length=32)
@@ -35,7 +35,7 @@ class SlackOAuthState(SQLModel, table=True):
     __tablename__ = "slack_oauth_state"
     __table_args__ = (UniqueConstraint("state", name="uq_slack_oauth_state"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     state: str = Field(max_length=200)
     expire_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -91,4 +91,4 @@ def add_oauth_state(session: Session, state: str, *, expire_at: datetime) -> Non
 def consume_oauth_state(session: Session, state: str, *, now: datetime) -> bool:
     """Delete the state if it is still valid; True once only, so a replayed redirect finds nothing."""
     deleted = session.execute(delete(SlackOAuthState).where(SlackOAuthState.state == state, SlackOAuthState.expire_at > now))
-    return deleted.rowcount == 1  # type: ignore[attr-defined]
+    return deleted.rowcount == 1

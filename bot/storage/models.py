@@ -27,7 +27,7 @@ class Escalation(SQLModel, table=True):
         Index("ix_escalation_delivery_due", "status", "next_delivery_at"),  # the tick finds briefs to post again
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     team_id: str = Field(max_length=32)
     number: int  # per workspace: ESC-<number>
     submission_key: str | None = Field(default=None, max_length=255)  # the modal's view id: one brief per submission
@@ -81,7 +81,7 @@ class EscalationLog(SQLModel, table=True):
         Index("ix_escalation_log_kind_at", "kind", "at"),  # stats: updates and nudges in a window
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True))
     at: datetime = _utc()
     actor: str = Field(max_length=32)  # a Slack user id, or "bot"
@@ -107,7 +107,7 @@ class FollowUp(SQLModel, table=True):
         Index("ix_follow_up_due", "active", "next_due_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
     kind: str = Field(max_length=32)
     active: bool = True
@@ -150,7 +150,7 @@ class DigestRun(SQLModel, table=True):
     __tablename__ = "digest_run"
     __table_args__ = (UniqueConstraint("period_key", name="uq_digest_run_period"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     period_key: str = Field(max_length=64)  # e.g. weekly:2026-11-30 (the local Monday it is due)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _utc(nullable=True)
@@ -173,7 +173,7 @@ class TicketLink(SQLModel, table=True):
         Index("ix_ticket_link_ticket", "team_id", "system", "key"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
     team_id: str = Field(max_length=32)
     system: str = Field(max_length=16)  # zendesk | jira
@@ -201,7 +201,7 @@ class Outbox(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
     escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False, index=True))
     log_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("escalation_log.id", ondelete="SET NULL", name="fk_outbox_log"), nullable=True)

@@ -1,7 +1,7 @@
 """Queries for ticketing: the tickets a brief cites, and the outbox of notes and webhook calls.
 
 Which log entries go where is decided here, in one place (`TICKET_NOTE_KINDS`, `WEBHOOK_KINDS`).
-`enqueue` runs inside `queries.add_log`, so an outbox row exists exactly when its log entry does.
+`enqueue` runs inside `running_log.add_log`, so an outbox row exists exactly when its log entry does.
 """
 
 from __future__ import annotations

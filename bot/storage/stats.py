@@ -163,7 +163,7 @@ def top_patterns(session: Session, team_id: str, since: datetime, until: datetim
         .limit(limit * 4)
     ).all()
     related_ids = {i for *_, data in rows for i in (data or {}).get("related", [])}
-    numbers = (
+    numbers: dict[int, int] = (
         dict(
             session.execute(
                 select(Escalation.id, Escalation.number).where(Escalation.id.in_(related_ids), Escalation.destination != Destination.SECURITY.value)

@@ -81,4 +81,4 @@ def _page(session: Session, where, *, now: datetime, offset: int, limit: int) ->
         .offset(offset)
         .limit(limit)
     ).all()
-    return Page(tuple(Row(*r[:9], bool(r[9]), *r[10:]) for r in rows), int(total), int(late), offset, limit)
+    return Page(tuple(Row(*r[:9], bool(r[9]), *r[10:]) for r in rows), int(total), int(late), offset, limit)  # type: ignore[call-arg]  # the row is the columns of Row, in order

@@ -22,7 +22,7 @@ from bot.domain.brief import Brief, Destination
 from bot.domain.status import EscalationStatus, LogKind
 from bot.domain.tickets import TicketHosts, TicketRef, TicketSystem, find_refs, ticket_url
 from bot.storage import outbox as store
-from bot.storage import queries
+from bot.storage import running_log
 from bot.storage.db import Database
 from bot.ticketing.facts import TicketFacts
 from bot.ticketing.http import TicketingError
@@ -228,10 +228,10 @@ class Ticketing:
                 where = "" if item.sink == store.WEBHOOK else f" for {_label(item)}"
                 kind = item.payload.get("entry", {}).get("kind", "?")
                 tries = f"after {attempt} attempt{'s' if attempt > 1 else ''}"
-                queries.add_log(
+                running_log.add_log(
                     s,
                     item.escalation_id,
-                    actor=queries.BOT_ACTOR,
+                    actor=running_log.BOT_ACTOR,
                     kind=LogKind.SYNC_FAILED,
                     text=f"{what}{where} ({kind.replace('_', ' ')}), {tries}: {error}",
                     at=self.clock.now(),

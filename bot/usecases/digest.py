@@ -148,7 +148,7 @@ class Digest:
             png = chart_png(volume, week, self.tz)
             first, last = week.day_starts[0].astimezone(ZoneInfo(self.tz)), week.day_starts[-2].astimezone(ZoneInfo(self.tz))
             file_id = self.gateway.upload_file(
-                channel,
+                channel or self.channel_id,  # recorded with the message: set whenever ts is
                 filename=f"escalations-{week.key_date.isoformat()}.png",
                 content=png,
                 title=f"Escalations per day by severity, {first:%d %b} – {last:%d %b}",

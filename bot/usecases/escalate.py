@@ -32,9 +32,9 @@ from bot.logs import error_reference
 from bot.slack_api.backoff import UNREADABLE, retry_delay, worth_telling
 from bot.slack_api.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import serving_team
-from bot.storage import queries
+from bot.storage import escalations, follow_ups, running_log
 from bot.storage.db import Database
-from bot.storage.queries import BOT_ACTOR
+from bot.storage.running_log import BOT_ACTOR
 from bot.usecases.patterns import Pattern, Patterns
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class _Claim:
-    """The right to post one stored brief (queries.claim_delivery), with what posting it needs."""
+    """The right to post one stored brief (escalations.claim_delivery), with what posting it needs."""
 
     escalation_id: int
     attempt: int  # 1 for the first
@@ -75,7 +75,7 @@ class _Claim:
             row.id,
             attempt,
             row.delivery_error,
-            brief or queries.brief_of(row),
+            brief or escalations.brief_of(row),
             format_ref(row.number),
             row.channel_id,
             row.agent_user_id,
@@ -122,7 +122,7 @@ class Escalations:
         # Searched before the write transaction, which then only checks briefs stored meanwhile.
         prior = self.patterns.prior(team_id, brief.model_dump(mode="json"), at=self.clock.now()) if self.patterns is not None else None
         with self.db.session() as session:
-            created = queries.create_escalation(
+            created = escalations.create_escalation(
                 session,
                 team_id=team_id,
                 brief=brief,
@@ -141,7 +141,7 @@ class Escalations:
             if created.is_new and target.note:
                 created.escalation.destination = target.destination.value
                 session.add(created.escalation)
-                queries.add_log(
+                running_log.add_log(
                     session,
                     escalation_id,
                     actor=BOT_ACTOR,
@@ -150,7 +150,7 @@ class Escalations:
                     at=self.clock.now(),
                 )
             if created.is_new:  # claimed here, in the storing transaction: one transaction fewer per brief
-                attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now())
+                attempt = escalations.claim_delivery(session, escalation_id, now=self.clock.now())
                 claim = _Claim.of(created.escalation, attempt, brief) if attempt else None
         if not created.is_new:
             # The first submission owns the posting; a repeat only reports where things stand.
@@ -171,9 +171,9 @@ class Escalations:
         brief in the channel by its metadata and adopts that message instead of posting twice.
         """
         with self.db.session() as session:
-            row = queries.get_for_team(session, escalation_id, team_id)
+            row = escalations.get_for_team(session, escalation_id, team_id)
             pending = row.status == EscalationStatus.PENDING_DELIVERY.value
-            attempt = queries.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
+            attempt = escalations.claim_delivery(session, escalation_id, now=self.clock.now()) if pending else 0
             if attempt:
                 claim = _Claim.of(row, attempt)
                 if pattern is None and self.patterns is not None:
@@ -227,10 +227,10 @@ class Escalations:
             return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=claim.previous_error)
 
         with self.db.session() as session:
-            queries.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now(), agent_tz=agent_tz)
-            queries.plan_follow_ups(session, escalation_id, plans)
+            escalations.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now(), agent_tz=agent_tz)
+            follow_ups.plan_follow_ups(session, escalation_id, plans)
             # An adopted message was rendered by an earlier attempt: bring it up to date.
-            update = self.render(session, queries.get_escalation(session, escalation_id), flags=flags) if found else None
+            update = self.render(session, escalations.get_escalation(session, escalation_id), flags=flags) if found else None
         if update is not None:
             self.update_posted(escalation_id, channel, ts, *update)
         total = len(rendered.continuations)
@@ -260,7 +260,7 @@ class Escalations:
         retry_at = now + retry_delay(attempt, retry_after=exc.retry_after, rng=self.rng)
         log.warning("%s not delivered to %s (attempt %s): %s; next try at %s", ref, channel, attempt, exc.error, retry_at.isoformat())
         with self.db.session() as session:
-            queries.mark_delivery_failed(session, escalation_id, error=exc.error, now=now, retry_at=retry_at)
+            escalations.mark_delivery_failed(session, escalation_id, error=exc.error, now=now, retry_at=retry_at)
         if worth_telling(exc.error, previous_error):
             text, blocks = delivery_failed_notice(ref=ref, error=exc.error, channel_id=channel, escalation_id=escalation_id)
             self._tell(agent, text, blocks)
@@ -270,7 +270,7 @@ class Escalations:
         """Deliver every pending brief whose next attempt has come; the number posted. The claim in
         deliver() makes this safe with several replicas ticking at once."""
         with self.db.session() as session:
-            due = queries.due_deliveries(session, now=self.clock.now(), limit=limit)
+            due = escalations.due_deliveries(session, now=self.clock.now(), limit=limit)
         posted = 0
         for escalation_id, team_id in due:
             try:
@@ -297,23 +297,23 @@ class Escalations:
                 log.warning("pattern note to %s failed: %s", related.ref, exc.error)
                 continue
             with self.db.session() as session:
-                queries.add_log(
+                running_log.add_log(
                     session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now()
                 )
 
     def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
         """(ref, the brief as plain text in the method's structure), logged when a person exported it."""
         with self.db.session() as session:
-            row = queries.get_for_team(session, escalation_id, team_id)
+            row = escalations.get_for_team(session, escalation_id, team_id)
             ref = format_ref(row.number)
             if actor:
-                queries.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
-            return ref, brief_text(queries.brief_of(row), ref=ref, tz=tz)
+                running_log.add_log(session, escalation_id, actor=actor, kind=LogKind.EXPORTED, text="Exported as text", at=self.clock.now())
+            return ref, brief_text(escalations.brief_of(row), ref=ref, tz=tz)
 
     def render(self, session, row, *, flags: list[str] | None = None) -> tuple[str, list[dict]]:
         """The brief's first message as it should read now (status, owner, last update, next check-in).
         `flags`: the pattern's lines when the caller has them already (saves reloading them)."""
-        plans = queries.follow_ups(session, row.id)
+        plans = follow_ups.follow_ups(session, row.id)
         checkin = plans.get(FollowUpKind.CHECKIN.value)
         status = EscalationStatus(row.status)
         state = BriefState(
@@ -332,7 +332,7 @@ class Escalations:
         tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
         rendered = brief_message(
             ref=format_ref(row.number),
-            brief=queries.brief_of(row),
+            brief=escalations.brief_of(row),
             agent_user_id=row.agent_user_id,
             escalation_id=row.id,
             today=self.clock.now().date(),
@@ -348,7 +348,7 @@ class Escalations:
     def _status_text(session, row, status: EscalationStatus) -> str:
         """De-escalated with its reason; resolved with how long it took; otherwise the status's label."""
         if status is EscalationStatus.DEESCALATED:
-            entry = queries.last_log_entry(session, row.id, LogKind.DEESCALATED)
+            entry = running_log.last_log_entry(session, row.id, LogKind.DEESCALATED)
             reason = (entry.data or {}).get("reason") if entry else None
             return f":leftwards_arrow_with_hook: De-escalated: {DeescalationReason(reason).label}" if reason else "De-escalated"
         if status is EscalationStatus.RESOLVED and row.resolved_at:
@@ -358,7 +358,7 @@ class Escalations:
     def refresh(self, escalation_id: int) -> None:
         """Update the posted brief in place; best effort (the database is the record)."""
         with self.db.session() as session:
-            row = queries.get_escalation(session, escalation_id)
+            row = escalations.get_escalation(session, escalation_id)
             if row is None or not row.message_ts:
                 return
             channel, ts = row.channel_id, row.message_ts
@@ -384,7 +384,7 @@ class Escalations:
 
     def _delivery_of(self, escalation_id: int) -> Delivery:
         with self.db.session() as session:
-            row = queries.get_escalation(session, escalation_id)
+            row = escalations.get_escalation(session, escalation_id)
             assert row is not None
             return Delivery(
                 escalation_id,

@@ -19,7 +19,7 @@ from bot.domain.brief import Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.domain.status import ACKNOWLEDGE, ACTIVE_STATUSES, CLOSED_STATUSES, MARK_FIXED, EscalationStatus, FollowUpKind, LogKind
 from bot.slack_api.gateway import SlackCallFailed, SlackGateway
-from bot.storage import queries
+from bot.storage import escalations, follow_ups, running_log
 from bot.storage.db import Database
 from bot.storage.models import Escalation, FollowUp
 from bot.usecases.escalate import Escalations
@@ -55,24 +55,26 @@ class FollowThrough:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref = format_ref(row.number)
             if closed := _closed(row):
                 return Outcome(ref, closed)
             if row.receiving_owner_id == user:
                 return Outcome(ref, f"You already own {ref}.")
             previous = row.receiving_owner_id
-            queries.transition(s, escalation_id, ACKNOWLEDGE, now=now)  # open -> acknowledged; a new owner of an acknowledged or fixed brief keeps its status
+            escalations.transition(
+                s, escalation_id, ACKNOWLEDGE, now=now
+            )  # open -> acknowledged; a new owner of an acknowledged or fixed brief keeps its status
             row.receiving_owner_id, row.acknowledged_at, row.updated_at = user, row.acknowledged_at or now, now
             s.add(row)
-            queries.deactivate_follow_ups(s, escalation_id, (FollowUpKind.ACK.value,))
+            follow_ups.deactivate_follow_ups(s, escalation_id, (FollowUpKind.ACK.value,))
             text = f"Acknowledged by <@{user}> via {via}" + (f" (was <@{previous}>)" if previous else "")
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.ACKNOWLEDGED, text=text, at=now)
-            thread = (row.channel_id, row.message_ts)
-            rendered = self.escalations.render(s, row) if row.message_ts else None  # in this session: no second one to refresh the message
-        self.notify_thread(thread, f":eyes: <@{user}> acknowledged *{ref}* and is the receiving owner now.")
-        if rendered is not None:
-            self.escalations.update_posted(escalation_id, thread[0], thread[1], *rendered)
+            running_log.add_log(s, escalation_id, actor=user, kind=LogKind.ACKNOWLEDGED, text=text, at=now)
+            channel, ts = row.channel_id, row.message_ts
+            rendered = self.escalations.render(s, row) if ts else None  # in this session: no second one to refresh the message
+        self.notify_thread((channel, ts), f":eyes: <@{user}> acknowledged *{ref}* and is the receiving owner now.")
+        if rendered is not None and ts:
+            self.escalations.update_posted(escalation_id, channel, ts, *rendered)
         return Outcome(ref)
 
     def mark_fixed(self, escalation_id: int, user: str, *, team_id: str | None = None) -> Outcome:
@@ -81,13 +83,13 @@ class FollowThrough:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            if not queries.transition(s, escalation_id, MARK_FIXED, now=now):
+            if not escalations.transition(s, escalation_id, MARK_FIXED, now=now):
                 return Outcome(ref, _closed(row) or f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             row.receiving_owner_id = row.receiving_owner_id or user
             s.add(row)
-            queries.add_log(s, escalation_id, actor=user, kind=LogKind.FIXED, text=f"Marked fixed by <@{user}>, pending the agent's confirmation", at=now)
+            running_log.add_log(s, escalation_id, actor=user, kind=LogKind.FIXED, text=f"Marked fixed by <@{user}>, pending the agent's confirmation", at=now)
             agent, thread = row.agent_user_id, (row.channel_id, row.message_ts)
         self.notify_thread(thread, f":white_check_mark: <@{user}> marked *{ref}* fixed. <@{agent}>, please confirm with the customer.")
         self.dm(*fixed_dm(ref=ref, by=user, escalation_id=escalation_id), user=agent)
@@ -109,7 +111,7 @@ class FollowThrough:
             counts_as_update=False,
         )
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             agent, channel, ts = row.agent_user_id, row.channel_id, row.message_ts
         link = self.gateway.permalink(channel, ts) if ts else None  # never a Slack call inside a session
         where = f" <{link}|Answer in the thread>." if link else ""
@@ -140,7 +142,7 @@ class FollowThrough:
         """(ref, current severity, None) when `user` may open the severity modal; the third item says why not otherwise."""
         refused = self.refused(escalation_id, user, "change the severity of", team_id=team_id)
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             return format_ref(row.number), Severity(row.severity), refused.message if refused else _closed(row)
 
     def change_severity(self, escalation_id: int, user: str, severity: Severity, reason: str, *, team_id: str | None = None) -> Outcome:
@@ -150,22 +152,22 @@ class FollowThrough:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref, old = format_ref(row.number), Severity(row.severity)
             if closed := _closed(row):
                 return Outcome(ref, closed)
             if old is severity:
                 return Outcome(ref, f"{ref} is already {severity.label}.")
-            brief = queries.brief_of(row).model_copy(update={"severity": severity})
+            brief = escalations.brief_of(row).model_copy(update={"severity": severity})
             row.severity, row.brief, row.updated_at = severity.value, brief.model_dump(mode="json"), now
             s.add(row)
             cadence = self.cadences[severity]
-            for kind, follow_up in queries.follow_ups(s, escalation_id).items():
+            for kind, follow_up in follow_ups.follow_ups(s, escalation_id).items():
                 if not follow_up.active or kind == FollowUpKind.DEADLINE.value:
                     continue
                 p = plan.replan(FollowUpKind(kind), anchor=follow_up.anchor_at, cadence=cadence, tz=row.agent_tz, now=now, stage=follow_up.stage)
-                queries.upsert_follow_up(s, escalation_id, kind, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
-            queries.add_log(
+                follow_ups.upsert_follow_up(s, escalation_id, kind, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
+            running_log.add_log(
                 s,
                 escalation_id,
                 actor=user,
@@ -188,12 +190,12 @@ class FollowThrough:
             follow_up = s.get(FollowUp, follow_up_id)
             if follow_up is None:
                 raise LookupError(f"follow-up {follow_up_id} does not exist")
-            row = queries.get_for_team(s, follow_up.escalation_id, team_id)
+            row = escalations.get_for_team(s, follow_up.escalation_id, team_id)
             if row.status in CLOSED_STATUSES:
                 ref = format_ref(row.number)
                 return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}: its reminders have stopped, there is nothing to snooze.")
             until = now + timedelta(minutes=minutes)
-            queries.snooze(s, follow_up_id, until=until)
+            follow_ups.snooze(s, follow_up_id, until=until)
             what = (
                 "check-in"
                 if follow_up.kind == FollowUpKind.CHECKIN.value
@@ -201,7 +203,7 @@ class FollowThrough:
                 if follow_up.kind == FollowUpKind.CUSTOMER_UPDATE.value
                 else follow_up.kind
             )
-            queries.add_log(s, row.id, actor=user, kind=LogKind.SNOOZED, text=f"{what} reminder snoozed for {minutes} min", at=now)
+            running_log.add_log(s, row.id, actor=user, kind=LogKind.SNOOZED, text=f"{what} reminder snoozed for {minutes} min", at=now)
             ref = format_ref(row.number)
         self.escalations.refresh(row.id)
         return Outcome(ref, f":zzz: {ref}: {what} reminder snoozed for {minutes} minutes.")
@@ -210,10 +212,10 @@ class FollowThrough:
         """A reply in a brief's thread: logged; from the agent it counts as a check-in. False if not a brief."""
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.find_by_message(s, channel, thread_ts, team_id=team_id)
+            row = escalations.find_by_message(s, channel, thread_ts, team_id=team_id)
             if row is None:
                 return False
-            queries.add_log(s, row.id, actor=user, kind=LogKind.THREAD_REPLY, text=text[:3000], at=now)
+            running_log.add_log(s, row.id, actor=user, kind=LogKind.THREAD_REPLY, text=text[:3000], at=now)
             is_agent, escalation_id = user == row.agent_user_id, row.id
             if not is_agent:
                 row.last_update_at, row.last_update_by, row.last_update_text = now, user, text[:3000]
@@ -225,11 +227,11 @@ class FollowThrough:
 
     def reaction(self, channel: str, ts: str, user: str, emoji: str, *, ack_emoji: str, fixed_emoji: str, team_id: str | None = None) -> bool:
         with self.db.session() as s:
-            row = queries.find_by_message(s, channel, ts, team_id=team_id)
+            row = escalations.find_by_message(s, channel, ts, team_id=team_id)
             if row is None:
                 return False
             escalation_id, team_id = row.id, row.team_id
-            queries.add_log(s, row.id, actor=user, kind=LogKind.REACTION, text=f":{emoji}:", at=self.clock.now())
+            running_log.add_log(s, row.id, actor=user, kind=LogKind.REACTION, text=f":{emoji}:", at=self.clock.now())
         outcome = None
         if emoji == ack_emoji:
             outcome = self.acknowledge(escalation_id, user, team_id=team_id, via=f":{emoji}:")
@@ -244,18 +246,18 @@ class FollowThrough:
 
     def running_log(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, list[tuple[datetime, str, str, str]]]:
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
-            return format_ref(row.number), [(e.at, e.actor, e.kind, e.text) for e in queries.log_entries(s, escalation_id)]
+            row = escalations.get_for_team(s, escalation_id, team_id)
+            return format_ref(row.number), [(e.at, e.actor, e.kind, e.text) for e in running_log.log_entries(s, escalation_id)]
 
     def lookup(self, team_id: str, number: int) -> int | None:
         """The id of ESC-<number> in this workspace, if it exists."""
         with self.db.session() as s:
-            row = queries.get_by_number(s, team_id, number)
+            row = escalations.get_by_number(s, team_id, number)
             return row.id if row else None
 
     def current(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, Severity]:
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             return format_ref(row.number), Severity(row.severity)
 
     # --- shared ----------------------------------------------------------------------------------
@@ -268,9 +270,9 @@ class FollowThrough:
     def _note(self, escalation_id: int, user: str, text: str, *, team_id: str | None, kind: LogKind, headline: str, counts_as_update: bool = True) -> Outcome:
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            queries.add_log(s, escalation_id, actor=user, kind=kind, text=text, at=now)
+            running_log.add_log(s, escalation_id, actor=user, kind=kind, text=text, at=now)
             if counts_as_update:
                 row.last_update_at, row.last_update_by, row.last_update_text = now, user, text
             row.updated_at = now
@@ -283,12 +285,12 @@ class FollowThrough:
     def _reset(self, escalation_id: int, kind: FollowUpKind) -> None:
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_escalation(s, escalation_id)
+            row = escalations.get_escalation(s, escalation_id)
             if row is None or row.status not in ACTIVE_STATUSES:
                 return
             cadence = self.cadences[Severity(row.severity)]
             p = (plan.reset_checkin if kind is FollowUpKind.CHECKIN else plan.reset_customer_update)(at=now, cadence=cadence, tz=row.agent_tz)
-            queries.upsert_follow_up(s, escalation_id, kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
+            follow_ups.upsert_follow_up(s, escalation_id, kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
         self.escalations.refresh(escalation_id)
 
     def notify_thread(self, thread: tuple[str, str | None], text: str) -> None:

@@ -17,7 +17,7 @@ from bot.domain import follow_through as plan
 from bot.domain.brief import Severity, format_ref
 from bot.domain.lifecycle import Deescalation, Lessons, humanise
 from bot.domain.status import ACTIVE_STATUSES, DEESCALATE, RESOLVE, EscalationStatus, LogKind, reopen
-from bot.storage import queries, search
+from bot.storage import escalations, follow_ups, running_log, search
 from bot.usecases.follow_through import FollowThrough, Outcome
 
 # What a button needs the brief to be in before its modal opens (checked again on submission).
@@ -32,7 +32,7 @@ class Lifecycle:
     def may_open(self, escalation_id: int, user: str, what: str, *, team_id: str | None = None) -> tuple[str, str | None]:
         """(ref, None) when `user` may start `what` on this brief now; (ref, why not) otherwise."""
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref, status = format_ref(row.number), EscalationStatus(row.status)
         if status.value not in OPENS_WHEN[what]:
             return ref, f"{ref} is {status.label.lower()}: there is nothing to {what}."
@@ -44,14 +44,14 @@ class Lifecycle:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            if not queries.transition(s, escalation_id, DEESCALATE, now=now):
+            if not escalations.transition(s, escalation_id, DEESCALATE, now=now):
                 return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             row.resolution, row.resolved_at, row.lessons = d.resolution, now, None
             s.add(row)
-            queries.deactivate_follow_ups(s, escalation_id)
-            queries.add_log(
+            follow_ups.deactivate_follow_ups(s, escalation_id)
+            running_log.add_log(
                 s,
                 escalation_id,
                 actor=user,
@@ -83,15 +83,15 @@ class Lifecycle:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref = format_ref(row.number)
-            if not queries.transition(s, escalation_id, RESOLVE, now=now):
+            if not escalations.transition(s, escalation_id, RESOLVE, now=now):
                 return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()} already.")
             took = humanise(now - (row.posted_at or row.created_at))
             row.resolution, row.lessons, row.resolved_at = lessons.resolution, lessons.next_time, now
             s.add(row)
-            queries.deactivate_follow_ups(s, escalation_id)
-            queries.add_log(
+            follow_ups.deactivate_follow_ups(s, escalation_id)
+            running_log.add_log(
                 s,
                 escalation_id,
                 actor=user,
@@ -121,15 +121,15 @@ class Lifecycle:
             return refused
         now = self.clock.now()
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref, was = format_ref(row.number), EscalationStatus(row.status)
             owned = row.receiving_owner_id is not None
-            if not queries.transition(s, escalation_id, reopen(owned=owned), now=now):
+            if not escalations.transition(s, escalation_id, reopen(owned=owned), now=now):
                 return Outcome(ref, f"{ref} is not closed: it is {EscalationStatus(row.status).label.lower()}.")
             previous = row.resolution
             row.resolution, row.lessons, row.resolved_at = None, None, None  # what was learned stays in the log
             s.add(row)
-            queries.deactivate_follow_ups(s, escalation_id)
+            follow_ups.deactivate_follow_ups(s, escalation_id)
             plans = plan.resume(
                 now=now,
                 posted_at=row.posted_at or row.created_at,
@@ -139,8 +139,8 @@ class Lifecycle:
                 acknowledged=owned,
             )
             for p in plans:
-                queries.upsert_follow_up(s, escalation_id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
-            queries.add_log(
+                follow_ups.upsert_follow_up(s, escalation_id, p.kind.value, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)
+            running_log.add_log(
                 s,
                 escalation_id,
                 actor=user,

@@ -35,7 +35,7 @@ from bot.domain.status import FollowUpKind, LogKind
 from bot.slack_api.backoff import UNREADABLE, maybe_posted
 from bot.slack_api.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import current_team
-from bot.storage import events, queries
+from bot.storage import batch, escalations, events, follow_ups, running_log
 from bot.storage.db import Database
 from bot.usecases.escalate import Escalations
 
@@ -65,7 +65,7 @@ FORGET, UNSURE = "forget", "unsure"  # a send that failed: it is not in Slack / 
 class Nudge:
     """One due timer's message, composed from the batch's read (plain values: no session needed)."""
 
-    item: queries.Claimed
+    item: follow_ups.Claimed
     kind: FollowUpKind
     firing: Firing
     ref: str
@@ -79,12 +79,12 @@ class Nudge:
     brief_channel: str
     brief_ts: str | None
     waited: str
-    period: queries.Period
+    period: follow_ups.Period
     unsure: bool = False  # its period was written by a send whose answer never came: look in Slack first
 
     @property
-    def step(self) -> queries.Step:
-        return queries.Step(self.item, self.firing.next_due_at, self.firing.next_stage)
+    def step(self) -> follow_ups.Step:
+        return follow_ups.Step(self.item, self.firing.next_due_at, self.firing.next_stage)
 
 
 def worker_id() -> str:
@@ -117,7 +117,7 @@ class Ticker:
         report.delivered = self.escalations.retry_due()  # briefs still pending delivery, when due
         with self.db.session() as s:
             events.prune_events(s, before=now - EVENT_MEMORY)
-            claimed = queries.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
+            claimed = follow_ups.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
         if claimed:
             try:
@@ -127,7 +127,7 @@ class Ticker:
                 report.failed += len(claimed)
                 report.errors.append(str(exc))
                 with self.db.session() as s:
-                    queries.release_all(s, claimed, owner=self.owner)
+                    follow_ups.release_all(s, claimed, owner=self.owner)
         if self.ticketing is not None:
             try:
                 report.outbox = self.ticketing.drain()
@@ -135,14 +135,14 @@ class Ticker:
                 log.exception("outbox drain failed")
         return report
 
-    def _batch(self, claimed: list[queries.Claimed], now: datetime, report: TickReport) -> None:
-        steps: list[queries.Step] = []  # timers to advance (sent, skipped or handled elsewhere)
+    def _batch(self, claimed: list[follow_ups.Claimed], now: datetime, report: TickReport) -> None:
+        steps: list[follow_ups.Step] = []  # timers to advance (sent, skipped or handled elsewhere)
         with self.db.session() as s:  # read the batch, compose every nudge, record the new periods
-            rows = queries.escalations_by_id(s, {c.escalation_id for c in claimed}, brief=False)
-            anchors = queries.anchors(s, [c.id for c in claimed])
-            customer = queries.last_log_ats(s, {c.escalation_id for c in claimed if c.kind == FollowUpKind.CUSTOMER_UPDATE.value}, LogKind.CUSTOMER_UPDATE)
+            rows = escalations.escalations_by_id(s, {c.escalation_id for c in claimed}, brief=False)
+            anchors = follow_ups.anchors(s, [c.id for c in claimed])
+            customer = running_log.last_log_ats(s, {c.escalation_id for c in claimed if c.kind == FollowUpKind.CUSTOMER_UPDATE.value}, LogKind.CUSTOMER_UPDATE)
             nudges: list[Nudge] = []
-            broken: list[queries.Claimed] = []  # released below, with the rows whose send failed
+            broken: list[follow_ups.Claimed] = []  # released below, with the rows whose send failed
             for item in claimed:
                 try:
                     nudge = self._plan(item, rows.get(item.escalation_id), anchors.get(item.id), now, customer)
@@ -153,16 +153,16 @@ class Ticker:
                     broken.append(item)
                     continue
                 if nudge is None:  # nothing to nudge, ever
-                    steps.append(queries.Step(item, None, item.stage))
+                    steps.append(follow_ups.Step(item, None, item.stage))
                     report.skipped += 1
                 else:
                     nudges.append(nudge)
-            new = queries.record_periods(s, [n.period for n in nudges], at=now)
-            earlier = queries.period_entries(s, [n.item for n in nudges if n.item.id not in new])
+            new = follow_ups.record_periods(s, [n.period for n in nudges], at=now)
+            earlier = follow_ups.period_entries(s, [n.item for n in nudges if n.item.id not in new])
             to_send: list[Nudge] = []
             for nudge in nudges:
                 entry = earlier.get(nudge.item.id)
-                nudge.unsure = entry is not None and bool((entry.data or {}).get(queries.UNCONFIRMED))
+                nudge.unsure = entry is not None and bool((entry.data or {}).get(follow_ups.UNCONFIRMED))
                 if nudge.item.id in new or nudge.unsure:
                     to_send.append(nudge)
                 else:  # sent by another worker or an earlier tick
@@ -171,21 +171,21 @@ class Ticker:
         outcomes = self._send_all(to_send, claimed, now, report)  # Slack, outside any session
         sent = [n for n, ok in zip(to_send, outcomes) if ok is True]
         with self.db.session() as s:
-            queries.confirm_periods(s, [n.period for n in sent])
-            queries.advance_all(s, steps + [n.step for n in sent], owner=self.owner)
-            queries.set_deadline_states(
+            follow_ups.confirm_periods(s, [n.period for n in sent])
+            follow_ups.advance_all(s, steps + [n.step for n in sent], owner=self.owner)
+            escalations.set_deadline_states(
                 s, {n.item.escalation_id: "breached" if n.firing.stage == "breach" else "at_risk" for n in sent if n.kind is FollowUpKind.DEADLINE}
             )
             for nudge, outcome in zip(to_send, outcomes):
                 if outcome == FORGET:
-                    queries.forget_period(s, nudge.item)
+                    follow_ups.forget_period(s, nudge.item)
                 # UNSURE: the entry keeps its "unconfirmed" mark: check Slack first next time
-            queries.release_all(s, broken + [n.item for n, ok in zip(to_send, outcomes) if ok is not True], owner=self.owner)
+            follow_ups.release_all(s, broken + [n.item for n, ok in zip(to_send, outcomes) if ok is not True], owner=self.owner)
         report.sent += len(sent)
         # Re-render each brief once, and only when what it shows moved: the next check-in time, the deadline state.
         self._refresh({n.item.escalation_id: n.team for n in sent if n.kind in (FollowUpKind.CHECKIN, FollowUpKind.DEADLINE)})
 
-    def _send_all(self, nudges: list[Nudge], claimed: list[queries.Claimed], now: datetime, report: TickReport) -> list[object]:
+    def _send_all(self, nudges: list[Nudge], claimed: list[follow_ups.Claimed], now: datetime, report: TickReport) -> list[object]:
         """Each nudge in its own copied context (its workspace's token does not leak to the next).
 
         The batch's periods are all written, "unconfirmed", before the first send: a worker whose
@@ -198,12 +198,12 @@ class Ticker:
         for nudge in nudges:
             if time.monotonic() - renewed >= LEASE_RENEW.total_seconds():
                 with self.db.session() as s:
-                    queries.renew_leases(s, claimed, owner=self.owner, until=self.clock.now() + LEASE)
+                    follow_ups.renew_leases(s, claimed, owner=self.owner, until=self.clock.now() + LEASE)
                 renewed = time.monotonic()
             outcomes.append(contextvars.copy_context().run(self._send, nudge, now, report))
         return outcomes
 
-    def _plan(self, item: queries.Claimed, row, anchor: datetime | None, now: datetime, customer: dict[int, datetime]) -> Nudge | None:
+    def _plan(self, item: follow_ups.Claimed, row, anchor: datetime | None, now: datetime, customer: dict[int, datetime]) -> Nudge | None:
         """What this due timer sends now, or None when its escalation no longer runs it."""
         kind = FollowUpKind(item.kind)
         if row is None or anchor is None or kind not in RUNS_IN.get(row.status, set()):
@@ -238,7 +238,7 @@ class Ticker:
             row.channel_id,
             row.message_ts,
             self._waited(item, row, now),
-            queries.Period(item, text, {"kind": kind.value, "stage": firing.stage}),
+            follow_ups.Period(item, text, {"kind": kind.value, "stage": firing.stage}),
         )
 
     def _send(self, n: Nudge, now: datetime, report: TickReport) -> object:
@@ -279,8 +279,8 @@ class Ticker:
         updates = []
         try:
             with self.db.session() as s:  # read only: rendering many briefs from two preloading queries
-                queries.preload_for_render(s, set(briefs))
-                for row in queries.escalations_by_id(s, set(briefs)).values():
+                batch.preload_for_render(s, set(briefs))
+                for row in escalations.escalations_by_id(s, set(briefs)).values():
                     if row.message_ts:
                         updates.append((row.team_id, row.channel_id, row.message_ts, *self.escalations.render(s, row)))
         except Exception:  # noqa: BLE001 - the database is the record; the brief catches up on its next change
@@ -318,7 +318,7 @@ class Ticker:
         row,
         ref: str,
         cadence: Cadence,
-        item: queries.Claimed,
+        item: follow_ups.Claimed,
         now: datetime,
         last_customer_update: datetime | None,
         *,
@@ -355,6 +355,6 @@ class Ticker:
         return text, blocks, row.channel_id, thread
 
     @staticmethod
-    def _waited(item: queries.Claimed, row, now: datetime) -> str:
+    def _waited(item: follow_ups.Claimed, row, now: datetime) -> str:
         minutes = int(((now - (row.posted_at or row.created_at)).total_seconds()) // 60)
         return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"

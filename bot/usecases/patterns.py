@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.status import LogKind
-from bot.storage import queries, search
+from bot.storage import escalations, running_log, search
 from bot.storage.db import Database
 from bot.storage.models import Escalation
 
@@ -68,7 +68,7 @@ def pattern_summary(pattern: Pattern) -> str:
 
 def customers_of(row: Escalation) -> tuple[str, ...]:
     """Normalised customer names from the brief's "which customers" (empty when not given)."""
-    # Read from the stored JSON: validating the whole brief (queries.brief_of) for one field cost
+    # Read from the stored JSON: validating the whole brief (escalations.brief_of) for one field cost
     # more than the rest of this, for each of up to 20 related briefs per new one.
     return _customers(((row.brief or {}).get("impact") or {}).get("affected_names"))
 
@@ -120,7 +120,7 @@ class Patterns:
         served by another process, a brief worker) waited behind it."""
         with self.db.read_session() as session:
             # The newest id first: a brief stored while the search runs is then at least re-checked.
-            last_id = queries.newest_id(session)
+            last_id = escalations.newest_id(session)
             matches = search.similar_escalations(
                 session, team_id=team_id, text=search.searchable_text(brief), product_area=product_area, since=at - timedelta(days=self.window_days)
             )
@@ -163,10 +163,10 @@ class Patterns:
         """Find the pattern for a newly stored brief and keep it in its running log (if flagged)."""
         pattern = self.pattern_for(session, row, prior)
         if pattern.flagged:
-            queries.add_log(
+            running_log.add_log(
                 session,
                 row.id,
-                actor=queries.BOT_ACTOR,
+                actor=running_log.BOT_ACTOR,
                 kind=LogKind.PATTERN,
                 text=pattern_summary(pattern),
                 at=row.created_at,
@@ -181,7 +181,7 @@ class Patterns:
 
     def recorded(self, session, escalation_id: int) -> Pattern:
         """The pattern found when the brief was stored (no search: rendering stays cheap)."""
-        entry = queries.last_log_entry(session, escalation_id, LogKind.PATTERN)
+        entry = running_log.last_log_entry(session, escalation_id, LogKind.PATTERN)
         if entry is None or not entry.data:
             return Pattern()
         ids = entry.data.get("related", [])

@@ -15,7 +15,7 @@ from bot.clock import Clock
 from bot.domain.brief import format_ref
 from bot.domain.status import LogKind
 from bot.slack_api.directory import ChannelMembers
-from bot.storage import queries
+from bot.storage import escalations, running_log
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class Guard:
     def refusal(self, escalation_id: int, user: str, what: str, *, team_id: str | None = None) -> str | None:
         """None if `user` may `what` (e.g. "de-escalate") this brief; else what to tell them (and it is logged)."""
         with self.db.session() as s:
-            row = queries.get_for_team(s, escalation_id, team_id)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             ref, agent, owner, channel = format_ref(row.number), row.agent_user_id, row.receiving_owner_id, row.channel_id
         if user in (agent, owner) or user in self.admins:
             return None
@@ -46,7 +46,7 @@ class Guard:
                 f"Ask <@{agent}> or someone in <#{channel}>."
             )
         with self.db.session() as s:
-            queries.add_log(
+            running_log.add_log(
                 s,
                 escalation_id,
                 actor=user,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.brief import Destination, format_ref
 from bot.domain.status import CLOSED_STATUSES
-from bot.storage import queries, search
+from bot.storage import escalations, search
 from bot.storage.db import Database
 
 
@@ -40,7 +40,7 @@ class Search:
         """Past briefs with a similar symptom that were resolved or de-escalated, with what was learned."""
         with self.db.session() as s:
             matches = search.similar_escalations(s, team_id=team_id, text=symptom, product_area=None, since=self.clock.now() - timedelta(days=365))
-            found = queries.get_escalations(s, (m.escalation_id for m in matches))
+            found = escalations.get_escalations(s, (m.escalation_id for m in matches))
             rows = [found.get(m.escalation_id) for m in matches]
             return [
                 (format_ref(r.number), r.summary, r.resolution + (f"\nNext time: {r.lessons}" if r.lessons else ""))
@@ -52,7 +52,7 @@ class Search:
         with self.db.session() as s:
             hits = []
             matches = search.search_escalations(s, team_id=team_id, words=words, limit=20)
-            rows = queries.get_escalations(s, (m.escalation_id for m in matches))
+            rows = escalations.get_escalations(s, (m.escalation_id for m in matches))
             for match in matches:
                 row = rows.get(match.escalation_id)
                 if row is None:

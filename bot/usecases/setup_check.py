@@ -18,13 +18,14 @@ _FIELD_OF = {
 
 def run_check(settings: Settings, *, out: TextIO, gateway: SlackGateway | None = None) -> int:
     """Print one line per check; exit 0 when all pass, 1 when any needs fixing, 2 when Slack refuses the token."""
-    if gateway is None and not settings.slack_bot_token:  # several workspaces: each has its own token
+    token = settings.slack_bot_token
+    if gateway is None and not token:  # several workspaces: each has its own token
         print(
             "FAIL  token: several workspaces (OAuth) keep a token per workspace; to check one, run with SLACK_BOT_TOKEN set to its Bot User OAuth Token.",
             file=out,
         )
         return 2
-    gateway = gateway or SlackGateway(make_web_client(settings.slack_bot_token, settings.slack_api_url))
+    gateway = gateway or SlackGateway(make_web_client(token or "", settings.slack_api_url))
     try:
         identity = gateway.auth_test()
     except SlackCallFailed as exc:

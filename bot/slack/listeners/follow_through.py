@@ -88,6 +88,8 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         escalation_id = payloads.action_id_value(body)
         callback, title, label, submit, placeholder, hint = _NOTE_MODALS[body["actions"][0]["action_id"]]
+        if escalation_id is None:
+            return
 
         async def run() -> None:
             ref, _severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
@@ -96,13 +98,14 @@ def register(app: AsyncApp, services) -> None:
             )
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=view)
 
-        if escalation_id is not None:
-            services.spawn(run(), what=title, notify=ephemeral(respond))
+        services.spawn(run(), what=title, notify=ephemeral(respond))
 
     @app.action(ids.ACTION_CHANGE_SEVERITY)
     async def on_change_severity(ack, body, client, respond) -> None:
         await ack()
         escalation_id = payloads.action_id_value(body)
+        if escalation_id is None:
+            return
 
         async def run() -> None:
             ref, severity, refusal = await services.run_sync(ft.severity_form, escalation_id, payloads.user_id(body), team_id=payloads.team_id(body))
@@ -111,8 +114,7 @@ def register(app: AsyncApp, services) -> None:
                 return
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=severity_modal(escalation_id=escalation_id, ref=ref, current=severity))
 
-        if escalation_id is not None:
-            services.spawn(run(), what="change severity", notify=ephemeral(respond))
+        services.spawn(run(), what="change severity", notify=ephemeral(respond))
 
     @app.action(ids.ACTION_VIEW_LOG)
     async def on_view_log(ack, body, client, respond) -> None:

@@ -56,6 +56,8 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         escalation_id, user, team = payloads.action_id_value(body), payloads.user_id(body), payloads.team_id(body)
         what, modal = _MODALS[body["actions"][0]["action_id"]]
+        if escalation_id is None:
+            return
 
         async def run() -> None:
             # Refuse before the modal opens, so nobody fills in a form they may not submit.
@@ -65,17 +67,16 @@ def register(app: AsyncApp, services) -> None:
                 return
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(escalation_id=escalation_id, ref=ref))
 
-        if escalation_id is not None:
-            services.spawn(run(), what=what, notify=ephemeral(respond))
+        services.spawn(run(), what=what, notify=ephemeral(respond))
 
     @app.view(ids.VIEW_DEESCALATE)
     async def on_deescalate(ack, body, client, view) -> None:
         b = ids.DEESCALATE_BLOCKS
         result = deescalation_from(
-            payloads.view_input(view, b["reason"]),
-            payloads.view_input(view, b["findings"]),
-            payloads.view_input(view, b["customer_told"]),
-            payloads.view_input(view, b["root_cause"]),
+            payloads.view_text(view, b["reason"]),
+            payloads.view_text(view, b["findings"]),
+            payloads.view_text(view, b["customer_told"]),
+            payloads.view_text(view, b["root_cause"]),
         )
         if not isinstance(result, Deescalation):
             await ack(response_action="errors", errors={b[field]: message for field, message in result.items()})
@@ -92,9 +93,9 @@ def register(app: AsyncApp, services) -> None:
     async def on_close(ack, body, client, view) -> None:
         b = ids.CLOSE_BLOCKS
         result = lessons_from(
-            payloads.view_input(view, b["what_happened"]),
-            payloads.view_input(view, b["root_cause"]),
-            payloads.view_input(view, b["next_time"]),
+            payloads.view_text(view, b["what_happened"]),
+            payloads.view_text(view, b["root_cause"]),
+            payloads.view_text(view, b["next_time"]),
             confirmed="yes" in payloads.view_input(view, b["confirmed"]),
         )
         if not isinstance(result, Lessons):
