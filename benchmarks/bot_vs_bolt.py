@@ -3,7 +3,7 @@
 
     python benchmarks/bot_vs_bolt.py [--requests N] [--concurrency 1,10,50] [--warmup W] [--brief-processes 0,1] [--repeat R]
 
-Reuses serving_stacks.py's rig: its stand-in Slack Web API (own process, records when each
+Reuses the benchmark rig (benchmarks/rig): its stand-in Slack Web API (own process, records when each
 views.open / chat.postMessage arrives), its signed closed-loop senders, CPU meter and percentiles.
 
 1. The minimal app: serving_stacks' AsyncApp + Starlette on uvicorn (uvloop, httptools), acking
@@ -229,7 +229,7 @@ def builders(app: str, run_id: str, n: int, template, varied):
 
 
 async def run_bot_plan(plan: dict[str, Any]) -> dict[str, Any]:
-    """serving_stacks.run_plan's phases for either app, plus submissions paced by their posts."""
+    """rig.load.run_plan's phases for either app, plus submissions paced by their posts."""
     import aiohttp
 
     app, run_id, n = plan.get("app", "bot"), plan["run_id"], plan["requests"]
@@ -493,7 +493,7 @@ def measure(
 
 
 def pooled(runs: list[list[dict]]) -> list[dict]:
-    """The phases of repeated runs, samples pooled (serving_stacks.merge_runs; each run's p99 kept)."""
+    """The phases of repeated runs, samples pooled (rig.report.merge_runs; each run's p99 kept)."""
     return runs[0] if len(runs) == 1 else merge_runs([StackResult(None, phases=phases) for phases in runs]).phases
 
 

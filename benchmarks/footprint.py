@@ -7,7 +7,7 @@ its resident size after N briefs handled.
 Start-up is `python -m bot run --http` launched → GET /healthz answers 200 (imports, migrations on a
 new database, token check against the stand-in). Briefs are whole Support L2 submissions, sent by
 10 senders in chunks of 200, each chunk posted before the next (steady state, no backlog), through
-bot_vs_bolt.py's senders and serving_stacks.py's stand-in. Resident size is VmRSS of the bot's
+bot_vs_bolt.py's senders and the rig's stand-in (rig/standin.py). Resident size is VmRSS of the bot's
 process (and, with ESCALATION_BRIEF_PROCESSES=1, of its worker). Targets: healthy ≤ 3 s, ≤ 150 MB after 10,000 briefs.
 """
 
