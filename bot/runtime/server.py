@@ -37,7 +37,7 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
     @asynccontextmanager
     async def lifespan(app: Starlette):
         session = web_api_session()
-        app.state.slack = SlackRequestHandler(build_app(services, session=session))
+        app.state.slack = SlackRequestHandler(build_app(services, session=session), signing_secret=settings.slack_signing_secret or "")
         if brief_processes:
             from bot.runtime.brief_worker import BriefWorkers
 
