@@ -82,7 +82,9 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
 
     from bot.slack.dedupe import EventDedupe
     from bot.slack.listeners import register_all
+    from bot.slack.typed_text import StorableText
 
+    app.middleware(StorableText())  # typed text every database can store, before any listener reads it
     app.middleware(EventDedupe(services))  # a retried or replayed event has one effect
 
     register_all(app, services)

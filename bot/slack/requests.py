@@ -34,6 +34,8 @@ from slack_bolt.request.async_internals import build_async_context
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.slack.typed_text import clean, storable
+
 log = logging.getLogger(__name__)
 
 # Slack's largest payload is a view submission: the view (Slack refuses views over 250 kB) and the
@@ -68,7 +70,7 @@ def _json(text: str) -> Any:
         return json.loads(text)
 
 
-def parse_form(body: str) -> dict[str, str]:
+def parse_form(body: str, *, storable_text: bool = False) -> dict[str, str]:
     """`dict(urllib.parse.parse_qsl(body, keep_blank_values=True))`: split on `&` only (as
     parse_qsl since Python 3.10), a part without `=` is a blank value, the last repeat wins."""
     fields: dict[str, str] = {}
@@ -78,31 +80,35 @@ def parse_form(body: str) -> dict[str, str]:
         name, eq, value = part.partition("=")
         if not eq and not name:
             continue
-        fields[unquote_form(name)] = unquote_form(value)
+        text = unquote_form(value)
+        fields[unquote_form(name)] = storable(text) if storable_text and "\x00" in text else text  # %00 (bot.slack.typed_text)
     return fields
 
 
-def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
+def parse_body(body: str, content_type: str | None, *, storable_text: bool = False) -> dict[str, Any]:
     """What Bolt's `parse_body` returns, faster for form bodies. MalformedRequest for JSON that does
-    not decode to an object (Slack sends only objects)."""
+    not decode to an object (Slack sends only objects). `storable_text`: every string made storable
+    (bot.slack.typed_text), as the bot serves requests; without it, exactly Bolt's result."""
     if not body:
         return {}
     if content_type == "application/json" or body.startswith("{"):
-        return _object(body)
-    fields = parse_form(body)
+        return _object(body, storable_text)
+    fields = parse_form(body, storable_text=storable_text)
     if "payload" in body:
         payload = fields.get("payload")
-        return _object(payload) if payload is not None else {}
+        return _object(payload, storable_text) if payload is not None else {}
     return fields
 
 
-def _object(text: str) -> dict[str, Any]:
+def _object(text: str, storable_text: bool) -> dict[str, Any]:
     try:
         value = _json(text)
     except ValueError as exc:  # orjson's and json's decode errors are both ValueErrors
         raise MalformedRequest(f"not JSON: {exc}") from None
     if not isinstance(value, dict):
         raise MalformedRequest(f"JSON {type(value).__name__}, not an object")
+    if storable_text and "\\u" in text:  # only an escape puts a NUL or a lone surrogate in a JSON string
+        clean(value)
     return value
 
 
@@ -140,7 +146,7 @@ def to_bolt_request(request: Request, raw: bytes) -> AsyncBoltRequest:
         raise MalformedRequest("not UTF-8") from None
     bolt_request = AsyncBoltRequest(body="", query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
     bolt_request.raw_body = text
-    bolt_request.body = parse_body(text, bolt_request.content_type)
+    bolt_request.body = parse_body(text, bolt_request.content_type, storable_text=True)
     bolt_request.context = build_async_context(AsyncBoltContext({}), bolt_request.body)
     return bolt_request
 
