@@ -9,6 +9,7 @@ from blocks import ids
 from blocks.kit import Block, Blocks, View
 from blocks.text import SECTION_TEXT_MAX, chunks, escape, plain, slack_date, truncate
 from bot.domain.brief import Severity
+from bot.domain.status import BOT_COMPOSED_LOG_KINDS
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
@@ -185,13 +186,15 @@ def severity_modal(*, escalation_id: int, ref: str, current: Severity) -> View:
 
 
 def running_log_view(*, ref: str, entries: list[tuple[datetime, str, str, str]]) -> View:
-    """Every entry (time, actor, kind, text), oldest first, within Slack's 100-block view limit."""
+    """Every entry (time, actor, kind, text), oldest first, within Slack's 100-block view limit. The bot's
+    own entries keep their mentions and channel links; typed text is escaped (bot.domain.status)."""
     lines = []
     for at, actor, kind, text in entries:
         who = "the bot" if actor == "bot" else f"<@{actor}>"
         line = f"{slack_date(at, '{date_short} {time}')} · *{kind.replace('_', ' ')}* · {who}"
         if text:
-            line += f": {escape(truncate(' '.join(text.split()), 400))}"
+            shown = truncate(" ".join(text.split()), 400)
+            line += f": {shown if kind in BOT_COMPOSED_LOG_KINDS else escape(shown)}"  # the bot's markup as Slack shows it; typed text inert
         lines.append(line)
     body = "\n".join(lines) or "Nothing logged yet."
     sections: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in chunks(body, SECTION_TEXT_MAX)]

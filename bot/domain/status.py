@@ -69,6 +69,28 @@ class LogKind(str, Enum):
     SYNC_FAILED = "sync_failed"  # a ticket note or webhook gave up after its retries (bot.ticketing)
 
 
+# Entries whose text the bot composed as Slack markup: its own mentions (`<@U…>`), channel links
+# (`<#C…>`) and nudge texts, which escape whatever typed text they quote. The running log shows these
+# as Slack shows them; every other kind holds what a person typed (alone or after a label), shown escaped.
+BOT_COMPOSED_LOG_KINDS = frozenset(
+    kind.value
+    for kind in (
+        LogKind.CREATED,
+        LogKind.POSTED,
+        LogKind.EXPORTED,
+        LogKind.ACKNOWLEDGED,
+        LogKind.REACTION,
+        LogKind.FIXED,
+        LogKind.SNOOZED,
+        LogKind.NUDGE,
+        LogKind.DEADLINE_WARNING,
+        LogKind.PATTERN,
+        LogKind.PATTERN_NOTE,
+        LogKind.REOPENED,
+    )
+)  # values: entries carry their kind as a string
+
+
 @dataclass(frozen=True)
 class Transition:
     """A status change and the statuses it may start from. Storage applies it atomically
