@@ -1,7 +1,7 @@
 """Typed text every database can store: NUL removed, lone UTF-16 surrogates replaced (U+FFFD).
 
 PostgreSQL refuses a NUL in text ("the database did not answer" on every resubmission) and neither
-engine's driver can encode a lone surrogate; SQLite stores the NUL. So both behave the same, every
+engine's driver can encode a lone surrogate; SQLite stores the NUL. So that both behave the same, every
 request is cleaned once, before any listener reads it: modal values, notes, thread replies,
 slash-command text. Over HTTP the decoder (bot.slack.requests) cleans what it decodes: a JSON text
 can hold such a character only as a `\\u` escape, a form field only as a decoded NUL, and both are
