@@ -14,6 +14,7 @@ import pytest
 
 from bot.slack.requests import MAX_BODY_BYTES, signed_by_slack
 from tests.conftest import AGENT, SIGNING_SECRET, TEAM
+from tests.e2e import wait_until
 from tests.support.slack_requests import sign, slash_command
 
 EVENTS = "/slack/events"
@@ -115,3 +116,39 @@ def test_the_signature_check_is_slacks_own():
         (ts, "v0=" + "0" * 64, body),
     ]:
         assert signed_by_slack(SIGNING_SECRET.encode(), case_body.encode(), case_ts, case_sig, now=now) == verifier.is_valid(case_body, case_ts, case_sig)
+
+
+def test_a_signed_click_replayed_within_five_minutes_acts_once(bot):
+    """An attacker who captured one signed click (here: the agent's Snooze on a check-in nudge) sends
+    the same bytes with the same headers three more times, inside the signature's five minutes."""
+    from datetime import timedelta
+
+    from blocks import ids
+    from bot.domain.brief import Destination
+    from tests.conftest import CHANNELS
+    from tests.support.slack_requests import block_actions
+    from tests.test_follow_through import log_kinds, post_brief, tick_at, timers
+
+    eng = CHANNELS[Destination.ENGINEERING][0]
+    escalation_id = post_brief(bot, "high")
+    tick_at(bot, timedelta(hours=4))
+    nudge = [c for c in bot.slack.calls("chat.postMessage") if c.args.get("thread_ts") and "check in" in c.args["text"]][-1]
+    body, ctype = block_actions(
+        f"{ids.ACTION_SNOOZE_PREFIX}60",
+        message=nudge.response["message"],
+        channel_id=eng,
+        user_id=AGENT,
+        team_id=TEAM,
+        response_url=f"{bot.slack.hooks_url}actions/r1",
+    )
+    headers = {"Content-Type": ctype, **sign(SIGNING_SECRET, body)}
+    assert httpx.post(f"{bot.url}{EVENTS}", content=body, headers=headers).status_code == 200
+    wait_until(lambda: "snoozed" in log_kinds(bot, escalation_id), what="the snooze")
+    due = timers(bot, escalation_id)["checkin"].next_due_at
+    bot.clock.advance(timedelta(minutes=3))  # the bot's clock moves on; the signature is still fresh
+    for _ in range(3):
+        assert httpx.post(f"{bot.url}{EVENTS}", content=body, headers=headers).status_code == 200
+    time.sleep(0.3)
+    assert log_kinds(bot, escalation_id).count("snoozed") == 1
+    assert timers(bot, escalation_id)["checkin"].next_due_at == due
+    assert len(bot.slack.calls("response_url")) == 1  # one confirmation, for the one real click

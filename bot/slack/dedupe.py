@@ -1,8 +1,10 @@
-"""Exactly one effect per Slack event: Slack re-sends an event it thinks failed (X-Slack-Retry-Num,
-same event_id), and with several replicas or a restart in between, memory is not enough. The
-event_id is recorded in the database (unique) before any listener runs; a repeat is answered 200
-and does nothing. If the database cannot be asked, the event is handled (a rare double is better
-than a lost acknowledgement)."""
+"""Exactly one effect per Slack event and per click: Slack re-sends an event it thinks failed
+(X-Slack-Retry-Num, same event_id), and an attacker who captured a signed click can replay it for
+the five minutes its signature stays fresh (Slack never re-sends a click: each has its own
+trigger_id). With several replicas or a restart in between, memory is not enough: the event_id, or
+the click's trigger_id, is recorded in the database (unique) before any listener runs; a repeat is
+answered 200 and does nothing. If the database cannot be asked, the request is handled (a rare
+double is better than a lost acknowledgement)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from bot.slack import payloads
 from bot.storage import events
 
 log = logging.getLogger(__name__)
@@ -27,17 +30,27 @@ class EventDedupe(AsyncMiddleware):
 
     async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:  # noqa: A002 - Bolt's name
         body = req.body
-        event_id = body.get("event_id") if isinstance(body, dict) and body.get("type") == "event_callback" else None
-        if event_id:
+        key = _once_key(body) if isinstance(body, dict) else None
+        if key:
             try:
-                first = await self.services.run_sync(_record, self.services, str(event_id), str(body.get("team_id") or ""))
+                first = await self.services.run_sync(_record, self.services, key, payloads.team_id(body))
             except Exception:  # noqa: BLE001
-                log.warning("could not record event %s; handling it anyway", event_id, exc_info=True)
+                log.warning("could not record %s; handling it anyway", key, exc_info=True)
                 first = True
             if not first:
-                log.info("event %s already handled: ignored", event_id)
+                log.info("%s already handled: ignored (a retry or a replay)", key)
                 return BoltResponse(status=200, body="")
         return await next()
+
+
+def _once_key(body: dict) -> str | None:
+    """What makes this request one of a kind: an event's id, a click's trigger_id (None: no such key)."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        return str(body.get("event_id") or "") or None
+    if kind == "block_actions" and body.get("trigger_id"):
+        return "click:" + str(body["trigger_id"])  # events.SlackEvent keeps 64 characters; Slack's trigger ids are ~40
+    return None
 
 
 def _record(services, event_id: str, team_id: str) -> bool:
