@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from blocks.text import escape, truncate
+from blocks.text import archive_link, escape, truncate
 
 
 class RelatedBrief(Protocol):
@@ -38,7 +38,7 @@ class PatternFlags(Protocol):
 
 def _link(related: RelatedBrief) -> str:
     if related.message_ts:
-        return f"<https://slack.com/archives/{related.channel_id}/p{related.message_ts.replace('.', '')}|{related.ref}>"
+        return f"<{archive_link(related.channel_id, related.message_ts)}|{related.ref}>"
     return related.ref
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from blocks.kit import Blocks
-from blocks.text import escape, slack_date, truncate
+from blocks.text import archive_link, escape, slack_date, truncate
 
 
 class SearchHit(Protocol):
@@ -46,7 +46,7 @@ def search_results(words: str, hits: Sequence[SearchHit]) -> tuple[str, Blocks]:
     text = f"{len(hits)} past escalation{'s' if len(hits) != 1 else ''} for “{escape(truncate(words, 100))}”, best match first:"
     blocks: Blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     for hit in hits:
-        link = f"<https://slack.com/archives/{hit.channel_id}/p{hit.message_ts.replace('.', '')}|{hit.ref}>" if hit.message_ts else hit.ref
+        link = f"<{archive_link(hit.channel_id, hit.message_ts)}|{hit.ref}>" if hit.message_ts else hit.ref
         lines = [
             f"*{link}* {escape(truncate(hit.summary, 150))}",
             f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}",

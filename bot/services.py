@@ -57,8 +57,8 @@ class Services:
     search: Search  # /escalate search, triage's "resolved before"
     lifecycle: Lifecycle
     members: ChannelMembers  # destination channels' members: who may act on a brief
-    home: Home | None = None  # App Home and /escalate list
-    stats: Stats | None = None  # /escalate stats
+    home: Home  # App Home and /escalate list
+    stats: Stats  # /escalate stats
     digest: Digest | None = None  # the weekly digest to the leadership channel
     ticketing: Ticketing | None = None
     installations: InstallationStore | None = None  # when installed in several workspaces (OAuth)
