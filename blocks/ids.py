@@ -31,6 +31,7 @@ ACTION_LOG_CHECKIN = "nudge_log_checkin"
 ACTION_LOG_CUSTOMER_UPDATE = "nudge_log_customer_update"
 ACTION_CHANGE_SEVERITY = "nudge_change_severity"
 ACTION_SNOOZE_PREFIX = "nudge_snooze_"  # + minutes; the value is the follow-up id
+ACTION_SNOOZE_PATTERN = f"^{ACTION_SNOOZE_PREFIX}(\\d+)$"  # what the snooze listener matches
 SNOOZE_MINUTES = (30, 60, 120)
 
 VIEW_LOG_CHECKIN = "log_checkin"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from blocks.kit import Block
+from bot.domain.brief import message_link
 
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
@@ -58,4 +59,4 @@ def truncate(text: str, limit: int) -> str:
 
 def archive_link(channel_id: str, ts: str) -> str:
     """A link to a message that Slack resolves in the reader's workspace (no API call needed)."""
-    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+    return message_link(channel_id, ts)

@@ -107,9 +107,13 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     configured = Ticketing.from_settings(settings, db, clock, owner=owner)
     ticketing = configured if (configured.sinks or configured.templates) else None
     db.outbox_sinks = ticketing.sinks if ticketing else frozenset()  # log entries → outbox rows, same transaction
-    escalations = Escalations(db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, patterns=patterns, ticketing=ticketing)
+    db.outbox_private_details = settings.security_details_outside_slack
     members = ChannelMembers(gateway)
-    follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=Guard(db, clock, members, settings.admins))
+    guard = Guard(db, clock, members, settings.admins)  # who may see and act on each brief: one rule (bot.domain.visibility)
+    escalations = Escalations(
+        db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, patterns=patterns, ticketing=ticketing, guard=guard
+    )
+    follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=guard)
     return Services(
         settings=settings,
         db=db,
@@ -119,7 +123,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing),
         tiers=Tiers(gateway, settings.l2_usergroup),
         patterns=patterns,
-        search=Search(db, clock),
+        search=Search(db, clock, guard),
         lifecycle=Lifecycle(follow_through),
         members=members,
         home=Home(db, gateway, clock, list(settings.channels.values()), members),

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     jira_organization_field: str | None = Field(default=None, validation_alias="JIRA_ORGANIZATION_FIELD")
     webhook_url: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_URL")
     webhook_secret: str | None = Field(default=None, validation_alias="ESCALATION_WEBHOOK_SECRET")
+    # Off: ticket notes and webhook calls about a security brief carry its ID, severity, status and
+    # Slack link only. On: the same details as any other brief (summary, typed text, user IDs).
+    security_details_outside_slack: bool = Field(default=False, validation_alias="ESCALATION_SECURITY_DETAILS_OUTSIDE_SLACK")
     # Seconds between two posts to one channel (Slack allows about one a second); 0 turns pacing off.
     post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
     # HTTP mode: processes that store and post briefs beside the one that answers Slack (0: on its threads).

@@ -16,14 +16,14 @@ from tests.support.slack_requests import slash_command, view_submission
 
 def test_a_wrong_signature_gets_401_and_changes_nothing(bot):
     view = open_modal(bot)
-    calls_before = len(bot.slack.calls())
+    calls_before = _requests_made(bot)
     body, ctype = view_submission(view, state_for(view, draft()), user_id=AGENT, team_id=TEAM)
     response = bot.sender.post(body, ctype, signature="v0=" + "0" * 64)
     assert response.status_code == 401
     body, ctype = slash_command(user_id=AGENT, team_id=TEAM)
     assert bot.sender.post(body, ctype, signature="v0=deadbeef").status_code == 401
     time.sleep(0.2)
-    assert len(bot.slack.calls()) == calls_before
+    assert _requests_made(bot) == calls_before
     with bot.db.session() as s:
         assert list(s.exec(select(Escalation))) == []
 
@@ -79,7 +79,7 @@ def test_a_stale_or_forged_submission_changes_nothing(bot):
     from tests.support.slack_requests import sign
 
     view = open_modal(bot)
-    calls_before = len(bot.slack.calls())
+    calls_before = _requests_made(bot)
     body, ctype = view_submission(view, state_for(view, draft()), user_id=AGENT, team_id=TEAM)
     assert bot.sender.post(body, ctype, timestamp=int(time.time()) - 301).status_code == 401
     forged = sign("f" * 32, body)
@@ -88,9 +88,14 @@ def test_a_stale_or_forged_submission_changes_nothing(bot):
     event = '{"type": "event_callback", "event_id": "Ev0FORGED", "team_id": "T0001", "event": {"type": "reaction_added"}}'
     assert httpx.post(f"{bot.url}/slack/events", content=event, headers={"Content-Type": "application/json", **sign("f" * 32, event)}).status_code == 401
     time.sleep(0.2)
-    assert len(bot.slack.calls()) == calls_before
+    assert _requests_made(bot) == calls_before
     with bot.db.session() as s:
         assert list(s.exec(select(Escalation))) == []
         from bot.storage.models import SlackEvent
 
         assert list(s.exec(select(SlackEvent))) == []  # a refused event is not even remembered
+
+
+def _requests_made(bot) -> int:
+    """Slack calls so far, not counting the start-up warm-up of channel members (it may still be running)."""
+    return len([c for c in bot.slack.calls() if c.method != "conversations.members"])

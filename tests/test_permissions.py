@@ -11,7 +11,7 @@ from bot.settings import SettingsError, load_settings
 from bot.slack_api.directory import ChannelMembers
 from bot.slack_api.gateway import SlackGateway, make_web_client
 from bot.storage import escalations, running_log
-from bot.usecases.permissions import Guard
+from bot.usecases.permissions import NOT_FOUND, Guard
 from tests.conftest import settings_env
 from tests.factories import NOW, draft
 
@@ -81,8 +81,9 @@ def test_the_rule_and_its_refusals(fake_slack, gateway, db):
         assert guard.refusal(escalation_id, allowed, "re-open") is None, allowed
     message = guard.refusal(escalation_id, "U0STRANGER", "re-open")
     assert message.startswith(":no_entry: Only the escalating agent, the receiving owner, members of <#C0BIG> and admins can re-open ESC-1")
-    with pytest.raises(LookupError):
-        guard.refusal(escalation_id, "U0AGENT", "re-open", team_id="T0OTHER")  # ids in buttons can be replayed
+    # ids in buttons can be replayed or forged: another workspace's brief, or none, reads as unknown
+    assert guard.refusal(escalation_id, "U0AGENT", "re-open", team_id="T0OTHER") == NOT_FOUND
+    assert guard.refusal(escalation_id + 99, "U0AGENT", "re-open") == NOT_FOUND
     with db.session() as s:
         [entry] = [e for e in running_log.log_entries(s, escalation_id) if e.kind == "refused"]
     assert entry.actor == "U0STRANGER" and entry.data == {"action": "re-open", "membership_known": True}
@@ -120,3 +121,49 @@ def test_a_background_refresh_that_breaks_keeps_the_stale_entry(caplog):
     assert members.contains("C0TEAM", "U0MEMBER") is True
     members.wait_for_refreshes()
     assert gateway.calls == 3
+
+
+# --- the rule itself (bot.domain.visibility): pure ---------------------------------------------------
+
+
+def _parties(destination: str, owner: str | None = "U0OWNER"):
+    from bot.domain.visibility import Parties
+
+    return Parties(1, "ESC-1", destination, "U0AGENT", owner, "C0CHAN")
+
+
+@pytest.mark.parametrize(
+    ("destination", "user", "member", "act", "see"),
+    [
+        # an ordinary brief: anyone finds it; the people involved act on it
+        ("engineering", "U0AGENT", None, "allowed", True),
+        ("engineering", "U0OWNER", None, "allowed", True),
+        ("engineering", "U0ADMIN", None, "allowed", True),
+        ("engineering", "U0MEMBER", True, "allowed", True),
+        ("engineering", "U0BYSTANDER", False, "refused", True),
+        ("engineering", "U0BYSTANDER", None, "unsure", True),
+        # a security brief: to anyone not involved it does not exist, even when membership is unknown
+        ("security", "U0AGENT", None, "allowed", True),
+        ("security", "U0OWNER", None, "allowed", True),
+        ("security", "U0ADMIN", None, "allowed", True),
+        ("security", "U0MEMBER", True, "allowed", True),
+        ("security", "U0BYSTANDER", False, "hidden", False),
+        ("security", "U0BYSTANDER", None, "hidden", False),
+    ],
+)
+def test_one_rule_for_seeing_and_acting(destination, user, member, act, see):
+    from bot.domain.visibility import may_act, may_see, needs_membership
+
+    parties, admins = _parties(destination), frozenset({"U0ADMIN"})
+    assert may_act(parties, user, admins=admins, member=member).value == act
+    assert may_see(parties, user, admins=admins, member=member) is see
+    named = user in ("U0AGENT", "U0OWNER", "U0ADMIN")
+    assert needs_membership(parties, user, admins, acting=True) is not named  # acting always needs it for others
+    assert needs_membership(parties, user, admins, acting=False) is (not named and destination == "security")  # seeing: only a private brief
+
+
+def test_a_private_brief_is_named_only_in_its_own_channel():
+    from bot.domain.visibility import may_name_in
+
+    assert may_name_in("security", "G0SEC", "G0SEC") and not may_name_in("security", "G0SEC", "C0PRODUCT")
+    assert may_name_in("product", "C0PRODUCT", "C0ENG") and may_name_in("engineering", "C0ENG", "G0SEC")

@@ -53,12 +53,17 @@ def test_an_unsigned_malformed_body_is_a_401_and_logs_no_error(bot, caplog, body
 @pytest.mark.parametrize(("body", "ctype"), MALFORMED)
 def test_a_signed_malformed_body_is_a_400_logged_as_a_warning(bot, caplog, body, ctype):
     caplog.set_level(logging.INFO)
-    calls = len(bot.slack.calls())
+    calls = len(_requests_made(bot))
     response = _post(bot, body, ctype, sign(SIGNING_SECRET, body))
     assert response.status_code == 400
     _no_errors_logged(caplog)
     assert any("not a Slack payload" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
-    assert len(bot.slack.calls()) == calls  # nothing reached Slack
+    assert len(_requests_made(bot)) == calls  # nothing reached Slack
+
+
+def _requests_made(bot) -> list:
+    """Slack calls a request caused (not the start-up warm-up of channel members, which may still be running)."""
+    return [c for c in bot.slack.calls() if c.method != "conversations.members"]
 
 
 @pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-5", "١٢٣", "9" * 40])

@@ -312,6 +312,11 @@ def format_ref(number: int, prefix: str = "ESC") -> str:
     return f"{prefix}-{number}"
 
 
+def message_link(channel_id: str, ts: str) -> str:
+    """A link to a Slack message that Slack resolves in the reader's workspace (no API call needed)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
 def parse_ref(text: str, prefix: str = "ESC") -> int | None:
     """`ESC-42`, `esc-42`, `42` → 42; anything else → None."""
     cleaned = text.strip().upper()

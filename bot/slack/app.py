@@ -83,11 +83,14 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
     from bot.slack.dedupe import EventDedupe
     from bot.slack.listeners import register_all
     from bot.slack.typed_text import StorableText
+    from bot.usecases.permissions import ACCESS
 
     app.middleware(StorableText())  # typed text every database can store, before any listener reads it
     app.middleware(EventDedupe(services))  # a retried or replayed event has one effect
 
-    register_all(app, services)
+    unguarded = register_all(app, services) - ACCESS.keys()
+    if unguarded:  # a new button, modal or event must say who may use it before it can ship
+        raise RuntimeError(f"listeners with no entry in bot.usecases.permissions.ACCESS: {sorted(unguarded)}")
     if settings.oauth:  # an uninstall or revoked token forgets that workspace's installation (Bolt's listeners, our store)
         app.enable_token_revocation_listeners()
     # Know who is in each destination channel before anyone clicks (permission checks read the cache).

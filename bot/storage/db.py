@@ -78,6 +78,7 @@ class Database:
         # Where running-log entries are forwarded (bot.ticketing): set once at start-up, read by
         # running_log.add_log so the outbox row is written in the log entry's own transaction.
         self.outbox_sinks: frozenset[str] = frozenset()
+        self.outbox_private_details = False  # ESCALATION_SECURITY_DETAILS_OUTSIDE_SLACK (bot.storage.outbox.entry_payload)
         # SQLite has one writer at a time and every session here writes (BEGIN IMMEDIATE): writers
         # queue on this lock (threads and processes) instead of in SQLite's busy handler, which
         # sleeps up to 100 ms between tries; see writer_lock. Re-entrant: a nested session behaves
@@ -92,6 +93,7 @@ class Database:
         try:
             with Session(self.engine, expire_on_commit=False) as session:
                 session.info["outbox_sinks"] = self.outbox_sinks
+                session.info["outbox_private_details"] = self.outbox_private_details
                 try:
                     yield session
                     session.commit()

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
-from bot.domain.brief import format_ref
+from bot.domain.brief import format_ref, message_link
 from bot.domain.status import LogKind
 from bot.domain.tickets import TicketRef, TicketSystem
+from bot.domain.visibility import PRIVATE_DESTINATIONS, is_private
 from bot.storage.models import Escalation, EscalationLog, Outbox, OutboxState, TicketLink
 
 WEBHOOK = "webhook"
@@ -60,10 +61,12 @@ class EarlierEscalation:
 
 
 def earlier_escalations(session: Session, escalation_id: int, *, limit: int = 10) -> list[EarlierEscalation]:
-    """Other briefs in the same workspace that cited one of this brief's tickets, oldest first."""
+    """Other briefs in the same workspace that cited one of this brief's tickets, oldest first: those
+    that may be named in this brief's channel (a private brief only in its own: bot.domain.visibility)."""
     mine = ticket_links(session, escalation_id)
     if not mine:
         return []
+    shown_in = session.exec(select(Escalation.channel_id).where(Escalation.id == escalation_id)).one()
     pairs = [(link.system, link.key) for link in mine]
     other = (
         select(TicketLink.system, TicketLink.key, Escalation.id, Escalation.number, Escalation.status, Escalation.created_at)
@@ -72,6 +75,7 @@ def earlier_escalations(session: Session, escalation_id: int, *, limit: int = 10
             TicketLink.team_id == mine[0].team_id,
             TicketLink.escalation_id != escalation_id,
             Escalation.id < escalation_id,
+            or_(Escalation.destination.notin_(sorted(PRIVATE_DESTINATIONS)), Escalation.channel_id == shown_in),
             or_(*[(TicketLink.system == s) & (TicketLink.key == k) for s, k in pairs]),
         )
         .order_by(Escalation.created_at, Escalation.id)
@@ -114,19 +118,20 @@ def _cut(value: str | None, n: int) -> str | None:
 # --- the outbox --------------------------------------------------------------------------------
 
 
-def enqueue(session: Session, entry: EscalationLog, sinks: frozenset[str]) -> list[Outbox]:
+def enqueue(session: Session, entry: EscalationLog, sinks: frozenset[str], *, private_details: bool = False) -> list[Outbox]:
     """Outbox rows for one log entry: a note per linked ticket of each enabled system, and the webhook."""
-    return enqueue_all(session, [entry], sinks)
+    return enqueue_all(session, [entry], sinks, private_details=private_details)
 
 
-def enqueue_all(session: Session, entries: list[EscalationLog], sinks: frozenset[str]) -> list[Outbox]:
-    """Outbox rows for several log entries (the tick's nudges), flushed together: one INSERT, not one per entry."""
+def enqueue_all(session: Session, entries: list[EscalationLog], sinks: frozenset[str], *, private_details: bool = False) -> list[Outbox]:
+    """Outbox rows for several log entries (the tick's nudges), flushed together: one INSERT, not one per entry.
+    `private_details`: ESCALATION_SECURITY_DETAILS_OUTSIDE_SLACK (see entry_payload)."""
     rows: list[Outbox] = []
     for entry in entries:
         escalation = session.get(Escalation, entry.escalation_id)  # the tick has them loaded: no query
         if escalation is None:
             continue
-        payload = entry_payload(entry, escalation)
+        payload = entry_payload(entry, escalation, private_details=private_details)
         if entry.kind in TICKET_NOTE_KINDS:
             for link in ticket_links(session, entry.escalation_id):
                 if link.system in sinks:
@@ -153,8 +158,26 @@ def enqueue_all(session: Session, entries: list[EscalationLog], sinks: frozenset
     return rows
 
 
-def entry_payload(entry: EscalationLog, escalation: Escalation) -> dict:
-    """What a receiver gets: the log entry and enough of the brief to act on it (JSON-safe)."""
+def entry_payload(entry: EscalationLog, escalation: Escalation, *, private_details: bool = False) -> dict:
+    """What a receiver gets: the log entry and enough of the brief to act on it (JSON-safe).
+
+    A private (security) brief's entries carry only what happened and when, the ID, severity, status
+    and a link to the brief in Slack, unless `private_details` (off by default) says otherwise: its
+    summary, the text people typed and who they are stay in Slack."""
+    if is_private(escalation.destination) and not private_details:
+        return {
+            "event": "escalation.log_entry",
+            "details_withheld": True,
+            "entry": {"id": entry.id, "kind": entry.kind, "at": entry.at.isoformat()},
+            "escalation": {
+                "id": escalation.id,
+                "ref": format_ref(escalation.number),
+                "team_id": escalation.team_id,
+                "severity": escalation.severity,
+                "status": escalation.status,
+                "link": message_link(escalation.channel_id, escalation.message_ts) if escalation.message_ts else None,
+            },
+        }
     return {
         "event": "escalation.log_entry",
         "entry": {"id": entry.id, "kind": entry.kind, "actor": entry.actor, "text": entry.text, "at": entry.at.isoformat(), "data": entry.data},

@@ -54,7 +54,7 @@ def add_log(
 def queue_outbox(session: Session, entries: list[EscalationLog]) -> None:
     """The outbox rows of new log entries (tickets, webhook): the one path every entry takes, single or batched."""
     if entries and session.info.get("outbox_sinks"):
-        enqueue_all(session, entries, session.info["outbox_sinks"])
+        enqueue_all(session, entries, session.info["outbox_sinks"], private_details=session.info.get("outbox_private_details", False))
 
 
 def log_entries(session: Session, escalation_id: int) -> list[EscalationLog]:

@@ -265,6 +265,13 @@ _HEADLINES = {
 def note_text(payload: dict) -> str:
     """An internal note for the ticket: what happened, in plain text (no Slack markup)."""
     esc, entry = payload["escalation"], payload["entry"]
+    if payload.get("details_withheld"):  # a security brief: what happened and where to look, nothing more
+        status = EscalationStatus(esc["status"]).label.lower() if esc["status"] in {s.value for s in EscalationStatus} else esc["status"]
+        lines = [f"{esc['ref']} ({str(esc['severity']).capitalize()}, {status}): {entry['kind'].replace('_', ' ')}. Details are kept in Slack."]
+        if esc.get("link"):
+            lines.append(esc["link"])
+        lines.append(f"(escalation-brief running log, {entry['at'][:16].replace('T', ' ')} UTC)")
+        return "\n".join(lines)
     fields = {"ref": esc["ref"], "severity": str(esc["severity"]).capitalize(), "destination": Destination(esc["destination"]).label, "summary": esc["summary"]}
     headline = _HEADLINES.get(entry["kind"], "{ref}: " + entry["kind"].replace("_", " ")).format(**fields)
     lines = [headline]

@@ -16,6 +16,7 @@ import logging
 import random
 from dataclasses import dataclass, replace
 
+from blocks import ids
 from blocks.brief_message import BriefState, brief_message, continuation_text
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
 from blocks.notices import delivery_failed_notice, not_delivered_view, posted_confirmation, posted_view
@@ -28,6 +29,7 @@ from bot.domain.follow_through import initial_plans
 from bot.domain.lifecycle import DeescalationReason, humanise
 from bot.domain.routing import Tier, route
 from bot.domain.status import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, FollowUpKind, LogKind
+from bot.domain.visibility import may_name_in
 from bot.logs import error_reference
 from bot.slack_api.backoff import UNREADABLE, retry_delay, worth_telling
 from bot.slack_api.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
@@ -36,6 +38,7 @@ from bot.storage import escalations, follow_ups, running_log
 from bot.storage.db import Database
 from bot.storage.running_log import BOT_ACTOR
 from bot.usecases.patterns import Pattern, Patterns
+from bot.usecases.permissions import ACTION, Guard, verb
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,9 @@ class Escalations:
         patterns: Patterns | None = None,
         ticketing=None,
         rng: random.Random | None = None,
+        guard: Guard | None = None,
     ) -> None:
+        self.guard = guard  # who may export a brief or retry its delivery (None: tools without Slack, e.g. benchmarks)
         self.rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
         self.enforce_tiers = enforce_tiers
         self.ticketing = ticketing  # bot.ticketing.service.Ticketing, or None
@@ -241,7 +246,7 @@ class Escalations:
                 log.warning("%s continuation %s/%s failed: %s", ref, part, total, exc.error)
         permalink = self.gateway.permalink(channel, ts)
         if pattern is not None and pattern.recurring:
-            self._note_earlier_threads(escalation_id, ref, pattern, permalink)
+            self._note_earlier_threads(escalation_id, ref, pattern, permalink, destination=claim.routed_to.value, channel=channel)
         text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
         self._tell(agent, text, blocks)
         return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
@@ -282,11 +287,12 @@ class Escalations:
                 log.exception("delivery retry of escalation %s failed", escalation_id)
         return posted
 
-    def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None) -> None:
-        """Tell each earlier brief's thread that one more independent report arrived."""
+    def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None, *, destination: str, channel: str) -> None:
+        """Tell each earlier brief's thread that one more independent report arrived; never a
+        security brief's ID or link in a thread outside its own channel."""
         link = f"<{permalink}|{ref}>" if permalink else ref
         for related in pattern.related:
-            if not related.message_ts:
+            if not related.message_ts or not may_name_in(destination, channel, related.channel_id):
                 continue
             text = f":repeat: {link} reports the same symptom: *{pattern.independent_reports} independent reports* now."
             try:
@@ -300,6 +306,20 @@ class Escalations:
                 running_log.add_log(
                     session, related.escalation_id, actor=BOT_ACTOR, kind=LogKind.PATTERN_NOTE, text=f"{ref} reports the same symptom", at=self.clock.now()
                 )
+
+    def export_for(self, escalation_id: int, user: str, *, team_id: str | None = None) -> tuple[str, str, str | None]:
+        """*Export as text*, times in the reader's zone: (ref, text, None) for someone involved, logged;
+        ("", "", what to tell them) for anyone else (before any Slack call about them)."""
+        if self.guard is not None and (refusal := self.guard.refusal(escalation_id, user, verb(ACTION, ids.ACTION_EXPORT), team_id=team_id)):
+            return "", "", refusal
+        ref, text = self.export_text(escalation_id, tz=self.gateway.user_timezone(user), actor=user, team_id=team_id)
+        return ref, text, None
+
+    def retry_for(self, escalation_id: int, user: str, *, team_id: str | None = None) -> Delivery | str:
+        """*Try again* on a brief that did not get out: the delivery, or what to tell someone not involved."""
+        if self.guard is not None and (refusal := self.guard.refusal(escalation_id, user, verb(ACTION, ids.ACTION_RETRY_DELIVERY), team_id=team_id)):
+            return refusal
+        return self.deliver(escalation_id, team_id=team_id)
 
     def export_text(self, escalation_id: int, *, tz: str = "UTC", actor: str | None = None, team_id: str | None = None) -> tuple[str, str]:
         """(ref, the brief as plain text in the method's structure), logged when a person exported it."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from blocks import follow_through as views
+from blocks import ids
 from blocks.lifecycle import fixed_dm
 from bot.clock import Clock
 from bot.domain import follow_through as plan
@@ -23,7 +24,7 @@ from bot.storage import escalations, follow_ups, running_log
 from bot.storage.db import Database
 from bot.storage.models import Escalation, FollowUp
 from bot.usecases.escalate import Escalations
-from bot.usecases.permissions import Guard
+from bot.usecases.permissions import ACTION, NOT_FOUND, VIEW, Guard, no_such_ref, verb
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,8 @@ class Outcome:
 
 
 class FollowThrough:
-    def __init__(
-        self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], guard: Guard | None = None
-    ) -> None:
-        self.guard = guard  # None: anyone may act (tools and tests without Slack membership)
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, escalations: Escalations, cadences: dict[Severity, Cadence], guard: Guard) -> None:
+        self.guard = guard
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -51,7 +50,7 @@ class FollowThrough:
 
     def acknowledge(self, escalation_id: int, user: str, *, team_id: str | None = None, via: str = "button") -> Outcome:
         """The clicker (or :eyes: reactor) becomes the receiving owner; the ack pings stop."""
-        if refused := self.refused(escalation_id, user, "acknowledge", team_id=team_id):
+        if refused := self.refused(escalation_id, user, verb(ACTION, ids.ACTION_ACKNOWLEDGE), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
@@ -79,7 +78,7 @@ class FollowThrough:
 
     def mark_fixed(self, escalation_id: int, user: str, *, team_id: str | None = None) -> Outcome:
         """Fixed pending the agent's confirmation: the agent is asked to confirm with the customer and close it."""
-        if refused := self.refused(escalation_id, user, "mark fixed", team_id=team_id):
+        if refused := self.refused(escalation_id, user, verb(ACTION, ids.ACTION_MARK_FIXED), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
@@ -96,11 +95,22 @@ class FollowThrough:
         self.escalations.refresh(escalation_id)
         return Outcome(ref)
 
+    def note_form(self, escalation_id: int, user: str, action_id: str, *, team_id: str | None = None) -> Outcome:
+        """Before a note modal opens (Ask for info, Post update, Log check-in, Log customer update): the ref, or why not."""
+        if refused := self.refused(escalation_id, user, verb(ACTION, action_id), team_id=team_id):
+            return refused
+        with self.db.session() as s:
+            return Outcome(format_ref(escalations.get_for_team(s, escalation_id, team_id).number))
+
     def post_update(self, escalation_id: int, user: str, text: str, *, team_id: str | None = None) -> Outcome:
+        if refused := self.refused(escalation_id, user, verb(VIEW, ids.VIEW_POST_UPDATE), team_id=team_id):
+            return refused
         return self._note(escalation_id, user, text, team_id=team_id, kind=LogKind.TEAM_UPDATE, headline=":memo: Update from <@{user}> on *{ref}*:")
 
     def ask_for_info(self, escalation_id: int, user: str, question: str, *, team_id: str | None = None) -> Outcome:
         """The question goes in the thread, and the agent is told by DM."""
+        if refused := self.refused(escalation_id, user, verb(VIEW, ids.VIEW_ASK_INFO), team_id=team_id):
+            return refused
         outcome = self._note(
             escalation_id,
             user,
@@ -121,11 +131,15 @@ class FollowThrough:
     # --- the escalating agent ------------------------------------------------------------------
 
     def log_checkin(self, escalation_id: int, user: str, text: str, *, team_id: str | None = None) -> Outcome:
+        if refused := self.refused(escalation_id, user, verb(VIEW, ids.VIEW_LOG_CHECKIN), team_id=team_id):
+            return refused
         outcome = self._note(escalation_id, user, text, team_id=team_id, kind=LogKind.CHECKIN, headline=":handshake: Check-in by <@{user}> on *{ref}*:")
         self._reset(escalation_id, FollowUpKind.CHECKIN)
         return outcome
 
     def log_customer_update(self, escalation_id: int, user: str, text: str, *, team_id: str | None = None) -> Outcome:
+        if refused := self.refused(escalation_id, user, verb(VIEW, ids.VIEW_LOG_CUSTOMER_UPDATE), team_id=team_id):
+            return refused
         outcome = self._note(
             escalation_id,
             user,
@@ -140,15 +154,16 @@ class FollowThrough:
 
     def severity_form(self, escalation_id: int, user: str, *, team_id: str | None = None) -> tuple[str, Severity, str | None]:
         """(ref, current severity, None) when `user` may open the severity modal; the third item says why not otherwise."""
-        refused = self.refused(escalation_id, user, "change the severity of", team_id=team_id)
+        if refused := self.refused(escalation_id, user, verb(ACTION, ids.ACTION_CHANGE_SEVERITY), team_id=team_id):
+            return "", Severity.MEDIUM, refused.message
         with self.db.session() as s:
             row = escalations.get_for_team(s, escalation_id, team_id)
-            return format_ref(row.number), Severity(row.severity), refused.message if refused else _closed(row)
+            return format_ref(row.number), Severity(row.severity), _closed(row)
 
     def change_severity(self, escalation_id: int, user: str, severity: Severity, reason: str, *, team_id: str | None = None) -> Outcome:
         """Re-assess severity: both timers (and the ack window) re-planned at once on the new cadence.
         A closed brief has no cadence left to re-plan: it is re-opened first."""
-        if refused := self.refused(escalation_id, user, "change the severity of", team_id=team_id):
+        if refused := self.refused(escalation_id, user, verb(VIEW, ids.VIEW_CHANGE_SEVERITY), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
@@ -185,12 +200,19 @@ class FollowThrough:
 
     def snooze(self, follow_up_id: int, user: str, minutes: int, *, team_id: str | None = None) -> Outcome:
         """Move a reminder later. A closed brief's reminders have stopped: nothing to snooze."""
+        with self.db.read_session() as s:
+            follow_up = s.get(FollowUp, follow_up_id)
+            escalation_id = follow_up.escalation_id if follow_up is not None else None
+        if escalation_id is None:
+            return Outcome("", NOT_FOUND)
+        if refused := self.refused(escalation_id, user, verb(ACTION, ids.ACTION_SNOOZE_PATTERN), team_id=team_id):
+            return refused
         now = self.clock.now()
         with self.db.session() as s:
             follow_up = s.get(FollowUp, follow_up_id)
-            if follow_up is None:
-                raise LookupError(f"follow-up {follow_up_id} does not exist")
-            row = escalations.get_for_team(s, follow_up.escalation_id, team_id)
+            if follow_up is None:  # its brief was deleted since
+                return Outcome("", NOT_FOUND)
+            row = escalations.get_for_team(s, escalation_id, team_id)
             if row.status in CLOSED_STATUSES:
                 ref = format_ref(row.number)
                 return Outcome(ref, f"{ref} is {EscalationStatus(row.status).label.lower()}: its reminders have stopped, there is nothing to snooze.")
@@ -244,27 +266,27 @@ class FollowThrough:
                 log.info("could not tell %s about their reaction: %s", user, exc.error)
         return True
 
-    def running_log(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, list[tuple[datetime, str, str, str]]]:
-        with self.db.session() as s:
+    def running_log(self, escalation_id: int, user: str, *, team_id: str | None = None) -> tuple[str, list[tuple[datetime, str, str, str]], str | None]:
+        """(ref, entries, None) for someone involved; ("", [], what to tell them) for anyone else."""
+        if refused := self.refused(escalation_id, user, verb(ACTION, ids.ACTION_VIEW_LOG), team_id=team_id):
+            return "", [], refused.message
+        with self.db.read_session() as s:
             row = escalations.get_for_team(s, escalation_id, team_id)
-            return format_ref(row.number), [(e.at, e.actor, e.kind, e.text) for e in running_log.log_entries(s, escalation_id)]
+            return format_ref(row.number), [(e.at, e.actor, e.kind, e.text) for e in running_log.log_entries(s, escalation_id)], None
 
-    def lookup(self, team_id: str, number: int) -> int | None:
-        """The id of ESC-<number> in this workspace, if it exists."""
-        with self.db.session() as s:
-            row = escalations.get_by_number(s, team_id, number)
-            return row.id if row else None
-
-    def current(self, escalation_id: int, *, team_id: str | None = None) -> tuple[str, Severity]:
-        with self.db.session() as s:
-            row = escalations.get_for_team(s, escalation_id, team_id)
-            return format_ref(row.number), Severity(row.severity)
+    def running_log_by_number(self, team_id: str, number: int, user: str) -> tuple[str, list[tuple[datetime, str, str, str]], str | None]:
+        """`/escalate log ESC-<number>`: as running_log; an unknown number and a hidden brief get the same answer."""
+        found = self.guard.parties_by_number(team_id, number)
+        if found is None:
+            return "", [], no_such_ref(number)
+        ref, entries, refusal = self.running_log(found.escalation_id, user, team_id=team_id)
+        return ref, entries, (no_such_ref(number) if refusal == NOT_FOUND else refusal)
 
     # --- shared ----------------------------------------------------------------------------------
 
     def refused(self, escalation_id: int, user: str, what: str, *, team_id: str | None) -> Outcome | None:
         """An Outcome telling `user` they may not `what` this brief (logged), or None when they may."""
-        message = self.guard.refusal(escalation_id, user, what, team_id=team_id) if self.guard else None
+        message = self.guard.refusal(escalation_id, user, what, team_id=team_id)
         return Outcome("", message) if message else None
 
     def _note(self, escalation_id: int, user: str, text: str, *, team_id: str | None, kind: LogKind, headline: str, counts_as_update: bool = True) -> Outcome:

@@ -12,6 +12,7 @@ click or a repeated submission has exactly one effect. Slack calls come after th
 
 from __future__ import annotations
 
+from blocks import ids
 from blocks import lifecycle as views
 from bot.domain import follow_through as plan
 from bot.domain.brief import Severity, format_ref
@@ -19,9 +20,10 @@ from bot.domain.lifecycle import Deescalation, Lessons, humanise
 from bot.domain.status import ACTIVE_STATUSES, DEESCALATE, RESOLVE, EscalationStatus, LogKind, reopen
 from bot.storage import escalations, follow_ups, running_log, search
 from bot.usecases.follow_through import FollowThrough, Outcome
+from bot.usecases.permissions import ACTION, VIEW, verb
 
 # What a button needs the brief to be in before its modal opens (checked again on submission).
-OPENS_WHEN = {"de-escalate": ACTIVE_STATUSES, "close": ACTIVE_STATUSES}
+OPENS_WHEN = {ids.ACTION_DEESCALATE: ACTIVE_STATUSES, ids.ACTION_CLOSE: ACTIVE_STATUSES}
 
 
 class Lifecycle:
@@ -29,18 +31,20 @@ class Lifecycle:
         self.ft = follow_through
         self.db, self.clock, self.escalations = follow_through.db, follow_through.clock, follow_through.escalations
 
-    def may_open(self, escalation_id: int, user: str, what: str, *, team_id: str | None = None) -> tuple[str, str | None]:
-        """(ref, None) when `user` may start `what` on this brief now; (ref, why not) otherwise."""
+    def may_open(self, escalation_id: int, user: str, action_id: str, *, team_id: str | None = None) -> tuple[str, str | None]:
+        """(ref, None) when `user` may start this button's modal on this brief now; (ref, why not) otherwise."""
+        what = verb(ACTION, action_id)
+        if refused := self.ft.refused(escalation_id, user, what, team_id=team_id):
+            return "", refused.message  # before anything about the brief: a hidden brief reveals nothing
         with self.db.session() as s:
             row = escalations.get_for_team(s, escalation_id, team_id)
             ref, status = format_ref(row.number), EscalationStatus(row.status)
-        if status.value not in OPENS_WHEN[what]:
+        if status.value not in OPENS_WHEN[action_id]:
             return ref, f"{ref} is {status.label.lower()}: there is nothing to {what}."
-        refused = self.ft.refused(escalation_id, user, what, team_id=team_id)
-        return ref, refused.message if refused else None
+        return ref, None
 
     def deescalate(self, escalation_id: int, user: str, d: Deescalation, *, team_id: str | None = None) -> Outcome:
-        if refused := self.ft.refused(escalation_id, user, "de-escalate", team_id=team_id):
+        if refused := self.ft.refused(escalation_id, user, verb(VIEW, ids.VIEW_DEESCALATE), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
@@ -79,7 +83,7 @@ class Lifecycle:
 
     def close(self, escalation_id: int, user: str, lessons: Lessons, *, team_id: str | None = None) -> Outcome:
         """Resolved: confirmed with the customer; what happened, the root cause and what to do next time are kept."""
-        if refused := self.ft.refused(escalation_id, user, "close", team_id=team_id):
+        if refused := self.ft.refused(escalation_id, user, verb(VIEW, ids.VIEW_CLOSE), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:
@@ -117,7 +121,7 @@ class Lifecycle:
 
     def reopen(self, escalation_id: int, user: str, *, team_id: str | None = None) -> Outcome:
         """Back to open (or acknowledged, if someone owns it); every timer planned again from now."""
-        if refused := self.ft.refused(escalation_id, user, "re-open", team_id=team_id):
+        if refused := self.ft.refused(escalation_id, user, verb(ACTION, ids.ACTION_REOPEN), team_id=team_id):
             return refused
         now = self.clock.now()
         with self.db.session() as s:

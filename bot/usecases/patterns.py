@@ -3,7 +3,8 @@
 The matching itself is full-text search in the database (bot.storage.search); this module turns
 matches into what people see, and applies the method's rules: reports count as independent only
 from different customers; a match with a resolved brief has resurfaced; rising severity across
-related briefs is trending up. Security briefs are found only by the people involved in them.
+related briefs is trending up. A security brief is related only to briefs in its own channel's view:
+it may list earlier ordinary briefs, and is never named on them (bot.domain.visibility.may_name_in).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.domain.brief import Destination, Severity, format_ref
+from bot.domain.brief import Severity, format_ref
 from bot.domain.status import LogKind
+from bot.domain.visibility import may_name_in
 from bot.storage import escalations, running_log, search
 from bot.storage.db import Database
 from bot.storage.models import Escalation
@@ -146,8 +148,8 @@ class Patterns:
             matches = sorted(found.values(), key=lambda m: (-m.score, -m.escalation_id))[:20]
         by_id = {**known, **related_briefs(session, (m.escalation_id for m in matches if m.escalation_id not in known))}
         earlier = [r for r in (by_id.get(m.escalation_id) for m in matches) if r is not None and r.created_at <= row.created_at]
-        if row.destination != Destination.SECURITY.value:  # a security brief is never shown (or linked) outside its channel
-            earlier = [r for r in earlier if r.destination != Destination.SECURITY.value]
+        # Shown on this brief, in its channel: a private (security) brief never outside its own channel.
+        earlier = [r for r in earlier if may_name_in(r.destination, r.channel_id, row.channel_id)]
         related = sorted(earlier, key=lambda r: r.created_at)
         seen: set[str] = set(customers_of(row))
         independent = 1

@@ -172,18 +172,12 @@ def register(app: AsyncApp, services) -> None:
 
 async def _export(services, body: dict, client, respond) -> None:
     escalation_id = payloads.action_id_value(body)
-    user = payloads.user_id(body)
+    user, team = payloads.user_id(body), payloads.team_id(body)
     if escalation_id is None:
         return
-    tz = "UTC"
-    try:
-        tz = (await client.users_info(user=user)).get("user", {}).get("tz") or "UTC"
-    except SlackApiError:
-        log.info("users.info failed for %s; exporting in UTC", user)
-    try:
-        ref, text = await services.run_sync(services.escalations.export_text, escalation_id, tz=tz, actor=user, team_id=payloads.team_id(body))
-    except LookupError:
-        await respond(text="That escalation no longer exists.", response_type="ephemeral", replace_original=False)
+    ref, text, refusal = await services.run_sync(services.escalations.export_for, escalation_id, user, team_id=team)
+    if refusal:
+        await respond(text=refusal, response_type="ephemeral", replace_original=False)
         return
     await client.views_open(trigger_id=body.get("trigger_id", ""), view=export_view(ref=ref, text=text))
 
@@ -192,8 +186,10 @@ async def _retry(services, body: dict, respond) -> None:
     escalation_id = payloads.action_id_value(body)
     if escalation_id is None:
         return
-    delivery = await services.run_sync(services.escalations.deliver, escalation_id, team_id=payloads.team_id(body))
-    if delivery.posted:
+    delivery = await services.run_sync(services.escalations.retry_for, escalation_id, payloads.user_id(body), team_id=payloads.team_id(body))
+    if isinstance(delivery, str):  # refused
+        await respond(text=delivery, response_type="ephemeral", replace_original=False)
+    elif delivery.posted:
         await respond(text=f":white_check_mark: {delivery.ref} is now posted in <#{delivery.channel_id}>.", replace_original=True)
     elif not delivery.in_progress:
         problem = delivery_problem(delivery.error or "unknown_error", delivery.channel_id)

@@ -92,7 +92,12 @@ def register(app: AsyncApp, services) -> None:
             return
 
         async def run() -> None:
-            ref, _severity = await services.run_sync(ft.current, escalation_id, team_id=payloads.team_id(body))
+            action_id = body["actions"][0]["action_id"]
+            opening = await services.run_sync(ft.note_form, escalation_id, payloads.user_id(body), action_id, team_id=payloads.team_id(body))
+            if opening.message:  # refused: nobody fills in a form they may not submit
+                await respond(text=opening.message, response_type="ephemeral", replace_original=False)
+                return
+            ref = opening.ref
             view = note_modal(
                 callback_id=callback, title=title, label=label, submit=submit, escalation_id=escalation_id, ref=ref, placeholder=placeholder, hint=hint
             )
@@ -121,11 +126,10 @@ def register(app: AsyncApp, services) -> None:
         await ack()
         escalation_id = payloads.action_id_value(body)
         if escalation_id is not None:
-            services.spawn(
-                _open_log(services, client, body.get("trigger_id", ""), escalation_id, payloads.team_id(body)), what="view log", notify=ephemeral(respond)
-            )
+            shown = services.run_sync(services.follow_through.running_log, escalation_id, payloads.user_id(body), team_id=payloads.team_id(body))
+            services.spawn(_open_log(client, body.get("trigger_id", ""), shown, respond), what="view log", notify=ephemeral(respond))
 
-    @app.action(re.compile(f"^{ids.ACTION_SNOOZE_PREFIX}(\\d+)$"))
+    @app.action(re.compile(ids.ACTION_SNOOZE_PATTERN))
     async def on_snooze(ack, body, respond) -> None:
         await ack()
         action = body["actions"][0]
@@ -143,7 +147,7 @@ def register(app: AsyncApp, services) -> None:
     @app.view(ids.VIEW_POST_UPDATE)
     @app.view(ids.VIEW_LOG_CHECKIN)
     @app.view(ids.VIEW_LOG_CUSTOMER_UPDATE)
-    async def on_note(ack, body, view) -> None:
+    async def on_note(ack, body, view, client) -> None:
         note = payloads.view_input(view, ids.BLOCK_NOTE)
         if not note:
             await ack(response_action="errors", errors={ids.BLOCK_NOTE: "Write a few words."})
@@ -155,11 +159,15 @@ def register(app: AsyncApp, services) -> None:
             ids.VIEW_LOG_CHECKIN: ft.log_checkin,
             ids.VIEW_LOG_CUSTOMER_UPDATE: ft.log_customer_update,
         }[view["callback_id"]]
-        escalation_id = payloads.view_escalation_id(view)
+        escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
+
+        async def run() -> None:
+            outcome = await _once(services, body, view, operation, escalation_id, user, note, team_id=payloads.team_id(body))
+            if outcome is not None and outcome.message:  # no response_url after a modal: a refusal goes by DM
+                await client.chat_postMessage(channel=user, text=outcome.message)
+
         if escalation_id is not None:
-            services.spawn(
-                _once(services, body, view, operation, escalation_id, payloads.user_id(body), note, team_id=payloads.team_id(body)), what=view["callback_id"]
-            )
+            services.spawn(run(), what=view["callback_id"])
 
     @app.view(ids.VIEW_CHANGE_SEVERITY)
     async def on_severity(ack, body, view, client) -> None:
@@ -232,8 +240,12 @@ async def _once(services, body: dict, view: dict, operation, *args, **kwargs):
     return await services.run_sync(operation, *args, **kwargs)
 
 
-async def _open_log(services, client, trigger_id: str, escalation_id: int, team_id: str) -> None:
-    ref, entries = await services.run_sync(services.follow_through.running_log, escalation_id, team_id=team_id)
+async def _open_log(client, trigger_id: str, shown, respond) -> None:
+    """`shown`: the use case's (ref, entries, refusal), awaited here (after ack)."""
+    ref, entries, refusal = await shown
+    if refusal:
+        await respond(text=refusal, response_type="ephemeral", replace_original=False)
+        return
     await client.views_open(trigger_id=trigger_id, view=running_log_view(ref=ref, entries=entries))
 
 
@@ -242,10 +254,6 @@ async def open_log_by_command(services, client, body: dict, respond) -> bool:
     match = _LOG_COMMAND.match((body.get("text") or "").strip())
     if not match:
         return False
-    team = payloads.team_id(body)
-    escalation_id = await services.run_sync(services.follow_through.lookup, team, int(match.group(1)))
-    if escalation_id is None:
-        await respond(text=f"There is no ESC-{match.group(1)} in this workspace.", response_type="ephemeral")
-        return True
-    await _open_log(services, client, body.get("trigger_id", ""), escalation_id, team)
+    shown = services.run_sync(services.follow_through.running_log_by_number, payloads.team_id(body), int(match.group(1)), payloads.user_id(body))
+    await _open_log(client, body.get("trigger_id", ""), shown, respond)
     return True

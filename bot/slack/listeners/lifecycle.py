@@ -11,7 +11,7 @@ from blocks.lifecycle import close_modal, deescalate_modal
 from bot.domain.lifecycle import Deescalation, Lessons, deescalation_from, lessons_from
 from bot.slack import payloads
 
-_MODALS = {ids.ACTION_DEESCALATE: ("de-escalate", deescalate_modal), ids.ACTION_CLOSE: ("close", close_modal)}
+_MODALS = {ids.ACTION_DEESCALATE: deescalate_modal, ids.ACTION_CLOSE: close_modal}
 
 
 def register(app: AsyncApp, services) -> None:
@@ -55,19 +55,20 @@ def register(app: AsyncApp, services) -> None:
     async def on_modal_button(ack, body, client, respond) -> None:
         await ack()
         escalation_id, user, team = payloads.action_id_value(body), payloads.user_id(body), payloads.team_id(body)
-        what, modal = _MODALS[body["actions"][0]["action_id"]]
+        action_id = body["actions"][0]["action_id"]
+        modal = _MODALS[action_id]
         if escalation_id is None:
             return
 
         async def run() -> None:
             # Refuse before the modal opens, so nobody fills in a form they may not submit.
-            ref, refusal = await services.run_sync(lifecycle.may_open, escalation_id, user, what, team_id=team)
+            ref, refusal = await services.run_sync(lifecycle.may_open, escalation_id, user, action_id, team_id=team)
             if refusal:
                 await respond(text=refusal, response_type="ephemeral", replace_original=False)
                 return
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(escalation_id=escalation_id, ref=ref))
 
-        services.spawn(run(), what=what, notify=ephemeral(respond))
+        services.spawn(run(), what=action_id, notify=ephemeral(respond))
 
     @app.view(ids.VIEW_DEESCALATE)
     async def on_deescalate(ack, body, client, view) -> None:

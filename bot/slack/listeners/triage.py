@@ -63,6 +63,6 @@ def register(app: AsyncApp, services) -> None:
 
 async def _show_resolved_like(services, client, body: dict, view: dict, decision, context: ModalContext, symptom: str) -> None:
     """When the answer is keep: past briefs with a similar symptom that support resolved, and how."""
-    similar = await services.run_sync(services.search.resolved_like, payloads.team_id(body), symptom)
+    similar = await services.run_sync(services.search.resolved_like, payloads.team_id(body), symptom, asker=payloads.user_id(body))
     if similar:
         await update_view(client, view.get("id"), result_view(decision, context=context, symptom=symptom, similar=similar))

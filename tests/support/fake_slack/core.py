@@ -318,6 +318,7 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
             http_method=h.command,
             content_type=h.headers.get("Content-Type", ""),
             raw_body=raw,
+            path=path,
         )
         call.violations = blockkit_limits.check_message(call.args) if isinstance(call.args.get("blocks"), list) else []
         with self._cond:

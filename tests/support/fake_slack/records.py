@@ -37,6 +37,7 @@ class Call:
     fault: Fault | None = None
     violations: list[str] = field(default_factory=list)
     dropped: bool = False  # the fake closed the connection without answering (a disconnect or timeout fault)
+    path: str = ""  # the URL path (response_url posts: whose answer it is, when a test put the user in the path)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         low = name.lower()
