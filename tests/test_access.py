@@ -229,3 +229,34 @@ def test_an_admin_and_a_channel_member_are_involved_in_a_security_brief(fake_sla
             view = wait_until(lambda: bot.slack.calls("views.open")[before["views.open"] :], what="the log")[-1]  # noqa: B023
             assert view.args["view"]["callback_id"] == ids.VIEW_RUNNING_LOG and "ESC-1" in json.dumps(view.args["view"])
         assert ("refused", admin) not in _log(bot, private) and ("refused", member) not in _log(bot, private)
+
+
+@pytest.mark.parametrize("key", GUARDED, ids=[f"{k}:{i}" for k, i in GUARDED])
+def test_a_replayed_signed_request_has_one_effect(bot, key):
+    """An attacker (or Slack) delivering the same signed click or submission three times within its
+    five minutes: the first acts, the repeats do nothing at all."""
+    import time
+
+    private = post_brief(bot, "high", Destination.SECURITY, summary="Tenant data visible to another tenant")
+    kind, id_ = key
+    r = _row(bot, private)
+    if kind == VIEW:
+        body, ctype = view_submission(_view(id_, private), VIEW_RECIPES[id_], user_id=AGENT, team_id=TEAM)
+    else:
+        from tests.support.slack_requests import block_actions
+
+        action_id = f"{ids.ACTION_SNOOZE_PREFIX}30" if id_ == ids.ACTION_SNOOZE_PATTERN else id_
+        value = str(_timers(bot, private)["checkin"].id if id_ == ids.ACTION_SNOOZE_PATTERN else private)
+        message = bot.slack.message(r.channel_id, r.message_ts)
+        body, ctype = block_actions(
+            action_id, value=value, message=message, channel_id=r.channel_id, user_id=AGENT, team_id=TEAM, response_url=f"{bot.slack.hooks_url}{AGENT}/x"
+        )
+    before = _counts(bot)
+    assert bot.sender.post(body, ctype).status_code == 200
+    wait_until(lambda: _counts(bot) != before or len(_log(bot, private)) > 2, what="the first delivery's effect")
+    time.sleep(0.3)  # let the first delivery finish everything it does
+    after_first, log_first, state_first = _counts(bot), _log(bot, private), _state(bot, private)
+    for _ in range(2):
+        assert bot.sender.post(body, ctype).status_code == 200
+    time.sleep(0.5)
+    assert (_counts(bot), _log(bot, private), _state(bot, private)) == (after_first, log_first, state_first)

@@ -65,3 +65,13 @@ def first_submission(services, key: str, team_id: str) -> bool:
     except Exception:  # noqa: BLE001
         log.warning("could not record submission %s; handling it anyway", key, exc_info=True)
         return True
+
+
+async def once_per_view(services, body: dict, view: dict, operation, *args, **kwargs):
+    """Run a modal's operation once per submitted view (a double-submitted modal posts one note);
+    its result, or None for a repeat."""
+    key = f"view:{view.get('id')}"
+    if view.get("id") and not await services.run_sync(first_submission, services, key, payloads.team_id(body)):
+        log.info("%s submitted again: ignored", key)
+        return None
+    return await services.run_sync(operation, *args, **kwargs)

@@ -15,7 +15,7 @@ from blocks import ids
 from blocks.follow_through import note_modal, running_log_view, severity_modal
 from bot.domain.brief import Severity
 from bot.slack import payloads
-from bot.slack.dedupe import first_submission
+from bot.slack.dedupe import once_per_view
 from bot.slack.listeners.home import from_home, refresh_home
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def register(app: AsyncApp, services) -> None:
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
 
         async def run() -> None:
-            outcome = await _once(services, body, view, operation, escalation_id, user, note, team_id=payloads.team_id(body))
+            outcome = await once_per_view(services, body, view, operation, escalation_id, user, note, team_id=payloads.team_id(body))
             if outcome is not None and outcome.message:  # no response_url after a modal: a refusal goes by DM
                 await client.chat_postMessage(channel=user, text=outcome.message)
 
@@ -185,7 +185,7 @@ def register(app: AsyncApp, services) -> None:
         user = payloads.user_id(body)
 
         async def run() -> None:
-            outcome = await _once(services, body, view, ft.change_severity, escalation_id, user, severity, reason, team_id=payloads.team_id(body))
+            outcome = await once_per_view(services, body, view, ft.change_severity, escalation_id, user, severity, reason, team_id=payloads.team_id(body))
             if outcome is not None and outcome.message:  # no response_url after a modal: a refusal goes by DM
                 await client.chat_postMessage(channel=user, text=outcome.message)
 
@@ -228,16 +228,6 @@ def register(app: AsyncApp, services) -> None:
             ),
             what="thread reply",
         )
-
-
-async def _once(services, body: dict, view: dict, operation, *args, **kwargs):
-    """Run a modal's operation once per submitted view (a double-submitted modal posts one note);
-    its result, or None for a repeat."""
-    key = f"view:{view.get('id')}"
-    if view.get("id") and not await services.run_sync(first_submission, services, key, payloads.team_id(body)):
-        log.info("%s submitted again: ignored", key)
-        return None
-    return await services.run_sync(operation, *args, **kwargs)
 
 
 async def _open_log(client, trigger_id: str, shown, respond) -> None:

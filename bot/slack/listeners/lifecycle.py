@@ -10,6 +10,7 @@ from blocks import ids
 from blocks.lifecycle import close_modal, deescalate_modal
 from bot.domain.lifecycle import Deescalation, Lessons, deescalation_from, lessons_from
 from bot.slack import payloads
+from bot.slack.dedupe import once_per_view
 
 _MODALS = {ids.ACTION_DEESCALATE: deescalate_modal, ids.ACTION_CLOSE: close_modal}
 
@@ -25,7 +26,7 @@ def register(app: AsyncApp, services) -> None:
             await respond(text=outcome.message, response_type="ephemeral", replace_original=False)
 
     async def dm(client, user: str, outcome) -> None:
-        if outcome.message:  # a modal submission has no response_url: the refusal goes by DM
+        if outcome is not None and outcome.message:  # None: a repeated submission, ignored  # a modal submission has no response_url: the refusal goes by DM
             await client.chat_postMessage(channel=user, text=outcome.message)
 
     @app.action(ids.ACTION_MARK_FIXED)
@@ -86,7 +87,10 @@ def register(app: AsyncApp, services) -> None:
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
             services.spawn(
-                _then(services.run_sync(lifecycle.deescalate, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)),
+                _then(
+                    once_per_view(services, body, view, lifecycle.deescalate, escalation_id, user, result, team_id=payloads.team_id(body)),
+                    lambda o: dm(client, user, o),
+                ),
                 what="de-escalate",
             )
 
@@ -106,7 +110,10 @@ def register(app: AsyncApp, services) -> None:
         escalation_id, user = payloads.view_escalation_id(view), payloads.user_id(body)
         if escalation_id is not None:
             services.spawn(
-                _then(services.run_sync(lifecycle.close, escalation_id, user, result, team_id=payloads.team_id(body)), lambda o: dm(client, user, o)),
+                _then(
+                    once_per_view(services, body, view, lifecycle.close, escalation_id, user, result, team_id=payloads.team_id(body)),
+                    lambda o: dm(client, user, o),
+                ),
                 what="close",
             )
 
