@@ -130,6 +130,25 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = _utc(index=True)
 
 
+class BriefIntake(SQLModel, table=True):
+    """A validated brief submission, written before Slack is answered: what the agent was told is
+    saving is already here. Filed (stored as an escalation, posted) after the ack; whatever a crash
+    left unfiled is filed on start-up and by the tick (bot.usecases.escalate.Intake), once per view."""
+
+    __tablename__ = "brief_intake"
+    __table_args__ = (Index("ix_brief_intake_unfiled", "filed_at", "received_at"),)
+
+    view_id: str = Field(primary_key=True, max_length=64)  # the modal's view id: the brief's submission key
+    team_id: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    job: dict = Field(sa_column=Column(JSON, nullable=False))  # bot.usecases.escalate.BriefJob, as JSON
+    received_at: datetime = _utc()
+    filed_at: datetime | None = _utc(nullable=True)
+    attempts: int = 0
+    lease_until: datetime | None = _utc(nullable=True)  # a recovery in progress (another replica's tick)
+    last_error: str | None = Field(default=None, max_length=255)
+
+
 class EscalationCounter(SQLModel, table=True):
     """The last ESC number handed out per workspace (numbers are per team, gap-free in practice)."""
 
