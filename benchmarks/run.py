@@ -3,7 +3,7 @@
 
     python3 tasks.py bench                     # everything (about 15 min on 2 cores)
     python3 tasks.py bench --quick             # fewer stacks, requests, rows and briefs (about 4 min)
-    python3 tasks.py bench --only bot          # one of: serving, patterns, bot, scheduler, footprint
+    python3 tasks.py bench --only bot          # one of: serving, patterns, bot, scheduler, footprint, ratelimits
     python3 tasks.py bench -- --api-latency-ms 150   # anything after -- goes to serving_stacks.py
 
     serving    serving_stacks.py   candidate HTTP stacks for a minimal Bolt app (chose the bot's)
@@ -11,6 +11,7 @@
     bot        bot_vs_bolt.py      the bot in HTTP mode vs a minimal Bolt app at 1, 10, 50 senders
     scheduler  scheduler.py        one tick at 10k, 100k, 1M open briefs (SQLite, PostgreSQL)
     footprint  footprint.py        start-up to healthy, memory after 10,000 briefs
+    ratelimits rate_limits.py      one channel answering 429 (Retry-After 20): how long everything else waits
 
 Figures are printed and written, never asserted: timing belongs here, not in the test suite.
 Each benchmark's output replaces its own section of results.md (between `<!-- bench:NAME -->`
@@ -89,6 +90,7 @@ def commands(quick: bool, extra: list[str]) -> dict[str, list[str]]:
         # 1M open briefs only in a full run: seeding is seconds, draining 10,000 due rows is not.
         "scheduler": [py, str(HERE / "scheduler.py"), *(["--sizes", "10000,100000"] if quick else [])],
         "footprint": [py, str(HERE / "footprint.py"), *(["--briefs", "1000"] if quick else [])],
+        "ratelimits": [py, str(HERE / "rate_limits.py"), *([] if quick else ["--repeat", "3"])],
     }
 
 
@@ -106,7 +108,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer stacks, requests, rows and briefs, for a smoke run")
     parser.add_argument(
-        "--only", choices=["serving", "patterns", "bot", "scheduler", "footprint"], action="append", help="run this benchmark (repeatable); default: all"
+        "--only",
+        choices=["serving", "patterns", "bot", "scheduler", "footprint", "ratelimits"],
+        action="append",
+        help="run this benchmark (repeatable); default: all",
     )
     parser.add_argument("--out", default=str(HERE / "results.md"), help="where to write the results")
     args, rest = parser.parse_known_args(argv)

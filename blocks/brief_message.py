@@ -38,6 +38,7 @@ class BriefState:
     # Which buttons fit: "active" (the receiving team works on it), "fixed" (the agent confirms and
     # closes), "closed" (de-escalated or resolved: it can be re-opened).
     phase: str = "active"
+    parts_missing: int = 0  # thread parts of a long brief Slack has not taken yet (the tick posts them)
 
 
 @dataclass
@@ -208,13 +209,14 @@ def brief_message(
     main, overflow = _fit(top + request, body, tail=[buttons])
     continuations = _paginate(ref, overflow)
     if continuations:
-        main.insert(
-            -1,
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": f"Continued in the thread ({len(continuations)} more part{'s' if len(continuations) > 1 else ''})."}],
-            },
-        )
+        n = len(continuations)
+        text = f"Continued in the thread ({n} more part{'s' if n > 1 else ''})."
+        missing = min(n, (state or BriefState()).parts_missing)
+        if missing:
+            first = n - missing + 1
+            which = f"part {first}" if missing == 1 else f"parts {first}–{n}"
+            text += f" :hourglass_flowing_sand: {which.capitalize()} of {n} not in the thread yet: being posted again."
+        main.insert(-1, {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return RenderedBrief(text=fallback_text(ref, brief), blocks=main, continuations=continuations)
 
 

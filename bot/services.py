@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Protocol
 
 from blocks.notices import apology
@@ -100,7 +101,7 @@ class Services:
 def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None) -> Services:
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
-    installations, gateway = _workspaces(settings, db)
+    installations, gateway = _workspaces(settings, db, clock)
     cadences = settings.cadences
     patterns = Patterns(db, clock)
     owner = worker_id()
@@ -120,7 +121,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         clock=clock,
         escalations=escalations,
         follow_through=follow_through,
-        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing),
+        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing, tick_every=timedelta(seconds=settings.scheduler_tick)),
         tiers=Tiers(gateway, settings.l2_usergroup),
         patterns=patterns,
         search=Search(db, clock, guard),
@@ -142,9 +143,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     )
 
 
-def _workspaces(settings: Settings, db: Database) -> tuple[InstallationStore | None, SlackGateway]:
+def _workspaces(settings: Settings, db: Database, clock: Clock) -> tuple[InstallationStore | None, SlackGateway]:
     """One bot token (the default), or OAuth: an installation store and a token per workspace."""
-    pacer = ChannelPacer(settings.post_interval)
+    pacer = ChannelPacer(settings.post_interval, now=lambda: clock.now().timestamp())  # Retry-After counted on the services' clock
     if not settings.oauth:
         return None, SlackGateway(make_web_client(settings.slack_bot_token or "", settings.slack_api_url), pacer=pacer)  # set: require_for_mode
     from bot.slack_api.tokens import TeamGateway, TeamTokens
@@ -154,5 +155,5 @@ def _workspaces(settings: Settings, db: Database) -> tuple[InstallationStore | N
         return bot.bot_token if bot is not None else None
 
     tokens = TeamTokens(find_token, settings.slack_api_url)
-    store = InstallationStore(db, settings.slack_client_id or "", on_save=tokens.forget)  # set: Settings.oauth needs it
+    store = InstallationStore(db, settings.slack_client_id or "", on_save=tokens.forget, clock=clock)  # set: Settings.oauth needs it
     return store, TeamGateway(tokens, pacer=pacer)

@@ -14,12 +14,12 @@ import random
 import time
 from datetime import timedelta
 
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlmodel import select
 
 from bot.domain.brief import Destination
 from bot.domain.status import EscalationStatus
 from bot.slack_api.backoff import CAP
+from bot.slack_api.gateway import ChannelPacer
 from bot.storage.models import Escalation, EscalationLog, FollowUp
 from tests.conftest import AGENT, CHANNELS, TEAM, _run_bot
 from tests.e2e import choose, open_modal, state_for, wait_until
@@ -37,13 +37,15 @@ FAULTS = [
 
 
 def start(fake_slack, url, clock):
-    runner = _run_bot(fake_slack, url, clock)
+    runner = _run_bot(fake_slack, url, clock, ESCALATION_SCHEDULER_TICK="600")  # the test ticks every 10 minutes: ticks that far apart are not downtime
     bot = next(runner)
     gateway = bot.services.escalations.gateway
     gateway.client.timeout = 0.3
-    # 429s reach the bot, which honours Retry-After on the frozen clock (the SDK's own handler
-    # would sleep Retry-After for real; it is tested in test_pacing_and_retries).
-    gateway.client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2)]
+    # 429s reach the bot (nothing waits them out on a thread), which honours Retry-After on the frozen
+    # clock. A 429 also holds its channel for Retry-After; counted on the frozen clock alone, that would
+    # be the whole of a tick or of the submissions, which take seconds against Slack: here each Slack
+    # call takes a second (this stand-in's 429s are random per call, not a channel's state as Slack's are).
+    gateway.pacer = ChannelPacer(0, now=lambda: clock.now().timestamp() + len(fake_slack.calls()))
     bot.services.escalations.rng = random.Random(7)
     return runner, bot
 
@@ -106,8 +108,8 @@ def _timeouts_only_on_posts(fake_slack) -> None:
     """A timeout costs the test 0.3 s of real time; spend them where a lost answer matters (posts)."""
     take = fake_slack._take_fault
 
-    def take_fault(method):
-        fault = take(method)
+    def take_fault(method, *args):
+        fault = take(method, *args)
         if fault is not None and fault.accept_first and method != "chat.postMessage":
             return Fault(error="internal_error", status=500)
         return fault
@@ -150,7 +152,10 @@ def _assert_exactly_once(bot, fake_slack) -> None:
     acks = sum(1 for follow_up_id, _due in nudges if kinds[follow_up_id] == "ack")
     # Nobody acknowledges here, so each brief is reminded once per hour since it was posted.
     expected = sum(int((bot.clock.now() - r.posted_at) / timedelta(hours=1)) for r in rows)
-    assert acks == expected and expected >= BRIEFS * 0.8, (acks, expected)
+    # Exactly once is `acks == expected`; the floor only makes sure the run exercised enough reminders to
+    # mean something. A 429 holds its channel for Retry-After, so under these random 429s some briefs get in
+    # within the last hour of the window: 118–150 reminders seen across runs (over 160 without holds).
+    assert acks == expected and expected >= BRIEFS * 0.5, (acks, expected)
     assert _nothing_due(bot)  # and nothing due is left unsent
 
     posted_dms = collections.Counter(

@@ -303,9 +303,31 @@ def test_after_downtime_each_timer_fires_once_not_a_burst(bot):
     assert len(breach) == 1 and not [c for c in posts(bot, since=before) if "Three quarters" in c.args["text"]]
     assert bot.services.ticker.tick().claimed == 0
     t = timers(bot, escalation_id)
-    posted_at = row(bot, escalation_id).posted_at
-    assert t["checkin"].next_due_at == posted_at + timedelta(hours=74)  # next slot on the 2 h grid
-    assert (t["checkin"].next_due_at - bot.clock.now()) <= timedelta(hours=2)
+    assert t["checkin"].next_due_at == bot.clock.now() + timedelta(hours=2)  # a full interval after the catch-up
+
+
+@pytest.mark.parametrize(
+    "down", [timedelta(hours=1, minutes=50), timedelta(hours=7, minutes=50), timedelta(days=3)], ids=["less than one period", "several periods", "three days"]
+)
+def test_after_downtime_the_next_nudge_comes_a_full_cadence_after_the_catch_up(bot, down):
+    escalation_id = post_brief(bot, "critical")  # check-in every 2 h, customer update due at 2 h, overdue at 4 h
+    tick_at(bot, timedelta(hours=2))  # on time: the first check-in and the "due" customer update
+    tick_at(bot, timedelta(hours=1, minutes=50))  # the last tick before the bot goes down, 10 minutes before the next due time
+    tick_at(bot, down)  # the restart's first tick: one catch-up nudge of each
+    back = bot.clock.now()
+    assert _nudges(bot, escalation_id) == {"checkin": 2, "customer_update": 2}
+    t = timers(bot, escalation_id)
+    assert t["checkin"].next_due_at == back + timedelta(hours=2) and t["customer_update"].next_due_at == back + timedelta(hours=2)
+    for _ in range(7):  # the ticks go on every quarter of an hour: the old grid's next slot (minutes away) sends nothing
+        tick_at(bot, timedelta(minutes=15))
+    assert _nudges(bot, escalation_id) == {"checkin": 2, "customer_update": 2}
+    tick_at(bot, back + timedelta(hours=2) - bot.clock.now())
+    assert _nudges(bot, escalation_id) == {"checkin": 3, "customer_update": 3}  # a full cadence after the catch-up
+
+
+def _nudges(bot, escalation_id: int) -> dict[str, int]:
+    kinds = [e.data["kind"] for e in _entries(bot, escalation_id) if e.kind == "nudge" and e.data["kind"] in ("checkin", "customer_update")]
+    return {kind: kinds.count(kind) for kind in sorted(set(kinds))}
 
 
 def test_nothing_is_nudged_for_a_closed_escalation(bot):

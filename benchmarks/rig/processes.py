@@ -186,9 +186,9 @@ class CpuMeter:
 # ---------------------------------------------------------------------------
 
 
-def start_standin(pg: ProcessGroups, api_latency_ms: float) -> tuple[subprocess.Popen, str]:
+def start_standin(pg: ProcessGroups, api_latency_ms: float, extra_args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
     # cwd: `python -m` finds the rig package in benchmarks/, whatever the caller's directory.
-    proc = pg.start([PY, "-m", "rig.standin", "--api-latency-ms", str(api_latency_ms)], stdout=subprocess.PIPE, cwd=BENCH_DIR)
+    proc = pg.start([PY, "-m", "rig.standin", "--api-latency-ms", str(api_latency_ms), *extra_args], stdout=subprocess.PIPE, cwd=BENCH_DIR)
     line = _read_line(proc, 20)
     if not line.startswith("READY "):
         raise RuntimeError(f"stand-in failed to start: {line!r}")

@@ -35,13 +35,16 @@ AUTH_TEST_RESPONSE = {
 }
 
 
-def make_standin_app(api_latency_s: float = 0.0):
+def make_standin_app(api_latency_s: float = 0.0, *, ratelimit_channel: str | None = None, retry_after: int = 20):
     """aiohttp app faking the Web API; records receive times for correlation.
 
-    Records are keyed by `trigger_id` (views.open) and `text` (chat.postMessage)
-    and consumed through POST /_bench/take, so memory stays bounded across runs.
+    Records are keyed by `trigger_id` (views.open), `text` (chat.postMessage) and `view_id`
+    (views.update), and consumed through POST /_bench/take, so memory stays bounded across runs.
     `api_latency_s` delays responses (not the recorded receive time) to mimic
     real Slack round trips, which is what makes thread pools fill up.
+    `ratelimit_channel`: every chat.postMessage into it is answered 429 with `Retry-After:
+    retry_after` (counted as "429" in /_bench/stats, not recorded as posted).
+    POST /hooks/{key} stands in for response_url: recorded as method "response_url" under `key`.
     """
     from aiohttp import web
 
@@ -53,9 +56,10 @@ def make_standin_app(api_latency_s: float = 0.0):
         "chat.getPermalink": json.dumps({"ok": True, "permalink": "https://bench.slack.com/archives/C1/p1700000000000100"}).encode(),
     }
     default = b'{"ok":true}'
-    records: dict[str, dict[str, float]] = {"views.open": {}, "chat.postMessage": {}}
+    records: dict[str, dict[str, float]] = {"views.open": {}, "chat.postMessage": {}, "views.update": {}, "response_url": {}}
     counts: dict[str, int] = {}
-    record_field = {"views.open": "trigger_id", "chat.postMessage": "text"}
+    record_field = {"views.open": "trigger_id", "chat.postMessage": "text", "views.update": "view_id"}
+    throttled = json.dumps({"ok": False, "error": "ratelimited"}).encode()
     waiters: dict[str, asyncio.Event] = {}
 
     async def api(request: web.Request) -> web.Response:
@@ -69,6 +73,9 @@ def make_standin_app(api_latency_s: float = 0.0):
                 args = dict(urllib.parse.parse_qsl(raw.decode()))
             else:
                 args = json.loads(raw or b"{}")
+            if ratelimit_channel and method == "chat.postMessage" and args.get("channel") == ratelimit_channel:
+                counts["429"] = counts.get("429", 0) + 1
+                return web.Response(status=429, body=throttled, content_type="application/json", headers={"Retry-After": str(retry_after)})
             key = args.get(record_field[method])
             if key is not None:
                 records[method][key] = received
@@ -83,6 +90,15 @@ def make_standin_app(api_latency_s: float = 0.0):
         if api_latency_s:
             await asyncio.sleep(api_latency_s)
         return web.Response(body=canned.get(method, default), content_type="application/json")
+
+    async def hook(request: web.Request) -> web.Response:
+        received = time.monotonic()
+        await request.read()
+        key = request.match_info["key"]
+        records["response_url"][key] = received
+        if key in waiters:
+            waiters.pop(key).set()
+        return web.Response(text="ok")
 
     async def take(request: web.Request) -> web.Response:
         req = await request.json()
@@ -107,6 +123,7 @@ def make_standin_app(api_latency_s: float = 0.0):
     app.router.add_post("/_bench/take", take)
     app.router.add_get("/_bench/stats", stats)
     app.router.add_post("/_bench/wait", wait)
+    app.router.add_post("/hooks/{key}", hook)
     return app
 
 
@@ -122,13 +139,16 @@ def standin_main(argv: Sequence[str]) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-latency-ms", type=float, default=0.0)
+    parser.add_argument("--ratelimit-channel", help="answer every chat.postMessage into this channel 429")
+    parser.add_argument("--retry-after", type=int, default=20, help="the Retry-After of those 429s (seconds)")
     args = parser.parse_args(argv)
     _install_uvloop()
 
     async def serve() -> None:
         from aiohttp import web
 
-        runner = web.AppRunner(make_standin_app(args.api_latency_ms / 1000.0), access_log=None)
+        app = make_standin_app(args.api_latency_ms / 1000.0, ratelimit_channel=args.ratelimit_channel, retry_after=args.retry_after)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, args.host, args.port, backlog=2048)
         await site.start()

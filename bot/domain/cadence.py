@@ -173,8 +173,9 @@ def add_interval(start: datetime, interval: Interval, tz: str) -> datetime:
 def next_due_after(prev_due: datetime, interval: Interval, now: datetime, tz: str) -> datetime:
     """The first `prev_due + k·interval` (k ≥ 1) strictly later than `now`.
 
-    The scheduler advances with this after sending, so after downtime each follow-up fires once rather
-    than in a burst, and the slots stay on the original grid instead of drifting to "now + interval".
+    The scheduler advances a timer sent on time with this, so its slots stay on the original grid
+    instead of drifting by the tick's lag; after downtime (a catch-up) bot.domain.follow_through
+    starts a full interval from the catch-up nudge instead.
     """
     prev_due, now = _utc(prev_due, "prev_due"), _utc(now, "now")
     if interval.seconds:

@@ -2,19 +2,37 @@
 
 Four timers per posted brief: the agent's check-in with the receiving team, the agent's customer
 update (due at the lower bound, overdue at the upper), the acknowledgement window, and the deadline
-marks (three quarters of the time used, one hour before, breach). After firing, a timer advances on
-its own grid from the previous due time, so a late or restarted worker sends one nudge, not a burst.
+marks (three quarters of the time used, one hour before, breach). A timer fired on time advances on
+its own grid from the previous due time (no drift by tick lag), and so does one whose send Slack
+failed and the next tick retried. A timer nobody tried while it was due (the bot was down, a worker
+stalled, its workspace was paused) is a catch-up: it sends one nudge, not a burst, and the next one
+comes one full interval after that catch-up, not at the old grid's next slot (which could be
+minutes away: two pings close together).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.domain.cadence import Cadence, add_interval, deadline_marks, next_deadline_mark, next_due_after
+from bot.domain.cadence import Cadence, Interval, add_interval, deadline_marks, next_deadline_mark, next_due_after
 from bot.domain.status import EscalationStatus, FollowUpKind
 
 DUE, OVERDUE = "due", "overdue"
+
+# Left untried this long after its due time, a timer was not served by running ticks. The scheduler
+# passes its own figure (two tick periods and the jitter: running ticks take a due timer sooner).
+LATE_AFTER = timedelta(minutes=1)
+
+
+def is_catch_up(*, due_at: datetime, now: datetime, tried_at: datetime | None, late_after: timedelta = LATE_AFTER) -> bool:
+    """Nobody tried to send this timer for more than `late_after` since it fell due (the bot was down,
+    a worker stalled, its workspace was paused): counted from its due time, or from the last tick that
+    tried it and could not send (Slack failed), if later. A send retried tick after tick stays on its
+    grid; a catch-up starts a fresh interval."""
+    since = due_at if tried_at is None else max(due_at, tried_at)
+    return now - since > late_after
+
 
 # Which timers still run in each status; a status not listed (resolved, de-escalated) runs none.
 RUNS_IN = {
@@ -105,21 +123,33 @@ def fire(
     tz: str,
     posted_at: datetime,
     deadline: datetime,
+    tried_at: datetime | None = None,
+    late_after: timedelta = LATE_AFTER,
 ) -> Firing:
+    catch_up = is_catch_up(due_at=due_at, now=now, tried_at=tried_at, late_after=late_after)
+
+    def then(slot: datetime, interval: Interval) -> datetime:
+        """The next nudge of a repeating timer: on its grid, or one full interval after a catch-up."""
+        return add_interval(now, interval, tz) if catch_up else next_due_after(slot, interval, now, tz)
+
     if kind is FollowUpKind.CHECKIN:
-        return Firing(None, next_due_after(due_at, cadence.checkin, now, tz), None)
+        return Firing(None, then(due_at, cadence.checkin), None)
     if kind is FollowUpKind.ACK:
-        return Firing(None, next_due_after(due_at, cadence.ack_window, now, tz), None)
+        return Firing(None, then(due_at, cadence.ack_window), None)
     if kind is FollowUpKind.CUSTOMER_UPDATE:
         span = cadence.customer_update
         overdue_at = add_interval(anchor, span.overdue, tz)
         if span.due == span.overdue:
-            return Firing(DUE, next_due_after(due_at, span.due, now, tz), DUE)
+            return Firing(DUE, then(due_at, span.due), DUE)
         if stage == DUE and now < overdue_at:
-            return Firing(DUE, overdue_at, OVERDUE)
+            # A late "due" nudge: "overdue" is still news, but not minutes later; one reminder
+            # interval (the range's lower bound, the rhythm of the overdue reminders) after it.
+            return Firing(DUE, max(overdue_at, add_interval(now, span.due, tz)) if catch_up else overdue_at, OVERDUE)
         # Overdue (also when downtime skipped past the due nudge): remind again at the due cadence.
-        return Firing(OVERDUE, next_due_after(max(due_at, overdue_at), span.due, now, tz), OVERDUE)
+        return Firing(OVERDUE, then(max(due_at, overdue_at), span.due), OVERDUE)
     if kind is FollowUpKind.DEADLINE:
+        # Marks are fixed moments toward the deadline, not a cadence: after downtime the latest passed
+        # mark is announced once, and the next one keeps its time.
         passed = [m for m in deadline_marks(posted_at, deadline) if m[1] <= now]
         announce = passed[-1][0] if passed else stage  # after downtime, only the latest mark is news
         upcoming = next_deadline_mark(posted_at, deadline, after=now)

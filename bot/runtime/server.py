@@ -9,6 +9,7 @@ import asyncio
 import logging
 import sys
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.app import build_app, web_api_session
 from bot.slack.requests import SlackRequestHandler
+from bot.usecases.escalate import file_unfiled
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
             services.brief_workers = BriefWorkers(settings, brief_processes)
             services.brief_workers.start()
         scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest) if run_scheduler else None
+        if run_scheduler:  # what a crash left between an ack and its brief: filed now, not at the first tick
+            services.spawn(services.run_sync(file_unfiled, services.escalations, grace=timedelta(0)), what="file unfiled submissions")
         try:
             yield
         finally:
@@ -137,6 +141,7 @@ async def _socket_mode(services: Services) -> None:
         )
         log.info("connecting to Slack with Socket Mode")
         scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest)
+        services.spawn(services.run_sync(file_unfiled, services.escalations, grace=timedelta(0)), what="file unfiled submissions")
         try:
             await handler.start_async()
         finally:

@@ -37,8 +37,6 @@ _TOKEN_FIXES = {
 
 def preflight(settings: Settings, *, socket_mode: bool) -> None:
     """Check the tokens before serving, so a typo is one clear line rather than a stack trace later."""
-    from slack_sdk import WebClient
-
     from bot.slack_api.gateway import SlackCallFailed, SlackGateway, make_web_client
 
     checks: list[tuple[str, Callable[[], object]]] = []
@@ -46,7 +44,7 @@ def preflight(settings: Settings, *, socket_mode: bool) -> None:
     if bot_token:  # OAuth mode has no token of its own: each workspace's comes at install
         checks.append(("SLACK_BOT_TOKEN", lambda: SlackGateway(make_web_client(bot_token, settings.slack_api_url)).auth_test()))
     if socket_mode:
-        app_client = WebClient(base_url=settings.slack_api_url, timeout=10)
+        app_client = make_web_client(None, settings.slack_api_url)  # apps.connections.open sends the app token itself
         checks.append(("SLACK_APP_TOKEN", lambda: SlackGateway(app_client).open_socket_connection(app_token or "")))
     for name, call in checks:
         try:

@@ -15,7 +15,7 @@ import logging
 import aiohttp
 import orjson
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.notices import apology
@@ -44,7 +44,10 @@ def build_app(services: Services, *, session: aiohttp.ClientSession | None = Non
         base_url=settings.slack_api_url,
         session=session,
         timeout=10,
-        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2), AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+        # No rate-limit handler: it would wait out Retry-After in the listener's task, and what a
+        # listener does is answered within seconds or not at all (a trigger id lives 3 s). A 429
+        # fails the call: the person gets the apology, or the form's own "try again" (issue 17).
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=2)],
     )
     if settings.oauth:  # several workspaces: Bolt authorizes each request from its installation
         from bot.slack.oauth import oauth_flow

@@ -79,11 +79,13 @@ class AsyncStore(AsyncInstallationStore):
             self.store.find_installation, enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, is_enterprise_install=is_enterprise_install
         )
 
-    async def async_delete_bot(self, *, enterprise_id, team_id) -> None:
-        await asyncio.to_thread(self.store.delete_installations, enterprise_id=enterprise_id, team_id=team_id)
+    async def async_delete_bot(self, *, enterprise_id, team_id) -> None:  # tokens_revoked (bot), and first step of app_uninstalled
+        await asyncio.to_thread(self.store.delete_installations, enterprise_id=enterprise_id, team_id=team_id, reason="tokens_revoked")
 
     async def async_delete_installation(self, *, enterprise_id, team_id, user_id=None) -> None:
-        await asyncio.to_thread(self.store.delete_installations, enterprise_id=enterprise_id, team_id=team_id)
+        if user_id is not None:  # tokens_revoked for a person's token: the app holds none (bot scopes only); its bot token still works
+            return
+        await asyncio.to_thread(self.store.delete_installations, enterprise_id=enterprise_id, team_id=team_id, reason="app_uninstalled")
 
 
 class StateStore(AsyncOAuthStateStore):

@@ -1,1 +1,1 @@
-"""Slack outbound: the Web API gateway and what it needs (workspace tokens, keep-alive, pacing, directory caches)."""
+"""Slack outbound: the Web API gateway and what it needs (the Web API client, workspace tokens, pacing, directory caches)."""

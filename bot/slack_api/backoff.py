@@ -24,6 +24,16 @@ UNREADABLE = frozenset({"not_in_channel", "channel_not_found", "missing_scope", 
 TRANSIENT = AMBIGUOUS | {"ratelimited"}
 
 
+# The workspace's token no longer works: the app was uninstalled, the token revoked, the installing
+# account or the workspace deactivated (not_installed: no installation stored for it, in OAuth mode).
+# No retry helps until the app is installed again: the workspace is paused (bot.usecases.workspaces).
+WORKSPACE_GONE = frozenset({"invalid_auth", "account_inactive", "token_revoked", "not_authed", "team_not_found", "no_installation", "not_installed"})
+
+
+def workspace_gone(error: str | None) -> bool:
+    return error in WORKSPACE_GONE
+
+
 def maybe_posted(error: str | None) -> bool:
     return error is not None and (error in AMBIGUOUS or error.startswith("http_5"))
 

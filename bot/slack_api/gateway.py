@@ -1,30 +1,40 @@
-"""The one place that talks to Slack's Web API for the domain, the CLI and (later) the scheduler.
+"""The one place that talks to Slack's Web API for the use cases, the CLI and the scheduler.
 
-It wraps slack_sdk's WebClient with retries for connection errors and rate limits, and turns
-SlackApiError into `SlackCallFailed` carrying Slack's error code, so callers decide in domain terms
-(store and tell the agent) instead of catching SDK exceptions everywhere.
+It sends each call through `SlackWebClient` (bot.slack_api.web_client: slack_sdk's AsyncWebClient
+on a kept-open connection pool, retrying connection errors), and turns SlackApiError into
+`SlackCallFailed` carrying Slack's error code, so callers decide in domain terms (store and tell
+the agent) instead of catching SDK exceptions everywhere.
+
+Rate limits are never waited out on a thread (issue 17: seven throttled posts once held every
+worker thread for Retry-After). A 429 is answered at once as `SlackCallFailed("ratelimited",
+retry_after=...)`, and the caller re-queues the work: a brief's delivery is retried by the tick no
+sooner than Retry-After (bot.slack_api.backoff), a nudge at the next tick. A channel that answered
+429 takes no more posts from this process until its Retry-After has passed (`ChannelPacer.hold`).
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
+import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk import WebClient
+import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot.slack_api.keepalive import KeepAliveWebClient
+from bot.slack_api.web_client import SlackWebClient
 from bot.slack_api.workspace import current_team
 
 log = logging.getLogger(__name__)
 
 BRIEF_EVENT_TYPE = "escalation_brief"  # message metadata type on every posted brief
+CONTINUATION_EVENT_TYPE = "escalation_brief_part"  # on each thread part of a long brief: {escalation_id, part}
 NUDGE_EVENT_TYPE = "escalation_nudge"  # message metadata type on every scheduled nudge
+RETRY_AFTER_UNSAID = 1  # seconds a channel is held after a 429 that did not say Retry-After (Slack always does)
+MAX_PACING_WAIT = 3.0  # seconds a post may wait for its channel's pacing slot; beyond, it is refused as rate-limited
 HISTORY_PAGES = 5  # how far back a check for an already-posted message reads (pages of 200)
 TZ_TTL = 3600.0  # seconds a user's time zone is reused before users.info is asked again
 
@@ -51,48 +61,97 @@ class ChannelStatus:
 
 class ChannelPacer:
     """About one post per second per channel (Slack's documented limit for chat.postMessage), so a
-    burst of nudges into one channel is spread out instead of rate-limited away.
+    burst of nudges into one channel is spread out instead of rate-limited away; and no post to a
+    channel that answered 429 until its Retry-After has passed.
 
-    Process-local: across replicas, the 429 that Slack then answers is retried by slack_sdk's
-    RateLimitErrorRetryHandler (honouring Retry-After), and failed sends are retried by the tick.
-    Slots are reserved under a lock, so concurrent threads queue rather than all sleeping one second.
+    No thread waits long here: a post whose slot is more than `max_wait` seconds away (a burst
+    into one channel from many threads), and any post to a held channel, is refused at once with
+    `SlackCallFailed("ratelimited", retry_after=...)`, which callers treat as Slack's own 429
+    (re-queued for later); posts already waiting for their slot in a channel that becomes held are
+    refused then, not at the end of their wait. Slots are reserved under a lock, so concurrent
+    threads queue rather than all sleeping one second.
+
+    Process-local: across replicas, the 429 Slack then answers holds the channel in each replica
+    that meets it, and the work is retried by the tick. `now` is the clock Retry-After is counted
+    on (the services' clock, so tests move it); pacing sleeps on `monotonic`.
     """
 
-    def __init__(self, interval: float = 1.0, *, sleep=time.sleep, monotonic=time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float = 1.0,
+        *,
+        max_wait: float = MAX_PACING_WAIT,
+        sleep: Callable[[float], None] | None = None,
+        monotonic=time.monotonic,
+        now: Callable[[], float] | None = None,
+    ) -> None:
         self.interval = interval
-        self._sleep = sleep
+        self.max_wait = max(max_wait, interval)  # a configured interval longer than that is still honoured
+        self._sleep = sleep  # tests pass one; else a wait that a hold() on the channel ends early
         self._monotonic = monotonic
+        self._now = now or monotonic
         self._next: dict[str, float] = {}
+        self._held: dict[str, float] = {}  # channel → until when (on `now`) Slack said to wait
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified when a channel is held
 
     def wait(self, channel: str) -> float:
-        """Block until `channel` may take another post; returns the seconds waited."""
-        if self.interval <= 0:
-            return 0.0
+        """Block until `channel` may take another post (at most `max_wait`); returns the seconds
+        waited. Raises SlackCallFailed("ratelimited") at once when the channel is held or its next
+        slot is further away than that."""
         with self._lock:
+            self._refuse_if_held(channel)
+            if self.interval <= 0:
+                return 0.0
             now = self._monotonic()
             slot = max(now, self._next.get(channel, now))
+            if slot - now > self.max_wait:
+                raise SlackCallFailed("chat.postMessage", "ratelimited", retry_after=math.ceil(slot - now))
             self._next[channel] = slot + self.interval
             if len(self._next) > 10_000:  # forget channels idle for a while
                 self._next = {c: t for c, t in self._next.items() if t > now}
         delay = slot - now
         if delay > 0:
-            self._sleep(delay)
+            if self._sleep is not None:
+                self._sleep(delay)
+            with self._changed:
+                if self._sleep is None:
+                    self._changed.wait_for(lambda: self._is_held(channel), timeout=delay)
+                self._refuse_if_held(channel)  # held while this one waited its turn (an earlier post got a 429): not sent
         return delay
 
+    def _is_held(self, channel: str) -> bool:
+        held = self._held.get(channel)
+        return held is not None and held > self._now()
 
-def make_web_client(token: str, base_url: str, *, timeout: int = 10) -> WebClient:
-    """A WebClient that reuses its connection to Slack between calls (see bot.slack_api.keepalive)."""
-    return KeepAliveWebClient(
-        token=token,
-        base_url=base_url,
-        timeout=timeout,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=1)],
-    )
+    def _refuse_if_held(self, channel: str) -> None:
+        held = self._held.get(channel)
+        if held is None:
+            return
+        left = held - self._now()
+        if left > 0:
+            raise SlackCallFailed("chat.postMessage", "ratelimited", retry_after=math.ceil(left))
+        del self._held[channel]
+
+    def hold(self, channel: str, seconds: float) -> None:
+        """Slack answered 429 for a post to `channel`: refuse posts to it for `seconds`."""
+        with self._changed:
+            until = self._now() + max(seconds, 0)
+            self._held[channel] = max(until, self._held.get(channel, until))
+            if len(self._held) > 10_000:
+                now = self._now()
+                self._held = {c: t for c, t in self._held.items() if t > now}
+            self._changed.notify_all()  # posts waiting for their slot there: refused now
+
+
+def make_web_client(token: str | None, base_url: str, *, timeout: float = 10) -> SlackWebClient:
+    """The bot's Web API client: connections kept open and reused, connection errors retried, 429s
+    never waited out (bot.slack_api.web_client)."""
+    return SlackWebClient(token, base_url, timeout=timeout)
 
 
 class SlackGateway:
-    def __init__(self, client: WebClient, *, pacer: ChannelPacer | None = None) -> None:
+    def __init__(self, client: SlackWebClient, *, pacer: ChannelPacer | None = None) -> None:
         self.client = client
         self._setup(pacer)
 
@@ -105,15 +164,15 @@ class SlackGateway:
 
     def _call(self, method: str, **kwargs: Any) -> dict:
         try:
-            # The typed WebClient methods send each method's wire format (JSON or form) as Slack expects.
-            response = getattr(self.client, method.replace(".", "_"))(**kwargs)
+            # slack_sdk's typed methods send each method's wire format (JSON, form or GET) as Slack expects.
+            response = self.client.call(method, **kwargs)
         except SlackApiError as exc:
             status = exc.response.status_code if exc.response is not None else None
             headers = exc.response.headers if exc.response is not None else {}
             retry = headers.get("Retry-After") or headers.get("retry-after") if headers else None
             error = (exc.response.get("error") if exc.response is not None else None) or f"http_{status}"
             raise SlackCallFailed(method, str(error), status=status, retry_after=int(retry) if retry and str(retry).isdigit() else None) from exc
-        except (SlackRequestError, OSError, http.client.HTTPException) as exc:  # HTTPException: a reply cut off mid-way
+        except (SlackRequestError, OSError, aiohttp.ClientError) as exc:  # OSError: TimeoutError too
             raise SlackCallFailed(method, "connection_error") from exc
         return response.data if hasattr(response, "data") else dict(response)
 
@@ -134,8 +193,13 @@ class SlackGateway:
             args["thread_ts"] = thread_ts
         if metadata:
             args["metadata"] = metadata
-        self.pacer.wait(channel)
-        data = self._call("chat.postMessage", **args)
+        self.pacer.wait(channel)  # refused at once (ratelimited) while the channel is held
+        try:
+            data = self._call("chat.postMessage", **args)
+        except SlackCallFailed as exc:
+            if exc.status == 429 or exc.error == "ratelimited":
+                self.pacer.hold(channel, exc.retry_after or RETRY_AFTER_UNSAID)
+            raise
         return data["channel"], data["ts"]
 
     def post_ephemeral(self, channel: str, user: str, *, text: str, thread_ts: str | None = None) -> None:
@@ -220,6 +284,11 @@ class SlackGateway:
     def auth_test(self) -> dict:
         return self._call("auth.test")
 
+    def token_renewed(self, team_id: str) -> bool:
+        """After Slack refused the workspace's token: whether a newer one is now stored for it (OAuth:
+        another replica handled a reinstall while this one still held the old token). One token: never."""
+        return False
+
     def open_socket_connection(self, app_token: str) -> str:
         """apps.connections.open: proves the app-level token works (returns a one-time WebSocket URL)."""
         return self._call("apps.connections.open", app_token=app_token).get("url", "")
@@ -263,13 +332,15 @@ class SlackGateway:
     def upload_file(self, channel: str, *, filename: str, content: bytes, title: str, initial_comment: str | None = None, thread_ts: str | None = None) -> str:
         """Slack's current upload flow (files.getUploadURLExternal → POST the bytes → files.completeUploadExternal); returns the file id."""
         try:
-            response = self.client.files_upload_v2(
-                channel=channel, filename=filename, content=content, title=title, initial_comment=initial_comment, thread_ts=thread_ts
+            response = self.client.run(
+                lambda client: client.files_upload_v2(
+                    channel=channel, filename=filename, content=content, title=title, initial_comment=initial_comment, thread_ts=thread_ts
+                )
             )
         except SlackApiError as exc:
             error = (exc.response.get("error") if exc.response is not None else None) or "upload_failed"
             raise SlackCallFailed("files.upload", str(error)) from exc
-        except (SlackRequestError, OSError, http.client.HTTPException) as exc:
+        except (SlackRequestError, OSError, aiohttp.ClientError) as exc:
             raise SlackCallFailed("files.upload", "connection_error") from exc
         return str((response.get("file") or {}).get("id") or "")
 

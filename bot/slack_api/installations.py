@@ -2,7 +2,9 @@
 
 Each install adds a row (bot.storage.installations); the newest row of a workspace holds its
 current token. The outbound side reads it (`TeamTokens` in bot.slack_api.tokens); Bolt's OAuth
-flow (bot.slack.oauth) saves and deletes through the same store, wrapped for asyncio.
+flow (bot.slack.oauth) saves and deletes through the same store, wrapped for asyncio. An uninstall
+(or revoked bot token) pauses the workspace's reminders and deliveries in the same transaction, and
+an install resumes them (bot.storage.workspaces): nothing is tried in between.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from bot.storage import installations
+from bot.clock import Clock, SystemClock
+from bot.storage import installations, workspaces
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -28,10 +31,11 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 class InstallationStore:
     """Installations in `slack_installation`: the newest row of a workspace is its current install."""
 
-    def __init__(self, db: Database, client_id: str, *, on_save: Callable[[str | None], None] | None = None) -> None:
+    def __init__(self, db: Database, client_id: str, *, on_save: Callable[[str | None], None] | None = None, clock: Clock | None = None) -> None:
         self.db = db
         self.client_id = client_id
         self.on_save = on_save
+        self.clock = clock or SystemClock()
 
     def save(self, installation: Installation) -> None:
         with self.db.session() as session:
@@ -45,6 +49,8 @@ class InstallationStore:
                 installed_at=datetime.now(UTC),
                 data=_jsonable(installation.to_dict()),
             )
+            if installation.team_id and workspaces.resume(session, installation.team_id):
+                log.info("workspace %s reinstalled: its reminders and pending briefs resume", installation.team_id)
         log.info("installed in workspace %s", installation.team_id)
         if self.on_save is not None:
             self.on_save(installation.team_id)  # a re-install's new token replaces the cached one
@@ -67,9 +73,13 @@ class InstallationStore:
         with self.db.session() as session:
             return installations.installed_team_ids(session, client_id=self.client_id)
 
-    def delete_installations(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        """app_uninstalled / tokens_revoked: forget the workspace's tokens."""
+    def delete_installations(self, *, enterprise_id: str | None, team_id: str | None, reason: str = "app_uninstalled") -> None:
+        """app_uninstalled / tokens_revoked: forget the workspace's tokens, and pause its reminders and
+        deliveries until it installs the app again (no token to probe with: the install resumes it)."""
         with self.db.session() as session:
             installations.delete_installations(session, client_id=self.client_id, enterprise_id=enterprise_id, team_id=team_id)
+            if team_id:
+                workspaces.pause(session, team_id, reason=reason, at=self.clock.now(), probe_at=None)
+        log.warning("workspace %s %s: its reminders and pending briefs are paused until it installs the app again", team_id, reason)
         if self.on_save is not None:
             self.on_save(team_id)

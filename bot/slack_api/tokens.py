@@ -14,25 +14,24 @@ import threading
 import time
 from collections.abc import Callable
 
-from slack_sdk import WebClient
-
 from bot.slack_api.gateway import ChannelPacer, SlackCallFailed, SlackGateway, make_web_client
+from bot.slack_api.web_client import SlackWebClient
 from bot.slack_api.workspace import current_team
 
 TOKEN_TTL = 300.0  # seconds
 
 
 class TeamTokens:
-    """Team id → WebClient with that workspace's bot token, from the installation store."""
+    """Team id → SlackWebClient with that workspace's bot token, from the installation store."""
 
     def __init__(self, find_token: Callable[[str], str | None], base_url: str, *, ttl: float = TOKEN_TTL) -> None:
         self.find_token = find_token
         self.base_url = base_url
         self.ttl = ttl
-        self._clients: dict[str, tuple[float, WebClient]] = {}
+        self._clients: dict[str, tuple[float, SlackWebClient]] = {}
         self._lock = threading.Lock()
 
-    def client(self, team_id: str) -> WebClient | None:
+    def client(self, team_id: str) -> SlackWebClient | None:
         with self._lock:
             cached = self._clients.get(team_id)
         if cached is not None and time.monotonic() - cached[0] < self.ttl:
@@ -49,6 +48,15 @@ class TeamTokens:
         with self._lock:
             self._clients.pop(team_id or "", None)
 
+    def renewed(self, team_id: str) -> bool:
+        """Drop the workspace's cached client; True when the store now holds another token for it."""
+        with self._lock:
+            cached = self._clients.pop(team_id, None)
+        if cached is None:
+            return False
+        token = self.find_token(team_id)
+        return token is not None and token != cached[1].token
+
 
 class TeamGateway(SlackGateway):
     """A SlackGateway whose client is the current workspace's."""
@@ -58,7 +66,7 @@ class TeamGateway(SlackGateway):
         self._setup(pacer)
 
     @property
-    def client(self) -> WebClient:  # type: ignore[override]
+    def client(self) -> SlackWebClient:  # type: ignore[override]
         team_id = current_team.get()
         if team_id is None:
             raise SlackCallFailed("(any)", "no_workspace")  # a programming error: every entry point sets the team
@@ -66,3 +74,6 @@ class TeamGateway(SlackGateway):
         if client is None:
             raise SlackCallFailed("(any)", "not_installed")
         return client
+
+    def token_renewed(self, team_id: str) -> bool:
+        return self.tokens.renewed(team_id)

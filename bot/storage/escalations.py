@@ -22,6 +22,7 @@ from bot.storage.batch import among
 from bot.storage.models import Escalation
 from bot.storage.running_log import BOT_ACTOR, add_log
 from bot.storage.search import index_new, search_text_of
+from bot.storage.workspaces import not_paused
 
 # Longer than one post with its retries can take; a poster that died frees the brief after it.
 DELIVERY_LEASE = timedelta(seconds=120)
@@ -189,7 +190,8 @@ def claim_delivery(session: Session, escalation_id: int, *, now: datetime, lease
 
 def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[tuple[int, str]]:
     """(id, team_id) of pending briefs whose next automatic delivery attempt has come (and nobody is
-    posting them); the team says whose token posts it when the app serves several workspaces."""
+    posting them; their workspace is not paused); the team says whose token posts it when the app
+    serves several workspaces."""
     return list(
         session.exec(
             select(Escalation.id, Escalation.team_id)
@@ -198,6 +200,7 @@ def due_deliveries(session: Session, *, now: datetime, limit: int = 50) -> list[
                 Escalation.next_delivery_at.is_not(None),
                 Escalation.next_delivery_at <= now,
                 or_(Escalation.delivery_claimed_until.is_(None), Escalation.delivery_claimed_until < now),
+                not_paused(Escalation.team_id),
             )
             .order_by(Escalation.next_delivery_at)
             .limit(limit)

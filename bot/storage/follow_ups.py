@@ -20,6 +20,7 @@ from bot.domain.status import LogKind
 from bot.storage.batch import PRELOADED, among
 from bot.storage.models import EscalationLog, FollowUp, Outbox, OutboxState
 from bot.storage.running_log import BOT_ACTOR, queue_outbox
+from bot.storage.workspaces import escalation_not_paused
 
 # --- follow-ups: the schedule lives in the database --------------------------------------------
 
@@ -33,6 +34,7 @@ class Claimed:
     kind: str
     due_at: datetime
     stage: str | None
+    tried_at: datetime | None = None  # the last tick that claimed it and could not send it
 
 
 def follow_ups(session: Session, escalation_id: int) -> dict[str, FollowUp]:
@@ -102,11 +104,17 @@ def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, 
 
     PostgreSQL: the inner SELECT locks with SKIP LOCKED, so concurrent workers take disjoint rows
     (without it, READ COMMITTED hands one row to several workers). SQLite ignores the lock clause;
-    its BEGIN IMMEDIATE transaction serialises workers instead.
+    its BEGIN IMMEDIATE transaction serialises workers instead. A paused workspace's timers (the app
+    uninstalled there, its token revoked) stay as they are, due, until it is back.
     """
     due = (
         select(FollowUp.id)
-        .where(FollowUp.active.is_(True), FollowUp.next_due_at <= now, or_(FollowUp.lease_until.is_(None), FollowUp.lease_until < now))
+        .where(
+            FollowUp.active.is_(True),
+            FollowUp.next_due_at <= now,
+            or_(FollowUp.lease_until.is_(None), FollowUp.lease_until < now),
+            escalation_not_paused(FollowUp.escalation_id),
+        )
         .order_by(FollowUp.next_due_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -115,7 +123,7 @@ def claim_due(session: Session, *, now: datetime, owner: str, lease: timedelta, 
         update(FollowUp)
         .where(FollowUp.id.in_(due))
         .values(lease_owner=owner, lease_until=now + lease)
-        .returning(FollowUp.id, FollowUp.escalation_id, FollowUp.kind, FollowUp.next_due_at, FollowUp.stage)
+        .returning(FollowUp.id, FollowUp.escalation_id, FollowUp.kind, FollowUp.next_due_at, FollowUp.stage, FollowUp.tried_at)
     ).all()
     return sorted((Claimed(*row) for row in rows), key=lambda c: (c.due_at, c.id))
 
@@ -240,13 +248,13 @@ def release(session: Session, claimed: Claimed, *, owner: str) -> None:
     release_all(session, [claimed], owner=owner)
 
 
-def release_all(session: Session, claimed: list[Claimed], *, owner: str) -> None:
+def release_all(session: Session, claimed: list[Claimed], *, owner: str, tried_at: datetime | None = None) -> None:
+    """Free the rows; `tried_at`: this tick tried them and could not send (the next tick's retry is not a catch-up)."""
     if claimed:
-        session.execute(
-            update(FollowUp)
-            .where(among(session, FollowUp.id, [c.id for c in claimed]), FollowUp.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+        values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+        if tried_at is not None:
+            values["tried_at"] = tried_at
+        session.execute(update(FollowUp).where(among(session, FollowUp.id, [c.id for c in claimed]), FollowUp.lease_owner == owner).values(**values))
 
 
 def renew_leases(session: Session, claimed: list[Claimed], *, owner: str, until: datetime) -> None:

@@ -46,6 +46,10 @@ class Escalation(SQLModel, table=True):
     # briefs whose next_delivery_at has come; attempts count claims, so a crash mid-post counts too.
     next_delivery_at: datetime | None = _utc(nullable=True)
     delivery_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # A long brief continues in its thread: parts posted so far of parts_total. While some are missing,
+    # next_delivery_at is when the tick posts the next one (in order), and the brief says so.
+    parts_total: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    parts_posted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     deadline_at: datetime = _utc()
     brief: dict = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _utc()
@@ -97,8 +101,9 @@ class EscalationLog(SQLModel, table=True):
 class FollowUp(SQLModel, table=True):
     """One timer of one escalation: the database is the schedule, APScheduler only the clock.
 
-    The tick claims due rows with a lease (one worker at a time), sends, then advances next_due_at
-    from the previous due time on the cadence grid, so downtime yields one nudge, not a burst.
+    The tick claims due rows with a lease (one worker at a time), sends, then advances next_due_at:
+    on the cadence grid when sent on time, one full interval after a late (catch-up) nudge, so
+    downtime yields one nudge, not a burst, and no second one soon after it.
     """
 
     __tablename__ = "follow_up"
@@ -117,6 +122,9 @@ class FollowUp(SQLModel, table=True):
     snoozed_until: datetime | None = _utc(nullable=True)
     lease_owner: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = _utc(nullable=True)
+    # The last tick that claimed it and could not send it (Slack failed): a later send is a retry on
+    # its grid, not a catch-up after downtime (bot.domain.follow_through.is_catch_up).
+    tried_at: datetime | None = _utc(nullable=True)
 
 
 class SlackEvent(SQLModel, table=True):
@@ -236,6 +244,19 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc()
     delivered_at: datetime | None = _utc(nullable=True)
+
+
+class PausedWorkspace(SQLModel, table=True):
+    """A workspace Slack no longer serves the app in (uninstalled, token revoked): its reminders and
+    pending deliveries are kept but neither claimed nor tried until the row is gone (a reinstall, or
+    a probe that finds the token working again). bot.usecases.workspaces."""
+
+    __tablename__ = "paused_workspace"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    reason: str = Field(max_length=64)  # app_uninstalled, tokens_revoked, or Slack's error (invalid_auth…)
+    paused_at: datetime = _utc()
+    probe_at: datetime | None = _utc(nullable=True)  # when auth.test next asks whether its token works again; None: wait for a reinstall
 
 
 from bot.storage import installations as _installations  # noqa: E402,F401  (OAuth tables on the same metadata)

@@ -1,6 +1,8 @@
 """Escalate: file a brief (store, post, tell the agent), deliver it again, export it, re-render it.
 
-`file_brief` is what follows an accepted submission. Synchronous, so the same code runs on a worker
+`accept_brief` keeps a validated submission (an intake row) before Slack is answered; `file_brief`
+is what follows the ack, and `file_unfiled` (start-up and every tick) files whatever a crash left
+between the two. Synchronous, so the same code runs on a worker
 thread of the serving process (tests, Socket Mode, `ESCALATION_BRIEF_PROCESSES=0`) and in a brief
 worker process (bot.runtime.brief_worker). Idempotent by the modal's view id: a job handed over
 twice (a worker died mid-way) stores and posts one brief.
@@ -14,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from blocks import ids
 from blocks.brief_message import BriefState, brief_message, continuation_text
@@ -31,10 +35,10 @@ from bot.domain.routing import Tier, route
 from bot.domain.status import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, FollowUpKind, LogKind
 from bot.domain.visibility import may_name_in
 from bot.logs import error_reference
-from bot.slack_api.backoff import UNREADABLE, retry_delay, worth_telling
-from bot.slack_api.gateway import BRIEF_EVENT_TYPE, SlackCallFailed, SlackGateway
+from bot.slack_api.backoff import UNREADABLE, retry_delay, workspace_gone, worth_telling
+from bot.slack_api.gateway import BRIEF_EVENT_TYPE, CONTINUATION_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import serving_team
-from bot.storage import escalations, follow_ups, running_log
+from bot.storage import continuations, escalations, follow_ups, intake, running_log
 from bot.storage.db import Database
 from bot.storage.running_log import BOT_ACTOR
 from bot.usecases.patterns import Pattern, Patterns
@@ -233,17 +237,15 @@ class Escalations:
 
         with self.db.session() as session:
             escalations.mark_posted(session, escalation_id, channel_id=channel, ts=ts, now=self.clock.now(), agent_tz=agent_tz)
+            if rendered.continuations:
+                continuations.start(session, escalation_id, total=len(rendered.continuations))
             follow_ups.plan_follow_ups(session, escalation_id, plans)
             # An adopted message was rendered by an earlier attempt: bring it up to date.
             update = self.render(session, escalations.get_escalation(session, escalation_id), flags=flags) if found else None
         if update is not None:
             self.update_posted(escalation_id, channel, ts, *update)
-        total = len(rendered.continuations)
-        for part, blocks in enumerate(rendered.continuations, 1):
-            try:
-                self.gateway.post_message(channel, text=continuation_text(ref, part, total), blocks=blocks, thread_ts=ts)
-            except SlackCallFailed as exc:  # the brief is posted and stored whole; the export has every word
-                log.warning("%s continuation %s/%s failed: %s", ref, part, total, exc.error)
+        if rendered.continuations and not self._post_parts(escalation_id, ref, channel, ts, rendered.continuations, already=0, attempt=1):
+            self.refresh(escalation_id)  # the brief says parts are missing until the tick has posted them
         permalink = self.gateway.permalink(channel, ts)
         if pattern is not None and pattern.recurring:
             self._note_earlier_threads(escalation_id, ref, pattern, permalink, destination=claim.routed_to.value, channel=channel)
@@ -271,21 +273,93 @@ class Escalations:
             self._tell(agent, text, blocks)
         return Delivery(escalation_id, ref, channel, posted=False, error=exc.error)
 
-    def retry_due(self, *, limit: int = 50) -> int:
+    def retry_due(self, *, limit: int = 50, pause: Callable[[str, str], object] | None = None) -> int:
         """Deliver every pending brief whose next attempt has come; the number posted. The claim in
-        deliver() makes this safe with several replicas ticking at once."""
+        deliver() makes this safe with several replicas ticking at once. A workspace whose token
+        Slack refuses is handed to `pause` (team, error), and its other briefs are not tried: they
+        wait, pending, until it is back (a paused workspace's briefs are not due)."""
         with self.db.session() as session:
             due = escalations.due_deliveries(session, now=self.clock.now(), limit=limit)
         posted = 0
+        gone: set[str] = set()
         for escalation_id, team_id in due:
+            if team_id in gone:
+                continue
             try:
                 with serving_team(team_id):  # its workspace's token (several workspaces; no effect with one)
                     delivery = self.deliver(escalation_id)
                 # Only what this call posted: another replica's claim (in_progress) may already read as posted.
                 posted += delivery.posted and not delivery.duplicate and not delivery.in_progress
+                if not delivery.posted and workspace_gone(delivery.error) and pause is not None:
+                    gone.add(team_id)
+                    pause(team_id, delivery.error or "")
             except Exception:  # noqa: BLE001 - one bad brief must not stop the others
                 log.exception("delivery retry of escalation %s failed", escalation_id)
         return posted
+
+    def post_missing_parts(self, *, limit: int = 50) -> int:
+        """Post the thread parts Slack refused earlier, for every brief whose retry has come (the tick);
+        the number of briefs now complete. Leased, so replicas ticking together post each part once."""
+        with self.db.session() as session:
+            due = continuations.due(session, now=self.clock.now(), limit=limit)
+        completed = 0
+        for escalation_id, team_id in due:
+            try:
+                with serving_team(team_id):
+                    completed += self._continue(escalation_id)
+            except Exception:  # noqa: BLE001 - one bad brief must not stop the others
+                log.exception("posting the missing parts of escalation %s failed", escalation_id)
+        return completed
+
+    def _continue(self, escalation_id: int) -> bool:
+        with self.db.session() as session:
+            claimed = continuations.claim(session, escalation_id, now=self.clock.now())
+            row = escalations.get_escalation(session, escalation_id) if claimed else None
+            if claimed is None or row is None or not row.message_ts:
+                return False
+            ref, channel, ts, parts = format_ref(row.number), row.channel_id, row.message_ts, self.rendered(session, row).continuations
+        already, attempts = claimed
+        if not self._post_parts(escalation_id, ref, channel, ts, parts, already=already, attempt=attempts + 1):
+            return False
+        self.refresh(escalation_id)  # the "still being posted" notice goes
+        return True
+
+    def _post_parts(self, escalation_id: int, ref: str, channel: str, ts: str, parts: list, *, already: int, attempt: int) -> bool:
+        """Post the thread parts after the first `already`, in order (True when all are in). On a refusal
+        the rest wait for the tick (backoff, never before Retry-After): a part is never skipped, and
+        on a retry the first part is looked for in the thread first (its answer may have been lost)."""
+        total = len(parts)
+        for part in range(already + 1, total + 1):
+            key = {"escalation_id": escalation_id, "part": part}
+            try:
+                found = self._part_in_thread(channel, ts, key) if attempt > 1 and part == already + 1 else None
+                if not found:
+                    self.gateway.post_message(
+                        channel,
+                        text=continuation_text(ref, part, total),
+                        blocks=parts[part - 1],
+                        thread_ts=ts,
+                        metadata={"event_type": CONTINUATION_EVENT_TYPE, "event_payload": key},
+                    )
+            except SlackCallFailed as exc:
+                when = self.clock.now() + retry_delay(attempt, retry_after=exc.retry_after, rng=self.rng)
+                with self.db.session() as session:
+                    continuations.retry_at(session, escalation_id, when)
+                log.warning("%s part %s/%s not posted (%s): the tick tries again at %s", ref, part, total, exc.error, when.isoformat())
+                return False
+            with self.db.session() as session:
+                continuations.part_posted(session, escalation_id, part)
+        with self.db.session() as session:
+            continuations.done(session, escalation_id)
+        return True
+
+    def _part_in_thread(self, channel: str, ts: str, key: dict) -> bool:
+        try:
+            return self.gateway.find_posted(channel, CONTINUATION_EVENT_TYPE, key, thread_ts=ts) is not None
+        except SlackCallFailed as exc:
+            if exc.error in UNREADABLE:  # no way to look: post (a rare double part beats a missing one)
+                return False
+            raise
 
     def _note_earlier_threads(self, escalation_id: int, ref: str, pattern, permalink: str | None, *, destination: str, channel: str) -> None:
         """Tell each earlier brief's thread that one more independent report arrived; never a
@@ -333,6 +407,11 @@ class Escalations:
     def render(self, session, row, *, flags: list[str] | None = None) -> tuple[str, list[dict]]:
         """The brief's first message as it should read now (status, owner, last update, next check-in).
         `flags`: the pattern's lines when the caller has them already (saves reloading them)."""
+        rendered = self.rendered(session, row, flags=flags)
+        return rendered.text, rendered.blocks
+
+    def rendered(self, session, row, *, flags: list[str] | None = None):
+        """The brief as it should read now: its first message and its thread parts (blocks.brief_message.RenderedBrief)."""
         plans = follow_ups.follow_ups(session, row.id)
         checkin = plans.get(FollowUpKind.CHECKIN.value)
         status = EscalationStatus(row.status)
@@ -346,11 +425,12 @@ class Escalations:
             last_update_text=row.last_update_text,
             next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
             deadline_state=row.deadline_state,
+            parts_missing=max(0, row.parts_total - row.parts_posted),
         )
         if flags is None:
             flags = pattern_lines(self.patterns.recorded(session, row.id)) if self.patterns else []
         tickets = self.ticketing.view(session, row.id) if self.ticketing is not None else None
-        rendered = brief_message(
+        return brief_message(
             ref=format_ref(row.number),
             brief=escalations.brief_of(row),
             agent_user_id=row.agent_user_id,
@@ -362,7 +442,6 @@ class Escalations:
             tickets=tickets,
             now=self.clock.now(),
         )
-        return rendered.text, rendered.blocks
 
     @staticmethod
     def _status_text(session, row, status: EscalationStatus) -> str:
@@ -439,13 +518,53 @@ class BriefJob:
     tier: Tier
 
 
+INTAKE_GRACE = timedelta(seconds=15)  # a younger submission may still be on its way in the process that acked it
+INTAKE_LEASE = timedelta(minutes=2)  # a replica filing what a crash left: others leave it alone this long
+
+
+def job_record(job: BriefJob) -> dict:
+    """The job as JSON for the intake row (the worker-process path pickles it instead)."""
+    return {
+        "team_id": job.team_id,
+        "user_id": job.user_id,
+        "view_id": job.view_id,
+        "brief": job.brief.model_dump(mode="json"),
+        "context": job.context.model_dump(mode="json"),
+        "values": job.values,
+        "tier": job.tier.value if job.tier else None,
+    }
+
+
+def job_of(record: dict) -> BriefJob:
+    return BriefJob(
+        team_id=record.get("team_id"),
+        user_id=record.get("user_id"),
+        view_id=record["view_id"],
+        brief=Brief.model_validate(record["brief"]),
+        context=ModalContext.model_validate(record.get("context") or {}),
+        values=record.get("values") or {},
+        tier=Tier(record["tier"]) if record.get("tier") else None,  # type: ignore[arg-type]
+    )
+
+
+def accept_brief(escalations: Escalations, job: BriefJob) -> None:
+    """Before Slack is answered: the validated submission is in the database (raises if it cannot be),
+    so a crash after the ack cannot lose what the agent was told is saving."""
+    with escalations.db.session() as session:
+        intake.record(session, view_id=job.view_id, team_id=job.team_id, user_id=job.user_id, job=job_record(job), now=escalations.clock.now())
+
+
 def file_brief(services, job: BriefJob) -> None:
     """Store and post the brief, then replace the modal's "saving" view with the outcome."""
-    gateway = services.escalations.gateway
+    file_job(services.escalations, job)
+
+
+def file_job(escalations: Escalations, job: BriefJob) -> None:
+    gateway, db, clock = escalations.gateway, escalations.db, escalations.clock
     try:
-        delivery = services.escalations.escalate(
-            team_id=job.team_id,
-            agent_user_id=job.user_id,
+        delivery = escalations.escalate(
+            team_id=job.team_id or "",  # Slack sends both with every submission
+            agent_user_id=job.user_id or "",
             brief=job.brief,
             source_channel_id=job.context.source_channel_id,
             submission_key=job.view_id,
@@ -465,8 +584,15 @@ def file_brief(services, job: BriefJob) -> None:
             initial=initial_from_state(job.values),
             notice=notice,
         )
+        try:  # the agent has it all back to submit again: it is theirs to repeat, not the tick's to file
+            with db.session() as session:
+                intake.forget(session, job.view_id)
+        except Exception:  # noqa: BLE001 - then the tick files it, once (the view id is its key)
+            log.warning("could not forget intake %s", job.view_id, exc_info=True)
         gateway.update_view(job.view_id, restored)
         return
+    with db.session() as session:
+        intake.mark_filed(session, job.view_id, now=clock.now())
     if delivery.duplicate or delivery.in_progress:
         return  # the first submission reports the result in this same modal
     if delivery.posted:
@@ -474,3 +600,25 @@ def file_brief(services, job: BriefJob) -> None:
     else:
         result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
     gateway.update_view(job.view_id, result)
+
+
+def file_unfiled(escalations: Escalations, *, grace: timedelta = INTAKE_GRACE) -> int:
+    """File every accepted submission a crash left unfiled (start-up, and every tick); the number filed.
+    Safe with several replicas: rows are leased, and a brief is stored once per view id whoever files it."""
+    db, clock = escalations.db, escalations.clock
+    now = clock.now()
+    with db.session() as session:
+        claimed = [(row.view_id, row.job) for row in intake.claim_unfiled(session, now=now, received_before=now - grace, lease=INTAKE_LEASE)]
+    filed = 0
+    for view_id, record in claimed:
+        try:
+            job = job_of(record)
+            with serving_team(job.team_id):  # its workspace's token (several workspaces)
+                file_job(escalations, job)
+            filed += 1
+            log.info("filed submission %s left unfiled (a crash or a restart)", view_id)
+        except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others; its lease lapses and it is tried again
+            log.exception("filing submission %s failed", view_id)
+            with db.session() as session:
+                intake.note_failure(session, view_id, f"{type(exc).__name__}: {exc}")
+    return filed

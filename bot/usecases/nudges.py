@@ -18,6 +18,7 @@ the ones already sent are not doubled, the others are sent late rather than lost
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import os
 import socket
@@ -32,18 +33,20 @@ from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
 from bot.domain.follow_through import OVERDUE, RUNS_IN, Firing, fire
 from bot.domain.status import FollowUpKind, LogKind
-from bot.slack_api.backoff import UNREADABLE, maybe_posted
+from bot.slack_api.backoff import UNREADABLE, maybe_posted, workspace_gone
 from bot.slack_api.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import current_team
 from bot.storage import batch, escalations, events, follow_ups, running_log
 from bot.storage.db import Database
-from bot.usecases.escalate import Escalations
+from bot.usecases.escalate import Escalations, file_unfiled
+from bot.usecases.workspaces import Workspaces
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a crashed worker's rows free up after it
 LEASE_RENEW = timedelta(seconds=30)  # while a batch is being sent (Slack paces posts: 200 may take minutes)
 BATCH = 200
+JITTER = timedelta(seconds=5)  # the most bot.runtime.scheduler delays a tick, so replicas spread out
 EVENT_MEMORY = timedelta(days=1)  # handled Slack event ids kept this long (Slack retries for minutes)
 
 
@@ -53,7 +56,12 @@ class TickReport:
     sent: int = 0
     skipped: int = 0  # period already handled elsewhere, or the escalation no longer runs this timer
     failed: int = 0
+    held: int = 0  # not sent: the workspace was paused during this tick (a paused workspace's timers are not claimed)
+    paused: list[str] = field(default_factory=list)  # workspaces paused this tick: Slack refused their token
+    resumed: list[str] = field(default_factory=list)  # paused workspaces whose token works again (a probe)
     delivered: int = 0  # pending briefs posted by their automatic retry
+    recovered: int = 0  # submissions acked but left unfiled by a crash, filed now
+    completed: int = 0  # long briefs whose missing thread parts are all posted now
     errors: list[str] = field(default_factory=list)
     outbox: object = None  # bot.ticketing.service.DrainReport, when ticketing is on
 
@@ -102,6 +110,8 @@ class Ticker:
         *,
         owner: str | None = None,
         ticketing=None,
+        tick_every: timedelta = timedelta(seconds=30),
+        workspaces: Workspaces | None = None,
     ) -> None:
         self.db = db
         self.gateway = gateway
@@ -110,11 +120,18 @@ class Ticker:
         self.cadences = cadences
         self.owner = owner or worker_id()
         self.ticketing = ticketing  # its outbox (ticket notes, webhook) is sent on the same tick
+        # Running ticks take a due timer within one period and the scheduler's jitter (at most 5 s):
+        # one left untried longer than twice that fires as a catch-up (bot.domain.follow_through).
+        self.late_after = 2 * tick_every + JITTER
+        self.workspaces = workspaces or Workspaces(db, gateway, clock)  # uninstalled or revoked: paused, probed
 
     def tick(self) -> TickReport:
         report = TickReport()
         now = self.clock.now()
-        report.delivered = self.escalations.retry_due()  # briefs still pending delivery, when due
+        report.resumed = self.workspaces.probe()  # first: a workspace back now is served by this very tick
+        report.recovered = file_unfiled(self.escalations)  # submissions acked but never filed (a crash)
+        report.delivered = self.escalations.retry_due(pause=functools.partial(self._pause, report))  # briefs still pending delivery, when due
+        report.completed = self.escalations.post_missing_parts()  # long briefs' thread parts Slack refused earlier
         with self.db.session() as s:
             events.prune_events(s, before=now - EVENT_MEMORY)
             claimed = follow_ups.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
@@ -127,13 +144,20 @@ class Ticker:
                 report.failed += len(claimed)
                 report.errors.append(str(exc))
                 with self.db.session() as s:
-                    follow_ups.release_all(s, claimed, owner=self.owner)
+                    follow_ups.release_all(s, claimed, owner=self.owner, tried_at=now)
         if self.ticketing is not None:
             try:
                 report.outbox = self.ticketing.drain()
             except Exception:  # noqa: BLE001 - ticketing never stops the follow-through
                 log.exception("outbox drain failed")
         return report
+
+    def _pause(self, report: TickReport, team_id: str, error: str) -> bool:
+        """Slack refused the workspace's token: pause it (no call for it for the rest of this tick, nor after)."""
+        if not self.workspaces.pause(team_id, error):
+            return False
+        report.paused.append(team_id)
+        return True
 
     def _batch(self, claimed: list[follow_ups.Claimed], now: datetime, report: TickReport) -> None:
         steps: list[follow_ups.Step] = []  # timers to advance (sent, skipped or handled elsewhere)
@@ -180,10 +204,10 @@ class Ticker:
                 if outcome == FORGET:
                     follow_ups.forget_period(s, nudge.item)
                 # UNSURE: the entry keeps its "unconfirmed" mark: check Slack first next time
-            follow_ups.release_all(s, broken + [n.item for n, ok in zip(to_send, outcomes) if ok is not True], owner=self.owner)
+            follow_ups.release_all(s, broken + [n.item for n, ok in zip(to_send, outcomes) if ok is not True], owner=self.owner, tried_at=now)
         report.sent += len(sent)
         # Re-render each brief once, and only when what it shows moved: the next check-in time, the deadline state.
-        self._refresh({n.item.escalation_id: n.team for n in sent if n.kind in (FollowUpKind.CHECKIN, FollowUpKind.DEADLINE)})
+        self._refresh({n.item.escalation_id: n.team for n in sent if n.kind in (FollowUpKind.CHECKIN, FollowUpKind.DEADLINE) and n.team not in report.paused})
 
     def _send_all(self, nudges: list[Nudge], claimed: list[follow_ups.Claimed], now: datetime, report: TickReport) -> list[object]:
         """Each nudge in its own copied context (its workspace's token does not leak to the next).
@@ -219,6 +243,8 @@ class Ticker:
             tz=row.agent_tz,
             posted_at=row.posted_at or row.created_at,
             deadline=row.deadline_at,
+            tried_at=item.tried_at,
+            late_after=self.late_after,
         )
         ref = format_ref(row.number)
         security = row.destination == Destination.SECURITY.value
@@ -245,6 +271,9 @@ class Ticker:
         """Send one nudge in its workspace (run in a copied context: the setting does not leak to the
         next row). True when it is in Slack; FORGET or UNSURE when not (or maybe not)."""
         current_team.set(n.team)
+        if n.team in report.paused:  # its token was refused earlier in this batch: no call, wait for it to be back
+            report.held += 1
+            return UNSURE if n.unsure else FORGET
         key = {"follow_up_id": n.item.id, "due_at": n.item.due_at.isoformat()}
         text, blocks = n.text, n.blocks
         try:
@@ -256,6 +285,9 @@ class Ticker:
                     n.channel, text=text, blocks=blocks, thread_ts=n.thread_ts, metadata={"event_type": NUDGE_EVENT_TYPE, "event_payload": key}
                 )
         except SlackCallFailed as exc:
+            if workspace_gone(exc.error) and n.team and self._pause(report, n.team, exc.error):  # not this nudge's failure: the workspace is gone
+                report.held += 1
+                return UNSURE if n.unsure else FORGET
             log.warning("%s %s nudge not sent: %s (will retry)", n.ref, n.kind.value, exc.error)
             report.failed += 1
             return UNSURE if n.unsure or maybe_posted(exc.error) else FORGET  # maybe in Slack already: check first next time

@@ -24,9 +24,10 @@ from bot.domain.brief import Destination
 from bot.domain.routing import needs_tier_warning, tier_note
 from bot.domain.tickets import find_refs, sla_prefill
 from bot.domain.validation import SUMMARY_MAX, BriefInvalid, validate_draft
+from bot.logs import error_reference
 from bot.slack import payloads
 from bot.slack.modals import update_view
-from bot.usecases.escalate import BriefJob, file_brief
+from bot.usecases.escalate import BriefJob, accept_brief, file_brief
 
 log = logging.getLogger(__name__)
 
@@ -143,10 +144,26 @@ def register(app: AsyncApp, services) -> None:
                 ),
             )
             return
-        await ack(response_action="update", view=saving_view())
         job = BriefJob(
             team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context, values=values, tier=tier
         )
+        try:  # durable before the agent is told "saving": a crash after the ack cannot lose it
+            await services.run_sync(accept_brief, services.escalations, job)
+        except Exception:  # noqa: BLE001 - the database did not answer: give everything back, nothing is lost
+            ref = error_reference()
+            log.exception("keeping a submission failed [%s]", ref)
+            notice = (
+                ":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
+                f"If it keeps failing, tell your Slack admin and quote `{ref}`."
+            )
+            await ack(
+                response_action="update",
+                view=brief_modal(
+                    destination=brief.destination, eng_kind=raw.get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice
+                ),
+            )
+            return
+        await ack(response_action="update", view=saving_view())
         if services.brief_workers is not None:  # a brief worker process (bot.runtime.brief_worker): acks never wait behind it
             services.brief_workers.submit(job)
         else:

@@ -50,6 +50,14 @@ class AuthAndAppsAPI:
             "scope": scope,
         }
 
+    def revoke_token(self, token: str, *, revoked: bool = True) -> None:
+        """From now on every call with `token` answers token_revoked (as after an uninstall); revoked=False restores it."""
+        tokens = self.__dict__.setdefault("revoked_tokens", set())
+        if revoked:
+            tokens.add(token)
+        else:
+            tokens.discard(token)
+
     def _oauth_v2_access(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         # The client may authenticate with HTTP Basic (slack_sdk's default) or form fields.
         client_id, client_secret = args.get("client_id"), args.get("client_secret")

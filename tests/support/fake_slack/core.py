@@ -218,7 +218,7 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
             raw_body=raw,
             token=token,
         )
-        fault = self._take_fault(method)
+        fault = self._take_fault(method, args)
         call.fault = fault
         with self._cond:
             self._calls.append(call)
@@ -386,6 +386,8 @@ class FakeSlackCore(ServerLifecycle, FaultInjection, SlackState):
             return None
         if token.startswith("xapp-"):
             return "not_allowed_token_type"
+        if token in getattr(self, "revoked_tokens", ()):  # revoke_token(): the app uninstalled, or the token revoked
+            return "token_revoked"
         if not token.startswith(("xoxb-", "xoxp-")) or len(token) < 6:
             return "invalid_auth"
         if self.bot_token is not None and token != self.bot_token:

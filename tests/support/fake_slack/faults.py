@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .records import Fault
@@ -35,6 +35,7 @@ class FaultInjection:
         body: Any = None,
         disconnect: bool = False,
         accept_first: bool = False,
+        match: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
         """Queue a fault for the next ``times`` calls of ``method`` ("*" = any method).
 
@@ -47,6 +48,8 @@ class FaultInjection:
         - ``disconnect``: close the connection without any answer.
         - ``accept_first``: with ``delay``, carry the call out at once and answer after
           the delay: the client times out although Slack accepted the call.
+        - ``match``: a predicate on the call's arguments; the fault is kept for the first
+          call it matches (e.g. only posts in a thread, only one channel), others pass.
         """
         if error is None and body is None and not disconnect:
             if status != 200:
@@ -56,7 +59,7 @@ class FaultInjection:
         hdrs = dict(headers or {})
         if status == 429 and not any(k.lower() == "retry-after" for k in hdrs):
             hdrs["Retry-After"] = "1"
-        f = Fault(error=error, status=status, delay=delay, headers=hdrs, body=body, disconnect=disconnect, accept_first=accept_first)
+        f = Fault(error=error, status=status, delay=delay, headers=hdrs, body=body, disconnect=disconnect, accept_first=accept_first, match=match)
         with self._lock:
             for _ in range(times):
                 self._faults[method].append(copy.copy(f))
@@ -90,12 +93,14 @@ class FaultInjection:
                 ]
             )
 
-    def _take_fault(self, method: str) -> Fault | None:
+    def _take_fault(self, method: str, args: dict[str, Any] | None = None) -> Fault | None:
         with self._lock:
             for key in (method, "*"):
                 q = self._faults.get(key)
-                if q:
-                    return q.popleft()
+                for fault in list(q or ()):  # the first queued fault this call satisfies
+                    if fault.match is None or fault.match(args or {}):
+                        q.remove(fault)
+                        return fault
             if self.failure_rate > 0:
                 eligible = method in self.failure_methods if self.failure_methods is not None else method != "auth.test"
                 if eligible and self._rng.random() < self.failure_rate:

@@ -62,6 +62,7 @@ class Fault:
     body: Any = None  # str/bytes sent raw; dict sent as JSON
     disconnect: bool = False  # close the socket without answering
     accept_first: bool = False  # with delay: carry the call out at once, answer after the delay (a timeout after Slack accepted)
+    match: Any = None  # a predicate on the call's args: the fault waits for a call it matches (None: the next call)
 
     @property
     def answers(self) -> bool:
