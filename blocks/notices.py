@@ -78,6 +78,14 @@ def export_view(*, ref: str, text: str) -> View:
     }
 
 
+def not_saved_notice(reference: str) -> str:
+    """Above the brief form given back with everything typed, when the database did not answer."""
+    return (
+        ":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
+        f"If it keeps failing, tell your Slack admin and quote `{reference}`."
+    )
+
+
 def apology(reference: str) -> str:
     return (
         ":warning: Sorry, something went wrong on our side and nothing was changed by that last action. "

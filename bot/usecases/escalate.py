@@ -23,7 +23,7 @@ from datetime import timedelta
 from blocks import ids
 from blocks.brief_message import BriefState, brief_message, continuation_text
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
-from blocks.notices import delivery_failed_notice, not_delivered_view, posted_confirmation, posted_view
+from blocks.notices import delivery_failed_notice, not_delivered_view, not_saved_notice, posted_confirmation, posted_view
 from blocks.patterns import pattern_lines
 from blocks.plaintext import brief_text
 from bot.clock import Clock
@@ -573,10 +573,7 @@ def file_job(escalations: Escalations, job: BriefJob) -> None:
     except Exception:  # noqa: BLE001 - the brief must come back to the agent whatever failed
         ref = error_reference()
         log.exception("storing a brief failed [%s]", ref)
-        notice = (
-            f":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
-            f"If it keeps failing, tell your Slack admin and quote `{ref}`."
-        )
+        notice = not_saved_notice(ref)
         restored = brief_modal(
             destination=job.brief.destination,
             eng_kind=draft_from_state(job.values).get("eng_kind"),

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
-from blocks.notices import delivery_problem, export_view, saving_view
+from blocks.notices import delivery_problem, export_view, not_saved_notice, saving_view
 from blocks.text import escape, slack_date
 from bot.domain.brief import Destination
 from bot.domain.routing import needs_tier_warning, tier_note
@@ -152,10 +152,7 @@ def register(app: AsyncApp, services) -> None:
         except Exception:  # noqa: BLE001 - the database did not answer: give everything back, nothing is lost
             ref = error_reference()
             log.exception("keeping a submission failed [%s]", ref)
-            notice = (
-                ":x: *Your brief was not saved* (the database did not answer). Everything you typed is below: press *Escalate* again. "
-                f"If it keeps failing, tell your Slack admin and quote `{ref}`."
-            )
+            notice = not_saved_notice(ref)
             await ack(
                 response_action="update",
                 view=brief_modal(
