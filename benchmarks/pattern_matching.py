@@ -1,24 +1,28 @@
 #!/usr/bin/env python
-"""Recurring-pattern matching: quality on the labelled set, and latency at 100,000 stored briefs.
+"""Recurring-pattern matching (issue 18): quality on the labelled sets, and latency at 100,000 stored briefs.
 
-    python benchmarks/pattern_matching.py                 # SQLite, and PostgreSQL when it answers
-    python benchmarks/pattern_matching.py --rows 20000 --queries 100 --no-postgres
+    python benchmarks/pattern_matching.py                       # both sets, SQLite and PostgreSQL (when it answers)
+    python benchmarks/pattern_matching.py --set tuning --no-latency --no-postgres   # while tuning
 
 PostgreSQL is BENCH_POSTGRES_URL or TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the run works in a temporary schema and drops it. SQLite works in a temporary directory.
 
-What it prints, per database:
-1. Precision and recall of `similar_escalations` on tests/data/pattern_briefs.json, replayed in time
-   order (pairs: new brief -> earlier brief of the same group within 30 days), for the briefs the
-   engine was tuned on ("dev"), those written after it was frozen ("holdout") and all; the same
-   for the flag the product shows (two or more earlier briefs from other customers); and the
-   product-area alternatives that were measured (ignore, penalise other areas, require the same).
-2. The same replay beside the synthetic briefs (another workspace): bm25's statistics are global, so
-   this shows that the candidate stage still finds the matches and that the verified score (which
-   depends only on the two briefs) keeps its threshold in a large database.
-3. p50/p99 latency of `similar_escalations` (30-day window) and `search_escalations` (1 to 3
-   words) in one workspace holding the synthetic briefs, spread over three years; then the labelled
-   replay inside that workspace (whether the candidate stage still keeps the true matches).
+Sets: `tuning` is the only data the matcher was tuned on, printed together (one workspace) and part
+by part: tests/data/pattern_briefs.json + pattern_briefs_extra.json with the queries of
+pattern_queries.json ("tuning:first"), and the harder tests/data/pattern_tuning_hard.json with its own
+queries ("tuning:hard"); `frozen` is tests/data/pattern_holdout.json, written independently and never
+read while tuning (run it once, at the end of a change).
+
+What it prints, per database and set (tests/support/pattern_eval.py defines each figure), with the
+embedder the bot uses by default (wordllama) and with none (lexical only):
+(a) automatic links (score >= AUTO_LINK_SCORE): pair precision/recall; the automatic "Recurring
+    pattern" flag (automatic links to earlier briefs of 2+ other customers) precision/recall;
+(b) suggestions (the SUGGESTIONS best earlier briefs of other customers): hit@5 and the share of
+    related earlier briefs that are in the top 5;
+(c) the flag once people confirm suggestions as the labels say: precision/recall;
+(d) /escalate search precision@5 for the set's plain-language queries;
+then p50/p99 latency of `similar_escalations` (30-day window, with the brief's vector) and
+`search_escalations` in one workspace holding `--rows` synthetic briefs (with vectors) over three years.
 
 Synthetic briefs are template sentences (components x failures x context), with customer names,
 numbers and a Zipf-distributed long tail of rare words; they are inserted in bulk (SQLAlchemy Core
@@ -28,6 +32,7 @@ executemany), with search_text built from pre-normalised pieces, then one FTS5 '
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import random
 import statistics
@@ -44,13 +49,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
+from bot.embeddings.wordllama import WordLlamaEmbedder  # noqa: E402
 from bot.storage import search  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
-from bot.storage.models import Escalation  # noqa: E402
+from bot.storage.models import Escalation, EscalationEmbedding  # noqa: E402
 from tests.factories import NOW  # noqa: E402
-from tests.test_pattern_matching import WINDOW, Evaluation, labelled_briefs, replay  # noqa: E402
+from tests.support import pattern_eval  # noqa: E402
+from tests.support.pattern_eval import WINDOW, LabelledSet  # noqa: E402
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BIG_TEAM = "TBENCH"
@@ -196,21 +204,39 @@ def synthetic_rows(count: int, team: str, seed: int = 11) -> Iterator[list[dict]
         yield batch
 
 
-def load_synthetic(db: Database, count: int, team: str = BIG_TEAM) -> float:
+def load_synthetic(db: Database, count: int, team: str = BIG_TEAM, embedder: WordLlamaEmbedder | None = None) -> float:
+    """Insert `count` synthetic briefs (and, with an embedder, their vectors, as the bot keeps them)."""
     started = time.perf_counter()
-    table = Escalation.__table__
+    table, vectors = Escalation.__table__, EscalationEmbedding.__table__
     with db.engine.begin() as conn:
+        first = conn.execute(text("SELECT coalesce(max(id), 0) FROM escalation")).scalar() or 0
+        next_id = first + 1
         for batch in synthetic_rows(count, team):
+            for row in batch:
+                row["id"] = next_id
+                next_id += 1
             conn.execute(insert(table), batch)
+            if embedder is not None:
+                embedded = embedder.embed([f"{r['summary']}\n{r['summary']}\n{r['narrative']}" for r in batch])
+                conn.execute(
+                    insert(vectors),
+                    [
+                        {"escalation_id": r["id"], "team_id": team, "created_at": r["created_at"], "model": embedder.name, "vector": v.astype("<f4").tobytes()}
+                        for r, v in zip(batch, embedded, strict=True)
+                    ],
+                )
         # As the app would have left it: the workspace's next ESC number follows the stored ones.
         conn.execute(text("INSERT INTO escalation_counter (team_id, last_number) VALUES (:team, :count)"), {"team": team, "count": count})
         if db.engine.dialect.name == "sqlite":
             conn.execute(text(f"INSERT INTO {search.FTS_TABLE} ({search.FTS_TABLE}) VALUES ('rebuild')"))
+        else:  # explicit ids: move the sequence past them
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('escalation', 'id'), (SELECT max(id) FROM escalation))"))
     if db.engine.dialect.name == "postgresql":
         # A database in service has been vacuumed: without this, timings include setting hint bits
         # on freshly written pages and racing autovacuum.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE) escalation"))
+            conn.execute(text("VACUUM (ANALYZE) escalation_embedding"))
     return time.perf_counter() - started
 
 
@@ -232,62 +258,56 @@ def timed(db: Database, calls: list[Callable]) -> tuple[float, float, float]:
     return percentile(times, 50), percentile(times, 99), statistics.mean(times)
 
 
-def latency(db: Database, queries: int, seed: int = 5) -> None:
+def latency(db: Database, queries: int, embedder: WordLlamaEmbedder | None, seed: int = 5) -> None:
     rng = random.Random(seed)
-    entries = labelled_briefs()
+    entries = pattern_eval.tuning_set().briefs
     texts = [e["summary"] + "\n" + e["narrative"] + ("\n" + e["observed"] if e.get("observed") else "") for e in entries]
     summaries, _, vocabulary, _ = synthetic_pool()
     texts += [f"{s}\n{rng.choice(CONTEXT)}" for s, _ in summaries]
+    model = embedder.name if embedder else None
+
+    def vector_of(t: str) -> np.ndarray | None:
+        return embedder.embed([t])[0] if embedder else None  # computed before the session, as Patterns.prior does
+
     # As in production: a brief written now, matched against the last 30 days.
-    similar_calls = [
-        lambda s, t=rng.choice(texts): search.similar_escalations(s, team_id=BIG_TEAM, text=t, product_area=None, since=NOW - WINDOW) for _ in range(queries)
-    ]
+    similar_calls = []
+    for _ in range(queries):
+        t = rng.choice(texts)
+        similar_calls.append(
+            lambda s, t=t, v=vector_of(t): search.similar_escalations(
+                s, team_id=BIG_TEAM, text=t, product_area=None, since=NOW - WINDOW, vector=v, model=model, names="Acme Corp"
+            )
+        )
     words = [w for s, _ in summaries for w in s.lower().split()] + vocabulary[:2000]
-    search_calls = [lambda s, w=" ".join(rng.sample(words, rng.randint(1, 3))): search.search_escalations(s, team_id=BIG_TEAM, words=w) for _ in range(queries)]
+    search_calls = []
+    for _ in range(queries):
+        w = " ".join(rng.sample(words, rng.randint(1, 3)))
+        search_calls.append(lambda s, w=w, v=vector_of(w): search.search_escalations(s, team_id=BIG_TEAM, words=w, vector=v, model=model))
     for name, calls in (("similar_escalations (30-day window)", similar_calls), ("search_escalations (1-3 words)", search_calls)):
         p50, p99, mean = timed(db, calls)
         print(f"  {name:38} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {mean:7.1f} ms   ({len(calls)} queries)")
 
 
-CURVE = (0.22, 0.24, 0.26, 0.28, 0.30, 0.32, 0.34, 0.36)
+def print_figures(label: str, figures: pattern_eval.Figures) -> None:
+    f = figures
+    print(
+        f"  {label:24} (a) auto pairs P {f.pairs_precision:.2f} R {f.pairs_recall:.2f} | auto flag P {f.flag_precision:.2f} R {f.flag_recall:.2f} "
+        f"({f.flagged} flagged, {f.recurring} recurring)"
+    )
+    print(
+        f"  {'':24} (b) suggestions hit@5 {f.hit_at_5:.2f}, share of related in top 5 {f.share_in_top_5:.2f} ({f.with_related} briefs with a related earlier one)"
+    )
+    sp = "n/a" if f.search_precision_at_5 is None else f"{f.search_precision_at_5:.2f}"
+    print(f"  {'':24} (c) flag with confirmations P {f.confirmed_flag_precision:.2f} R {f.confirmed_flag_recall:.2f}   (d) search precision@5 {sp}")
 
 
-def scored_replay(db: Database) -> Evaluation:
-    """The labelled replay with the threshold off: every candidate pair with its score."""
-    saved = search.MIN_SIMILARITY
-    search.MIN_SIMILARITY = 0.0
-    try:
-        return replay(db, labelled_briefs())
-    finally:
-        search.MIN_SIMILARITY = saved
-
-
-def at(evaluation: Evaluation, threshold: float) -> Evaluation:
-    kept = {pair for pair, score in evaluation.scores.items() if score >= threshold}
-    return Evaluation(entries=evaluation.entries, true_pairs=evaluation.true_pairs, predicted=kept, scores=evaluation.scores)
-
-
-def print_quality(label: str, evaluation: Evaluation, threshold: float) -> None:
-    chosen = at(evaluation, threshold)
-    for split in ("dev", "holdout", None):
-        pairs = len(chosen._of(chosen.true_pairs, split))
-        print(f"  {label:34} {split or 'all':8} precision {chosen.precision(split):.2f}  recall {chosen.recall(split):.2f}  ({pairs} true pairs)")
-    flag_precision, flag_recall = chosen.flags()
-    print(f"  {label:34} {'flag':8} precision {flag_precision:.2f}  recall {flag_recall:.2f}  (two or more earlier reports from other customers)")
-    points = [f"{t:.2f}: {at(evaluation, t).precision():.2f}/{at(evaluation, t).recall():.2f}" for t in CURVE]
-    print(f"  threshold: precision/recall (all)  {'  '.join(points)}")
-
-
-def area_alternatives(db_factory: Callable[[], ContextManager[Database]], threshold: float) -> None:
-    saved = search.OTHER_AREA_FACTOR
-    try:
-        for factor, name in ((1.0, "ignore product area"), (0.9, "other area x0.9 (chosen)"), (0.8, "other area x0.8"), (0.0, "require the same area")):
-            search.OTHER_AREA_FACTOR = factor
-            with db_factory() as db:
-                evaluation = at(scored_replay(db), threshold)
-            print(f"  {name:34} all      precision {evaluation.precision():.2f}  recall {evaluation.recall():.2f}")
-    finally:
-        search.OTHER_AREA_FACTOR = saved
+def quality(label: str, factory: Callable[[], ContextManager[Database]], labelled: LabelledSet, embedder: WordLlamaEmbedder, with_synthetic: int = 0) -> None:
+    for name, chosen in (("lexical + wordllama", embedder), ("lexical only", None)):
+        with factory() as db:
+            if with_synthetic:
+                load_synthetic(db, with_synthetic, team=pattern_eval.TEAM, embedder=chosen)
+            _result, figures = pattern_eval.evaluate(db, labelled, embedder=chosen, with_search=not with_synthetic)
+        print_figures(f"{labelled.name}, {name}", figures)
 
 
 def sqlite_factory(directory: str) -> Callable[[], ContextManager[Database]]:
@@ -330,44 +350,55 @@ def postgres_answers(url: str) -> bool:
         return False
 
 
-def run(label: str, factory: Callable[[], ContextManager[Database]], rows: int, queries: int) -> None:
-    threshold = search.MIN_SIMILARITY
-    print(f"\n## {label}\n\nQuality on the labelled set, threshold {threshold}:")
+def run(label: str, factory: Callable[[], ContextManager[Database]], sets: list[LabelledSet], rows: int, queries: int, latency_too: bool) -> None:
+    embedder = WordLlamaEmbedder()
+    print(f"\n## {label}\n")
+    print(f"Suggestions: top {search.SUGGESTIONS} scoring >= {search.SUGGEST_MIN_SCORE}; automatic link >= {search.AUTO_LINK_SCORE}; 30-day window.")
+    for labelled in sets:
+        print(f"\nThe {labelled.name} set: {len(labelled.briefs)} briefs, {len({b['group'] for b in labelled.briefs})} groups, {len(labelled.queries)} queries")
+        quality(label, factory, labelled, embedder)
+    if not latency_too:
+        return
     with factory() as db:
-        print_quality(label, scored_replay(db), threshold)
-    area_alternatives(factory, threshold)
-    with factory() as db:
-        seconds = load_synthetic(db, rows, team="TOTHER")
-        print(f"\nThe same replay beside {rows:,} synthetic briefs of another workspace (loaded in {seconds:.1f} s):")
-        print_quality(label, scored_replay(db), threshold)
-    with factory() as db:
-        seconds = load_synthetic(db, rows)
-        print(f"\nLatency with {rows:,} briefs in one workspace over {SPAN_DAYS // 365} years (loaded in {seconds:.1f} s):")
-        latency(db, queries)
-        # The candidate stage keeps the CANDIDATES best of the window: does it still keep the true matches
-        # when the window also holds thousands of briefs on the same components?
-        evaluation = replay(db, labelled_briefs(), team=BIG_TEAM)
-        print(f"\nThe labelled replay inside that workspace (its 30-day windows also hold ~{rows * 30 // SPAN_DAYS:,} synthetic briefs):")
-        print(
-            f"  {label:34} {'all':8} precision {evaluation.precision():.2f}  recall {evaluation.recall():.2f}  "
-            f"(labelled pairs only; {evaluation.unlabelled_matches / len(evaluation.entries):.1f} matches a brief with synthetic briefs)"
-        )
+        seconds = load_synthetic(db, rows, embedder=embedder)
+        print(f"\nLatency with {rows:,} briefs (and their vectors) in one workspace over {SPAN_DAYS // 365} years (loaded in {seconds:.1f} s):")
+        latency(db, queries, embedder)
+    for labelled in [s for s in sets if s.name.startswith("tuning")][-1:]:  # the hard tuning part when there is one
+        print(f"\nThe {labelled.name} set replayed inside a workspace that also holds {rows:,} synthetic briefs (~{rows * 30 // SPAN_DAYS:,} per window):")
+        with factory() as db:
+            load_synthetic(db, rows, team=pattern_eval.TEAM, embedder=embedder)
+            result = pattern_eval.replay(db, labelled.briefs, embedder=embedder)
+        print_figures(f"{labelled.name}, wordllama", pattern_eval.figures(result))
+        print(f"  {'':24} {result.unlabelled / len(result.entries):.1f} synthetic matches per brief")
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=100_000, help="synthetic briefs to store (default 100000)")
+    parser.add_argument("--set", choices=("tuning", "frozen", "both"), default="both", help="which labelled set (default both)")
+    parser.add_argument("--rows", type=int, default=100_000, help="synthetic briefs to store for latency (default 100000)")
     parser.add_argument("--queries", type=int, default=200, help="timed queries per function (default 200)")
+    parser.add_argument("--no-latency", action="store_true", help="quality only")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     args = parser.parse_args(argv)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    sets: list[LabelledSet] = []
+    if args.set in ("tuning", "both"):
+        parts = pattern_eval.tuning_parts()
+        sets += [pattern_eval.tuning_set(), *parts] if len(parts) > 1 else parts  # all parts together, then each alone
+    if args.set in ("frozen", "both"):
+        frozen = pattern_eval.frozen_set()
+        if frozen is None:
+            print(f"The frozen set ({pattern_eval.FROZEN_FILE}) is not there yet: skipped")
+        else:
+            sets.append(frozen)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="pattern-bench-") as directory:
-        run("SQLite", sqlite_factory(directory), args.rows, args.queries)
+        run("SQLite", sqlite_factory(directory), sets, args.rows, args.queries, not args.no_latency)
     url = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL") or DEFAULT_PG
     if args.no_postgres:
         print("\nPostgreSQL: skipped (--no-postgres)")
     elif postgres_answers(url):
-        run("PostgreSQL", postgres_factory(url), args.rows, args.queries)
+        run("PostgreSQL", postgres_factory(url), sets, args.rows, args.queries, not args.no_latency)
     else:
         print(f"\nPostgreSQL: no server answers at {url.split('@')[-1]}; skipped")
     print(f"\nTotal {time.perf_counter() - started:.0f} s")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """CPU per brief, in-process: Escalations.escalate with Slack answering instantly (no HTTP).
 
-    python benchmarks/profile_brief.py [--briefs 300] [--warm 100] [--profile] [--database-url URL]
+    python benchmarks/profile_brief.py [--briefs 300] [--warm 100] [--profile] [--database-url URL] [--embeddings none|wordllama]
 
 Stores and posts `--warm` varied briefs (bot_vs_bolt's pool, so the pattern matcher has history),
 then times `--briefs` more; prints ms of CPU and wall time per brief, the number of transactions
@@ -66,6 +66,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warm", type=int, default=100)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--database-url")
+    parser.add_argument(
+        "--embeddings",
+        choices=("none", "wordllama"),
+        default="wordllama",
+        help="pattern matching's semantic signal (default wordllama, as ESCALATION_EMBEDDINGS=auto)",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,9 +81,14 @@ def main(argv: list[str]) -> int:
         cadences = Settings.model_construct().cadences  # the defaults
 
         clock = SystemClock()
+        embedder = None
+        if args.embeddings == "wordllama":
+            from bot.embeddings.wordllama import WordLlamaEmbedder
+
+            embedder = WordLlamaEmbedder()
         gateway = InstantGateway()
         channels = {d: ("G0SEC" if d is Destination.SECURITY else f"C0{d.name[:3]}") for d in Destination}
-        escalations = Escalations(db, gateway, clock, channels, cadences, enforce_tiers=False, patterns=Patterns(db, clock))
+        escalations = Escalations(db, gateway, clock, channels, cadences, enforce_tiers=False, patterns=Patterns(db, clock, embedder=embedder))
         pool = varied_briefs(1000)
         base = draft(Destination.SUPPORT_L2, now=datetime.now(UTC))
 

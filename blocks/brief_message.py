@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from blocks import facts, ids
+from blocks.complete_brief import incomplete_blocks
+from blocks.facts import NOT_GIVEN
 from blocks.kit import Block, Blocks
 from blocks.lifecycle import reopen_button
 from blocks.text import FIELD_TEXT_MAX, SECTION_TEXT_MAX, chunks, escape, slack_date
 from blocks.tickets import TicketsView, linked, ticket_blocks
-from bot.domain.brief import Brief, Destination
+from bot.domain.brief import Brief, Destination, SlaPosition
 
 MESSAGE_BLOCKS_MAX = 50
 # Slack rejects messages with about 13.2k characters of block text (msg_blocks_too_long, seen but
@@ -39,6 +41,8 @@ class BriefState:
     # closes), "closed" (de-escalated or resolved: it can be re-opened).
     phase: str = "active"
     parts_missing: int = 0  # thread parts of a long brief Slack has not taken yet (the tick posts them)
+    complete_by: datetime | None = None  # posted with *Post now*: when the agent should have completed it (blocks.complete_brief)
+    history: str | None = None  # moved from another team: by whom, why, and a link to the earlier message (blocks.move)
 
 
 @dataclass
@@ -74,6 +78,10 @@ def _fields(pairs: list[tuple[str, str]]) -> tuple[Blocks, Blocks]:
 
 def headline(number_ref: str, brief: Brief) -> str:
     return f"{number_ref} · {brief.severity.label} · {brief.destination.label}"
+
+
+def request_label(brief: Brief) -> str:
+    return brief.request.kind.label if brief.request.kind else "Request"
 
 
 def fallback_text(number_ref: str, brief: Brief) -> str:
@@ -120,6 +128,7 @@ def _buttons(escalation_id: int, state: BriefState) -> Block:
             button("Mark fixed", ids.ACTION_MARK_FIXED),
             button("Change severity", ids.ACTION_CHANGE_SEVERITY),
             button("De-escalate", ids.ACTION_DEESCALATE),
+            button("Move", ids.ACTION_MOVE),
         ]
     elements += [button("View log", ids.ACTION_VIEW_LOG), button("Export as text", ids.ACTION_EXPORT)]
     return {"type": "actions", "block_id": ids.BLOCK_BRIEF_ACTIONS, "elements": elements}
@@ -152,7 +161,7 @@ def brief_message(
         _section(f"*ESCALATION:* {linked(escape(brief.summary), tickets)}"),
         {
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{brief.request.kind.label}* · Hard deadline {deadline}"}],
+            "elements": [{"type": "mrkdwn", "text": f"Escalated by <@{agent_user_id}> · *{request_label(brief)}* · Hard deadline {deadline}" + _area(brief)}],
         },
         *(
             [
@@ -169,7 +178,9 @@ def brief_message(
             if via
             else []
         ),
+        *([{"type": "context", "elements": [{"type": "mrkdwn", "text": state.history[:3000]}]}] if state.history else []),
         _state_context(state),
+        *incomplete_blocks(brief, escalation_id=escalation_id, agent_user_id=agent_user_id, complete_by=state.complete_by, closed=state.phase == "closed"),
         *ticket_blocks(tickets, now=now),
         *([_section("\n".join(flags))] if flags else []),
         {"type": "divider"},
@@ -177,12 +188,12 @@ def brief_message(
     sla = facts.sla(impact)
     if state.deadline_state == "breached":
         sla = f"Breached (hard deadline passed); reported: {sla}"
-    elif state.deadline_state == "at_risk" and impact.sla_position.value == "compliant":
+    elif state.deadline_state == "at_risk" and impact.sla_position is SlaPosition.COMPLIANT:
         sla = f"At risk (hard deadline near); reported: {sla}"
     impact_pairs = [
         ("Affected customers", facts.affected(impact)),
-        ("Depth", impact.depth.label),
-        ("Operational effect", impact.operational_effect),
+        ("Depth", impact.depth.label if impact.depth else NOT_GIVEN),
+        ("Operational effect", impact.operational_effect or NOT_GIVEN),
         ("Duration", facts.duration(impact, today)),
         ("Revenue exposure", facts.revenue(impact) or "None stated"),
         ("Reputation", facts.reputation(impact) or "None stated"),
@@ -190,14 +201,17 @@ def brief_message(
     ]
     impact_fields, impact_long = _fields(impact_pairs)
     top += [_section("*BUSINESS IMPACT*"), *impact_fields, *impact_long]
-    request = _sections("REQUEST", f"*{brief.request.kind.label}:* {escape(brief.request.ask)}\n*Hard deadline:* {deadline}")
+    request = _sections("REQUEST", f"*{request_label(brief)}:* {escape(brief.request.ask)}\n*Hard deadline:* {deadline}")
 
-    body: Blocks = _sections("PROBLEM NARRATIVE", linked(escape(brief.narrative), tickets))
+    body: Blocks = _sections("PROBLEM NARRATIVE", linked(escape(brief.narrative), tickets) if brief.narrative else f"_{NOT_GIVEN}_")
     body += _package(brief)
     actions = "\n".join(f"{i}. {escape(a.what)} → {escape(a.outcome)}" for i, a in enumerate(brief.actions_taken, 1))
-    body += _sections(facts.actions_label(brief.destination).upper(), actions)
+    body += _sections(facts.actions_label(brief.destination).upper(), actions or f"_{NOT_GIVEN}_")
     comms = brief.communication
-    comm_text = f"*Most recent update ({comms.last_update_on.isoformat()}):* {escape(comms.last_update)}\n*Customer expectation:* {escape(comms.expectation)}"
+    comm_text = (
+        f"*Most recent update ({comms.last_update_on.isoformat() if comms.last_update_on else NOT_GIVEN}):* {escape(comms.last_update or NOT_GIVEN)}"
+        f"\n*Customer expectation:* {escape(comms.expectation or NOT_GIVEN)}"
+    )
     if comms.escalation_risk:
         comm_text += f"\n*Further escalation risk:* {comms.escalation_risk.label}"
     body += _sections("CUSTOMER COMMUNICATION STATUS", comm_text)
@@ -218,6 +232,11 @@ def brief_message(
             text += f" :hourglass_flowing_sand: {which.capitalize()} of {n} not in the thread yet: being posted again."
         main.insert(-1, {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return RenderedBrief(text=fallback_text(ref, brief), blocks=main, continuations=continuations)
+
+
+def _area(brief: Brief) -> str:
+    """The product area on the brief's context line (ESCALATION_PRODUCT_AREAS), or nothing."""
+    return f" · Product area: {escape(brief.product_area)}" if brief.product_area else ""
 
 
 def _package(brief: Brief) -> Blocks:

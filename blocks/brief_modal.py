@@ -32,11 +32,15 @@ from bot.domain.brief import (
     SlaPosition,
     Urgency,
 )
+from bot.domain.complete_brief import PostNow
+from bot.domain.product_areas import choices
 from bot.domain.validation import PACKAGE_FIELDS, SUMMARY_MAX, TEXT_MAX, required_fields
 
 TITLE = "Escalation brief"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 REFERENCE_ACCOUNT = "reference_account"
+POST_NOW = ids.BLOCK_POST_NOW  # the Draft field of the *Post now* checkbox
+POST_NOW_DEFAULT = PostNow()  # Critical only, reminders at 15 and 30 min (the settings' defaults)
 
 
 class ModalContext(BaseModel):
@@ -46,6 +50,9 @@ class ModalContext(BaseModel):
     origin: str = "command"  # command | shortcut
     prefill: dict[str, str] = {}
     tier_warned: bool = False  # an L1 agent was told about the tier rule and may submit again
+    # ESCALATION_PRODUCT_AREAS as the form was opened with (the listeners set it): every re-render
+    # of the form offers the same choices, wherever it is rendered from. Empty: no product-area field.
+    product_areas: tuple[str, ...] = ()
 
     def dump(self) -> str:
         text = self.model_dump_json(exclude_defaults=True)
@@ -54,7 +61,10 @@ class ModalContext(BaseModel):
         # Pre-filled text can be long (a whole message); keep the round trip within Slack's limit by
         # trimming the prefill only: the values already sit in the inputs as initial values.
         slim = self.model_copy(update={"prefill": {}})
-        return slim.model_dump_json(exclude_defaults=True)
+        text = slim.model_dump_json(exclude_defaults=True)
+        if len(text) <= 3000:
+            return text
+        return slim.model_copy(update={"product_areas": ()}).model_dump_json(exclude_defaults=True)  # re-renders set them again
 
     @classmethod
     def load(cls, raw: str | None) -> ModalContext:
@@ -119,8 +129,10 @@ def brief_modal(
     context: ModalContext | None = None,
     initial: dict[str, Any] | None = None,
     notice: str | None = None,
+    post_now: PostNow = POST_NOW_DEFAULT,
 ) -> View:
-    """The modal for a destination (None: not chosen yet, common fields only).
+    """The modal for a destination (None: not chosen yet, common fields only). `post_now`: which
+    severities offer *Post now, complete within 30 min* (choosing the severity re-renders the form).
 
     `initial` restores values (after a failed save, or a re-render); `notice` is shown on top.
     """
@@ -131,17 +143,36 @@ def brief_modal(
     # The blank form (what a bare /escalate opens) is built once: it was 17 % of the event loop's
     # time per /escalate under load. Its blocks are shared between views and never mutated.
     blocks = (
-        list(_blank_blocks()) if not initial and not notice and destination is None and eng_kind is None else _blocks(destination, eng_kind, initial, notice)
+        list(_blank_blocks())
+        if not initial and not notice and destination is None and eng_kind is None
+        else _blocks(destination, eng_kind, initial, notice, post_now)
     )
+    if context.product_areas:
+        blocks = _with_product_area(blocks, context.product_areas, initial.get("product_area"))
     return {
         "type": "modal",
         "callback_id": ids.VIEW_BRIEF,
         "title": plain(TITLE),
         "submit": plain("Escalate"),
         "close": plain("Cancel"),
+        "notify_on_close": True,  # view_closed: what was typed is kept as a draft (bot.usecases.drafts)
         "private_metadata": context.dump(),
         "blocks": blocks,
     }
+
+
+def _with_product_area(blocks: Blocks, areas: tuple[str, ...], initial: Any) -> Blocks:
+    """The product-area select (the configured areas, then "Other"), just after the summary."""
+    options = [_option(area, area) for area in choices(areas)]
+    select = _input(
+        "product_area",
+        "Product area",
+        _select(options, "Choose the product area", initial if isinstance(initial, str) else None),
+        required=set(),
+        hint="Where in the product the problem is; pick Other if none fits. Search and stats use it.",
+    )
+    at = next((i + 1 for i, b in enumerate(blocks) if b.get("block_id") == "summary"), len(blocks))
+    return [*blocks[:at], select, *blocks[at:]]
 
 
 @functools.cache
@@ -149,8 +180,9 @@ def _blank_blocks() -> tuple[Block, ...]:
     return tuple(_blocks(None, None, {}, None))
 
 
-def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict[str, Any], notice: str | None) -> Blocks:
-    req = required_fields(destination, eng_kind)
+def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict[str, Any], notice: str | None, post_now: PostNow = POST_NOW_DEFAULT) -> Blocks:
+    offered = post_now.offered_for(initial.get("severity"))
+    req = required_fields(destination, eng_kind, post_now=offered and initial.get(POST_NOW) in (True, "yes", "true"))
 
     def txt(field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX) -> Block:
         return _input(field, label, _text(placeholder, multiline=multiline, max_length=max_length, initial=initial.get(field)), required=req, hint=hint)
@@ -186,7 +218,8 @@ def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict
             hint="Security skips tiers: any agent may escalate to it directly.",
             dispatch=True,
         ),
-        sel("severity", "Severity", [_option(s.value, s.label, s.definition) for s in Severity], "Choose a severity"),
+        sel("severity", "Severity", [_option(s.value, s.label, s.definition) for s in Severity], "Choose a severity", dispatch=True),
+        *([post_now_input(post_now, chosen=initial.get(POST_NOW) in (True, "yes", "true"))] if offered else []),
         txt("summary", "Summary", "One line: what is broken, for whom", max_length=SUMMARY_MAX),
         _header("Business impact"),
         txt("affected_customers", "Affected customers (count)", "e.g. 12 or 1,200"),
@@ -237,6 +270,24 @@ def _blocks(destination: Destination | None, eng_kind: str | None, initial: dict
         txt("references", "Tickets, threads, logs", "One per line: ticket IDs or URLs, thread links, log files", multiline=True),
     ]
     return blocks
+
+
+def post_now_input(post_now: PostNow, *, chosen: bool) -> Block:
+    """*Post now, complete within 30 min* (Critical): ticking it re-renders the form with only the
+    essentials required, so Slack lets it be sent; the bot's own validation decides what is required."""
+    option = _option("yes", f"Post now, complete within {post_now.within_minutes} min", "Only summary, affected count, the ask and the deadline now")
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": POST_NOW, "options": [option]}
+    if chosen:
+        element["initial_options"] = [option]
+    return {
+        "type": "input",
+        "block_id": POST_NOW,
+        "label": plain("Service down or data at risk?"),
+        "element": element,
+        "optional": True,
+        "dispatch_action": True,
+        "hint": plain("The team sees it at once; you get a Complete the brief button and reminders until the rest is in."),
+    }
 
 
 class _TextInput(Protocol):
@@ -336,4 +387,22 @@ def draft_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
 def initial_from_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Everything the agent entered, as initial values for a re-rendered modal. A value of the wrong
     type (a forged or garbled payload) is left out: its field error asks for it again."""
-    return {k: v for k, v in draft_from_state(values).items() if v is True or (isinstance(v, str) and v)}
+    # The deadline (a datetimepicker) arrives as epoch seconds, an int: it is kept like the text.
+    return {k: v for k, v in draft_from_state(values).items() if v is True or (isinstance(v, str) and v) or (type(v) is int and v > 0)}
+
+
+def package_inputs(destination: Destination, initial: dict[str, Any], *, eng_kind: str | None = None) -> Blocks:
+    """One destination's package inputs as the brief modal shows them, with `initial` values, for
+    forms that ask for a package alone (moving a brief: blocks.move). Leadership's revenue exposure
+    comes first. Choices re-render nothing here (no dispatch_action): the submission is validated whole."""
+    req = required_fields(destination, eng_kind or initial.get("eng_kind"))
+
+    def txt(field: str, label: str, placeholder: str | None = None, hint: str | None = None, multiline: bool = False, max_length: int = TEXT_MAX) -> Block:
+        return _input(field, label, _text(placeholder, multiline=multiline, max_length=max_length, initial=initial.get(field)), required=req, hint=hint)
+
+    def sel(field: str, label: str, options: Blocks, placeholder: str = "Choose", hint: str | None = None, dispatch: bool = False) -> Block:
+        return _input(field, label, _select(options, placeholder, initial.get(field)), required=req, hint=hint)
+
+    first = [txt("arr_exposed", "Revenue exposure (ARR)", "e.g. $48k, 48000 EUR, €1.2m")] if destination is Destination.LEADERSHIP else []
+    blocks = _package_blocks(destination, req, txt, sel)
+    return blocks[:1] + first + [b for b in blocks[1:] if not (destination is Destination.LEADERSHIP and b.get("type") == "context")]

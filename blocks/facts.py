@@ -8,10 +8,17 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.brief import Brief, BusinessImpact, Destination
 
+NOT_GIVEN = "not given yet"  # a field a brief posted with *Post now* still lacks (Brief.missing)
+
+
+def noted(value: str, note: str | None) -> str:
+    """A number with the words the agent typed beside it: "250,000 USD — in open deals"."""
+    return f"{value} — {note}" if note else value
+
 
 def affected(impact: BusinessImpact) -> str:
     n = impact.affected_customers
-    text = f"{n:,} customer{'s' if n != 1 else ''}"
+    text = noted(f"{n:,} customer{'s' if n != 1 else ''}", impact.affected_customers_note)
     if impact.growth is not None:
         text += f" ({impact.growth.label.lower()})"
     if impact.affected_names:
@@ -20,6 +27,8 @@ def affected(impact: BusinessImpact) -> str:
 
 
 def duration(impact: BusinessImpact, today: date | None = None) -> str:
+    if impact.since is None:
+        return NOT_GIVEN + (f"; becomes critical: {impact.critical_when}" if impact.critical_when else "")
     text = f"since {impact.since.isoformat()}"
     if today is not None and today >= impact.since:
         days = (today - impact.since).days
@@ -32,9 +41,9 @@ def duration(impact: BusinessImpact, today: date | None = None) -> str:
 def revenue(impact: BusinessImpact) -> str | None:
     parts = []
     if impact.arr_exposed is not None:
-        parts.append(f"{impact.arr_exposed} ARR exposed")
+        parts.append(noted(f"{impact.arr_exposed} ARR exposed", impact.arr_exposed_note))
     if impact.pipeline_at_risk is not None:
-        parts.append(f"{impact.pipeline_at_risk} pipeline at risk")
+        parts.append(noted(f"{impact.pipeline_at_risk} pipeline at risk", impact.pipeline_at_risk_note))
     return "; ".join(parts) or None
 
 
@@ -48,7 +57,7 @@ def reputation(impact: BusinessImpact) -> str | None:
 
 
 def sla(impact: BusinessImpact) -> str:
-    text = impact.sla_position.label
+    text = impact.sla_position.label if impact.sla_position else NOT_GIVEN
     if impact.penalties:
         text += f"; penalties: {impact.penalties}"
     return text
@@ -96,7 +105,7 @@ def package_lines(brief: Brief) -> list[tuple[str, str]]:
             ("Observations", s.observations),
             ("Affected parties and systems", s.affected_parties),
             ("Containment already taken", s.containment),
-            ("Urgency", s.urgency.label),
+            ("Urgency", s.urgency.label if s.urgency else None),
         ]
     elif brief.leadership:
         lead = brief.leadership
@@ -104,7 +113,7 @@ def package_lines(brief: Brief) -> list[tuple[str, str]]:
     elif brief.engineering:
         e, r = brief.engineering, brief.engineering.reproduction
         pairs = [
-            ("Kind", e.kind.label),
+            ("Kind", e.kind.label if e.kind else None),
             ("Baseline state", r.baseline),
             ("Expected outcome", r.expected),
             ("Observed outcome", r.observed),

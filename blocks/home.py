@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from blocks import ids
+from blocks.complete_brief import complete_button
 from blocks.kit import Blocks, Labelled, View
 from blocks.stats import duration
 from blocks.text import archive_link, escape, plain, truncate
@@ -21,6 +22,14 @@ from bot.domain.status import EscalationStatus
 from bot.domain.worklists import Page, Row
 
 PAGE_SIZE = 10
+POST_NOW_MENTION = (
+    ":rotating_light: Service down or data at risk? Pick *Critical* and tick *Post now*: the team sees the brief at once, "
+    "and you complete it later, within 30 min by default (*Complete the brief* on the brief, in your DM or below)."
+)
+MOVE_MENTION = (
+    ":twisted_rightwards_arrows: Not your team's? *Move* on the brief sends it to the right team with a reason: "
+    "its log, timers and links go with it, and the list below follows it."
+)
 MINE, TEAM = ids.HOME_MINE, ids.HOME_TEAM  # the two lists (ids: they are in block ids and button values)
 _SEVERITY_ICON = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:"}
 
@@ -48,6 +57,8 @@ def row_lines(row: Row, *, now: datetime, tz: str) -> str:
     ref = format_ref(row.number)
     link = f"<{archive_link(row.channel_id, row.message_ts)}|{ref}>" if row.message_ts else ref
     head = f"{':rotating_light: *OVERDUE* ' if row.overdue else ''}*{link}* {escape(truncate(row.summary, 150))}"
+    if row.incomplete:
+        head += " · :construction: *Incomplete*"
     facts = " · ".join(
         [
             f"{_SEVERITY_ICON.get(row.severity, '')} {_label(Severity, row.severity)}".strip(),
@@ -90,6 +101,8 @@ def _row_blocks(row: Row, section: str, *, now: datetime, tz: str) -> Blocks:
                 **({"style": "primary"} if row.overdue else {}),
             }
         )
+    if section == MINE and row.incomplete:
+        buttons.append(complete_button(row.escalation_id))
     if section == TEAM and row.status == EscalationStatus.OPEN.value:
         buttons.append({"type": "button", "action_id": ids.ACTION_ACKNOWLEDGE, "text": plain("Acknowledge"), "value": value, "style": "primary"})
     buttons.append({"type": "button", "action_id": ids.ACTION_VIEW_LOG, "text": plain("View log"), "value": value})
@@ -135,10 +148,14 @@ def _section(title: str, empty: str, page: Page, section: str, offsets: dict[str
     return blocks
 
 
-def home_view(*, mine: Page, team: Page, now: datetime, tz: str) -> View:
+def home_view(*, mine: Page, team: Page, now: datetime, tz: str, draft: Blocks | None = None) -> View:
+    """`draft`: the viewer's own brief draft ("You have a draft from 14:02 — Continue", blocks.drafts), if any."""
     offsets = {MINE: mine.offset, TEAM: team.offset}
     blocks = [
         {"type": "section", "text": {"type": "mrkdwn", "text": "*Escalation Brief* · type `/escalate` to write a brief, `/escalate help` for every command."}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": POST_NOW_MENTION}]},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": MOVE_MENTION}]},
+        *(draft or []),
         *_section("My escalations", "Nothing open that you escalated.", mine, MINE, offsets, now=now, tz=tz),
         {"type": "divider"},
         *_section("Waiting on my team", "Nothing waiting on you or your channels.", team, TEAM, offsets, now=now, tz=tz),

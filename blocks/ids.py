@@ -18,6 +18,13 @@ ACTION_CHOOSE_DESTINATION = "destination"  # in the brief modal: re-render with 
 ACTION_CHOOSE_ENG_KIND = "eng_kind"  # in the brief modal: defect or not, for Engineering (the Draft field name)
 ACTION_EXPORT = "brief_export"
 ACTION_RETRY_DELIVERY = "brief_retry_delivery"
+# File now, complete later (bot.usecases.complete_brief): Critical briefs posted with only the essentials
+ACTION_CHOOSE_SEVERITY = "severity"  # in the brief modal: re-render to offer (or not) Post now (the Draft field name)
+ACTION_POST_NOW = "post_now"  # in the brief modal: the "Post now, complete within 30 min" checkbox (the Draft field name)
+BLOCK_POST_NOW = ACTION_POST_NOW
+ACTION_COMPLETE_BRIEF = "brief_complete"  # on the posted brief, the agent's DM, the form's result and reminders, the Home tab
+VIEW_COMPLETE_BRIEF = "brief_complete"  # the brief form, pre-filled, that completes it
+BLOCK_INCOMPLETE = "brief_incomplete"  # the "Incomplete: … missing" section
 
 # Fixed block ids on the posted brief
 BLOCK_BRIEF_ACTIONS = "brief_actions"
@@ -72,3 +79,20 @@ ACTION_HOME_NEXT = "home_page_next"
 HOME_MINE, HOME_TEAM = "mine", "team"  # the Home tab's two lists: in block ids and in the paging buttons' values
 BLOCK_HOME_ROW_PREFIX = "home_row_"  # + section (mine|team) + "_" + escalation id
 BLOCK_HOME_NAV_PREFIX = "home_nav_"  # + section
+# Move to another team (bot.usecases.move): the button on the brief, the modal, its destination select
+ACTION_MOVE = "brief_move"
+ACTION_MOVE_DESTINATION = "move_destination"  # in the move modal: re-render with that destination's package
+VIEW_MOVE = "move"
+# Input blocks (block_id = action_id); the package's inputs use their Draft field names, as in the brief modal
+MOVE_BLOCKS = {"destination": ACTION_MOVE_DESTINATION, "reason": "move_reason"}
+# Drafts: the brief form's state kept when it closes (bot.usecases.drafts), offered back by /escalate and Home
+VIEW_DRAFT_OFFER = "brief_draft_offer"  # the small first view: continue the draft or start fresh (no submit: nothing listens to it)
+ACTION_DRAFT_CONTINUE = "brief_draft_continue"  # in that view (views.update) and on the Home tab (views.open)
+ACTION_DRAFT_FRESH = "brief_draft_fresh"
+BLOCK_DRAFT_CHOICE = "brief_draft_choice"
+BLOCK_HOME_DRAFT = "home_draft"
+# Pattern links: "possibly the same problem" suggestions (the agent's result view and DM, the posted
+# brief's thread). Value "<this brief's id>:<the suggested brief's id>"; block id = prefix + suggested id.
+ACTION_PATTERN_SAME = "pattern_same_problem"
+ACTION_PATTERN_NOT_RELATED = "pattern_not_related"
+BLOCK_PATTERN_SUGGESTION_PREFIX = "pattern_suggestion_"

@@ -34,6 +34,10 @@ class PatternFlags(Protocol):
     def resurfaced(self) -> Sequence[RelatedBrief]: ...
     @property
     def trending_up(self) -> bool: ...
+    @property
+    def confirmed(self) -> int: ...
+    @property
+    def automatic(self) -> int: ...
 
 
 def _link(related: RelatedBrief) -> str:
@@ -42,12 +46,18 @@ def _link(related: RelatedBrief) -> str:
     return related.ref
 
 
+def evidence(pattern: PatternFlags) -> str:
+    """Which of the other reports people confirmed and which matching linked: "2 confirmed, 1 automatic"."""
+    parts = [f"{n} {what}" for n, what in ((pattern.confirmed, "confirmed"), (pattern.automatic, "automatic")) if n]
+    return ", ".join(parts) or "no other report"
+
+
 def pattern_lines(pattern: PatternFlags) -> list[str]:
     """The flags for a brief: recurring pattern, resurfaced, trending up (empty when none applies)."""
     lines = []
     if pattern.recurring:
         refs = ", ".join(_link(r) for r in pattern.related[:8])
-        lines.append(f":repeat: *Recurring pattern: {pattern.independent_reports} independent reports* ({refs})")
+        lines.append(f":repeat: *Recurring pattern: {pattern.independent_reports} independent reports* ({evidence(pattern)}): {refs}")
     for old in pattern.resurfaced[:3]:
         lines.append(f":recycle: *Resurfaced:* {_link(old)} had been resolved: {escape(truncate(old.resolution or 'no resolution recorded', 300))}")
     if pattern.trending_up:

@@ -33,6 +33,8 @@ class SearchHit(Protocol):
     def channel_id(self) -> str: ...
     @property
     def message_ts(self) -> str | None: ...
+    @property
+    def product_area(self) -> str | None: ...
 
 
 def _status(status: str) -> str:
@@ -49,7 +51,8 @@ def search_results(words: str, hits: Sequence[SearchHit]) -> tuple[str, Blocks]:
         link = f"<{archive_link(hit.channel_id, hit.message_ts)}|{hit.ref}>" if hit.message_ts else hit.ref
         lines = [
             f"*{link}* {escape(truncate(hit.summary, 150))}",
-            f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}",
+            f"{hit.severity.capitalize()} · {hit.destination.replace('_', ' ').title()} · {_status(hit.status)} · {slack_date(hit.created_at, '{date_short}')}"
+            + (f" · {escape(hit.product_area)}" if hit.product_area else ""),
         ]
         if hit.resolution:
             lines.append(f"_Resolution:_ {escape(truncate(hit.resolution, 600))}")

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from blocks.kit import Blocks, Labelled
 from blocks.text import escape, slack_date, truncate
 from bot.domain.brief import Destination, Severity
+from bot.domain.product_areas import OTHER
 from bot.domain.stats import Figures
 from bot.domain.status import EscalationStatus
 
+AREAS_SHOWN = 15  # product areas on the line, most briefs first (a section holds 3,000 characters)
 DEFINITIONS = (
     "On time: an update made before the bot had to nudge for it (customer updates: before the end of the "
     "severity's range). Medians run from posting. Security briefs count in totals only."
@@ -57,6 +59,17 @@ def _breakdown(counts: dict[str, int], kind: Callable[[str], Labelled], order: l
             text += f" ({_delta(counts.get(key, 0), previous.get(key, 0))})"
         parts.append(text)
     return " · ".join(parts)
+
+
+def _areas_line(counts: dict[str, int], previous: dict[str, int] | None) -> list[str]:
+    """ "*By product area:* Billing 4 · Mobile app 2 · Other 1": most first; none when no brief has one."""
+    if not counts and not previous:
+        return []
+    before = previous or {}
+    keys = sorted(set(counts) | set(before), key=lambda k: (k == OTHER, -counts.get(k, 0), k.casefold()))[:AREAS_SHOWN]
+    parts = [f"{escape(k)} {counts.get(k, 0)}" + (f" ({_delta(counts.get(k, 0), before.get(k, 0))})" if previous is not None else "") for k in keys]
+    more = len(set(counts) | set(before)) - len(keys)
+    return ["*By product area:* " + " · ".join(parts) + (f" · {more} more" if more > 0 else "")]
 
 
 def _delta(now: int, before: int) -> str:
@@ -114,6 +127,7 @@ def stats_blocks(figures: Figures, *, title: str, previous: Figures | None = Non
                         "*By severity:* " + _breakdown(figures.by_severity, Severity, [s.value for s in Severity], prev.by_severity if prev else None),
                         "*By status:* "
                         + _breakdown(figures.by_status, EscalationStatus, [s.value for s in EscalationStatus], prev.by_status if prev else None),
+                        *_areas_line(figures.by_product_area, prev.by_product_area if prev else None),
                     ]
                 ),
             },

@@ -16,6 +16,8 @@ from typing import Protocol
 
 from blocks.notices import apology
 from bot.clock import Clock, SystemClock
+from bot.embeddings import Embedder
+from bot.embeddings.factory import build_embedder
 from bot.logs import error_reference
 from bot.settings import Settings
 from bot.slack_api.directory import ChannelMembers, Tiers
@@ -23,12 +25,16 @@ from bot.slack_api.gateway import ChannelPacer, SlackGateway, make_web_client
 from bot.slack_api.installations import InstallationStore
 from bot.storage.db import Database
 from bot.ticketing.service import Ticketing
+from bot.usecases.complete_brief import CompleteBriefs
 from bot.usecases.digest import Digest
+from bot.usecases.drafts import Drafts
 from bot.usecases.escalate import BriefJob, Escalations
 from bot.usecases.follow_through import FollowThrough
 from bot.usecases.home import Home
 from bot.usecases.lifecycle import Lifecycle
+from bot.usecases.move import Move
 from bot.usecases.nudges import Ticker, worker_id
+from bot.usecases.pattern_links import PatternLinks
 from bot.usecases.patterns import Patterns
 from bot.usecases.permissions import Guard
 from bot.usecases.search import Search
@@ -60,10 +66,15 @@ class Services:
     members: ChannelMembers  # destination channels' members: who may act on a brief
     home: Home  # App Home and /escalate list
     stats: Stats  # /escalate stats
+    complete_briefs: CompleteBriefs  # a brief posted with *Post now*, completed later by its agent
+    pattern_links: PatternLinks  # "possibly the same problem": Same problem / Not related, /escalate link and unlink
+    move: Move  # move an escalation to another team
     digest: Digest | None = None  # the weekly digest to the leadership channel
     ticketing: Ticketing | None = None
     installations: InstallationStore | None = None  # when installed in several workspaces (OAuth)
     brief_workers: BriefQueue | None = None  # bot.runtime.brief_worker.BriefWorkers while serving HTTP with ESCALATION_BRIEF_PROCESSES > 0
+    embedder: Embedder | None = None  # pattern matching's semantic signal (ESCALATION_EMBEDDINGS); None: lexical only
+    drafts: Drafts | None = None  # the brief form's drafts, each read by its own agent only
     _tasks: set[asyncio.Task] = field(default_factory=set)
 
     async def run_sync(self, fn: Callable, *args, **kwargs):
@@ -103,7 +114,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     clock = clock or SystemClock()
     installations, gateway = _workspaces(settings, db, clock)
     cadences = settings.cadences
-    patterns = Patterns(db, clock)
+    embedder = build_embedder(settings)  # None: pattern matching is lexical only
+    patterns = Patterns(db, clock, embedder=embedder, private_details_outside=settings.security_details_outside_slack)
     owner = worker_id()
     configured = Ticketing.from_settings(settings, db, clock, owner=owner)
     ticketing = configured if (configured.sinks or configured.templates) else None
@@ -112,23 +124,46 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
     members = ChannelMembers(gateway)
     guard = Guard(db, clock, members, settings.admins)  # who may see and act on each brief: one rule (bot.domain.visibility)
     escalations = Escalations(
-        db, gateway, clock, settings.channels, cadences, enforce_tiers=settings.enforce_tiers, patterns=patterns, ticketing=ticketing, guard=guard
+        db,
+        gateway,
+        clock,
+        settings.channels,
+        cadences,
+        enforce_tiers=settings.enforce_tiers,
+        patterns=patterns,
+        ticketing=ticketing,
+        guard=guard,
+        post_now=settings.post_now,
     )
     follow_through = FollowThrough(db, gateway, clock, escalations, cadences, guard=guard)
+    drafts = Drafts(db, gateway, clock, keep=timedelta(days=settings.draft_days), form_options={"post_now": settings.post_now})
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         escalations=escalations,
         follow_through=follow_through,
-        ticker=Ticker(db, gateway, clock, escalations, cadences, owner=owner, ticketing=ticketing, tick_every=timedelta(seconds=settings.scheduler_tick)),
+        ticker=Ticker(
+            db,
+            gateway,
+            clock,
+            escalations,
+            cadences,
+            owner=owner,
+            ticketing=ticketing,
+            tick_every=timedelta(seconds=settings.scheduler_tick),
+            drafts_keep=drafts.keep,
+        ),
         tiers=Tiers(gateway, settings.l2_usergroup),
         patterns=patterns,
-        search=Search(db, clock, guard),
+        search=Search(db, clock, guard, embedder=embedder),
+        pattern_links=PatternLinks(escalations),
         lifecycle=Lifecycle(follow_through),
         members=members,
-        home=Home(db, gateway, clock, list(settings.channels.values()), members),
+        home=Home(db, gateway, clock, list(settings.channels.values()), members, drafts=drafts),
         stats=Stats(db, clock),
+        complete_briefs=CompleteBriefs(escalations, default_currency=settings.default_currency),
+        move=Move(follow_through, settings.channels),
         digest=Digest(
             db,
             gateway,
@@ -140,6 +175,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         ),
         ticketing=ticketing,
         installations=installations,
+        drafts=drafts,
+        embedder=embedder,
     )
 
 

@@ -14,10 +14,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.brief import Destination, Severity
 from bot.domain.cadence import Cadence, DurationError, parse_interval, parse_range
+from bot.domain.complete_brief import PostNow, parse_reminders
+from bot.domain.product_areas import ProductAreasError, parse_areas
 from bot.domain.quantities import CURRENCIES
 from bot.domain.tickets import TemplateError, TicketSystem, default_templates, parse_templates
 
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{6,}$")
+EMBEDDINGS_CHOICES = ("auto", "wordllama", "http", "none")
 
 # What to do about each setting when it is missing or wrong, in the admin's words.
 _HELP = {
@@ -27,6 +30,7 @@ _HELP = {
     "SLACK_API_URL": "leave it unset for Slack, or give a URL such as https://slack.com/api/",
     "DATABASE_URL": "use sqlite:///path/to/file.db or postgresql+psycopg://user:password@host:5432/dbname",
     "ESCALATION_DEFAULT_CURRENCY": "use a three-letter ISO currency code such as USD, EUR or GBP",
+    "ESCALATION_PRODUCT_AREAS": 'list the areas separated by commas, such as Billing,Mobile app,SSO (at most 50, each at most 40 characters; "Other" is added by the form)',
     "LOG_LEVEL": "use DEBUG, INFO, WARNING or ERROR",
     "PORT": "use a port number between 1 and 65535",
     "ESCALATION_SCHEDULER_TICK": "use a number of seconds between 1 and 3600 (default 30)",
@@ -43,7 +47,13 @@ _HELP = {
     "ESCALATION_WEBHOOK_URL": "use an http(s) URL, with ESCALATION_WEBHOOK_SECRET (a long random string) to sign each request",
     "JIRA_ORGANIZATION_FIELD": "use the custom field id of Jira Service Management's Organizations field, such as customfield_10002",
     "ESCALATION_POST_INTERVAL": "use a number of seconds between 0 and 10 (default 1)",
+    "ESCALATION_POST_NOW_SEVERITIES": "list severities separated by commas: critical, or critical,high (empty: never offered)",
+    "ESCALATION_COMPLETE_REMINDERS": "use increasing minutes after the post, separated by commas, such as 15,30 (the last is the time to complete it)",
+    "ESCALATION_DRAFT_DAYS": "use a whole number of days between 1 and 365 (default 7)",
     "SLACK_CLIENT_ID": "copy the Client ID from your app's Basic Information page (with SLACK_CLIENT_SECRET and SLACK_STATE_SECRET)",
+    "ESCALATION_EMBEDDINGS": "use auto, wordllama, http or none",
+    "ESCALATION_EMBEDDINGS_URL": "use the API's base URL, such as https://api.openai.com/v1 or http://localhost:11434/v1 (the bot posts to …/embeddings)",
+    "ESCALATION_EMBEDDINGS_TIMEOUT": "use a number of seconds above 0 and at most 60 (default 3)",
 }
 _DURATION_HELP = "use a duration such as 45s, 90m, 2h, 1d or 1bd (business days)"
 _RANGE_HELP = "use a duration or a range such as 2h-4h or 1bd-2bd (business days)"
@@ -72,6 +82,8 @@ class Settings(BaseSettings):
     channel_leadership: str = Field(validation_alias="ESCALATION_CHANNEL_LEADERSHIP")
 
     default_currency: str = Field(default="USD", validation_alias="ESCALATION_DEFAULT_CURRENCY")
+    # The brief form's product-area select (bot.domain.product_areas): comma-separated; empty: no such field.
+    product_areas_setting: str = Field(default="", validation_alias="ESCALATION_PRODUCT_AREAS")
 
     # Follow-through cadence by severity (the method's table); durations like 45s, 90m, 2h, 1d, 1bd.
     checkin_critical: str = Field(default="2h", validation_alias="ESCALATION_CHECKIN_CRITICAL")
@@ -90,6 +102,10 @@ class Settings(BaseSettings):
     fixed_emoji: str = Field(default="white_check_mark", validation_alias="ESCALATION_FIXED_EMOJI")
     # Who may act on any brief besides its agent, receiving owner and destination channel's members.
     escalation_admins: str = Field(default="", validation_alias="ESCALATION_ADMINS")
+    # *Post now, complete within 30 min* (bot.domain.complete_brief): the severities that offer it, and
+    # the agent's reminders in minutes after the post (the last one: the time to complete the brief).
+    post_now_severities: str = Field(default="critical", validation_alias="ESCALATION_POST_NOW_SEVERITIES")
+    complete_reminders: str = Field(default="15,30", validation_alias="ESCALATION_COMPLETE_REMINDERS")
     # Weekly digest to the leadership channel, Monday 09:00 in this zone (bot.usecases.digest).
     digest_tz: str = Field(default="UTC", validation_alias="ESCALATION_DIGEST_TZ")
     digest_enabled: bool = Field(default=True, validation_alias="ESCALATION_DIGEST_ENABLED")
@@ -111,6 +127,14 @@ class Settings(BaseSettings):
     post_interval: float = Field(default=1.0, ge=0, le=10, validation_alias="ESCALATION_POST_INTERVAL")
     # HTTP mode: processes that store and post briefs beside the one that answers Slack (0: on its threads).
     brief_processes: int = Field(default=0, ge=0, le=16, validation_alias="ESCALATION_BRIEF_PROCESSES")
+    # Days a closed brief form's draft is kept for its agent (bot.usecases.drafts).
+    draft_days: int = Field(default=7, ge=1, le=365, validation_alias="ESCALATION_DRAFT_DAYS")
+    # Pattern matching's semantic signal (bot/embeddings): auto, wordllama, http or none (lexical only).
+    embeddings: str = Field(default="auto", validation_alias="ESCALATION_EMBEDDINGS")
+    embeddings_url: str | None = Field(default=None, validation_alias="ESCALATION_EMBEDDINGS_URL")
+    embeddings_model: str | None = Field(default=None, validation_alias="ESCALATION_EMBEDDINGS_MODEL")
+    embeddings_key: str | None = Field(default=None, validation_alias="ESCALATION_EMBEDDINGS_KEY")
+    embeddings_timeout: float = Field(default=3.0, gt=0, le=60, validation_alias="ESCALATION_EMBEDDINGS_TIMEOUT")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PORT")
     # Several workspaces: all three set turns Bolt's OAuth install flow on (bot.slack.oauth).
@@ -229,6 +253,39 @@ class Settings(BaseSettings):
             raise ValueError(f"{v!r} is not an emoji name")
         return v
 
+    @field_validator("product_areas_setting")
+    @classmethod
+    def _product_areas(cls, v: str | None) -> str:
+        try:
+            return ",".join(parse_areas(v))
+        except ProductAreasError as exc:
+            raise ValueError(str(exc)) from None
+
+    @property
+    def product_areas(self) -> tuple[str, ...]:
+        """The configured areas, in order ("Other" is not among them: the form adds it)."""
+        return parse_areas(self.product_areas_setting)
+
+    @field_validator("post_now_severities")
+    @classmethod
+    def _post_now_severities(cls, v: str | None) -> str:
+        names = [n.strip().lower() for n in (v or "").split(",") if n.strip()]
+        try:
+            return ",".join(Severity(n).value for n in names)
+        except ValueError:
+            raise ValueError(f"{v!r} names a severity other than critical, high or medium") from None
+
+    @field_validator("complete_reminders")
+    @classmethod
+    def _complete_reminders(cls, v: str) -> str:
+        parse_reminders(v)
+        return v
+
+    @property
+    def post_now(self) -> PostNow:
+        severities = frozenset(Severity(n) for n in self.post_now_severities.split(",") if n)
+        return PostNow(severities=severities, reminders=parse_reminders(self.complete_reminders))
+
     @field_validator("default_currency")
     @classmethod
     def _currency(cls, v: str) -> str:
@@ -294,6 +351,45 @@ class Settings(BaseSettings):
         if self.webhook_secret and len(self.webhook_secret) < 16:
             raise ValueError("ESCALATION_WEBHOOK_SECRET is too short: use at least 16 random characters")
         return self
+
+    @field_validator("embeddings")
+    @classmethod
+    def _embeddings(cls, v: str) -> str:
+        v = (v or "").strip().lower() or "auto"
+        if v not in EMBEDDINGS_CHOICES:
+            raise ValueError(f"{v!r} is not a matcher choice")
+        return v
+
+    @field_validator("embeddings_url")
+    @classmethod
+    def _embeddings_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip() or None
+        if v is not None and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/") if v else None
+
+    @field_validator("embeddings_model", "embeddings_key")
+    @classmethod
+    def _embeddings_text(cls, v: str | None) -> str | None:
+        return (v or "").strip() or None
+
+    @model_validator(mode="after")
+    def _embeddings_complete(self) -> Settings:
+        if self.embeddings_choice == "http":
+            why = "ESCALATION_EMBEDDINGS=http" if self.embeddings == "http" else "ESCALATION_EMBEDDINGS_URL is set (so the matcher uses that endpoint)"
+            if not self.embeddings_url:
+                raise ValueError(f"{why} but ESCALATION_EMBEDDINGS_URL is not set: {_HELP['ESCALATION_EMBEDDINGS_URL']}")
+            if not self.embeddings_model:
+                raise ValueError(f"{why} but ESCALATION_EMBEDDINGS_MODEL is not set: name the endpoint's embeddings model, such as text-embedding-3-small")
+        return self
+
+    @property
+    def embeddings_choice(self) -> str:
+        """The matcher asked for: `auto` becomes `http` when an endpoint URL is set, else stays `auto`
+        (wordllama when it can be imported, else none: bot.embeddings.factory)."""
+        if self.embeddings == "auto" and self.embeddings_url:
+            return "http"
+        return self.embeddings
 
     @property
     def zendesk_enabled(self) -> bool:

@@ -19,22 +19,25 @@ import uuid
 import pytest
 
 from blocks import ids
+from blocks.complete_brief import complete_modal
 from blocks.follow_through import note_modal, severity_modal
 from blocks.lifecycle import close_modal, deescalate_modal
+from blocks.move import move_modal
 from bot.domain.brief import Destination, Severity
 from bot.slack.listeners import register_all
 from bot.storage import escalations, follow_ups, running_log
 from bot.usecases.permissions import ACCESS, ACTION, NOT_FOUND, VIEW, Who
 from tests.conftest import AGENT, CHANNELS, TEAM
 from tests.e2e import wait_until
+from tests.factories import NOW, draft
 from tests.support.slack_requests import new_trigger_id, view_submission
 from tests.test_follow_through import post_brief
 
 BYSTANDER = "U0BYSTANDER"
 OTHER_TEAM, STRANGER = "T0OTHER", "U0STRANGER"
 UNKNOWN_ID = 987654
-GUARDED = sorted(key for key, access in ACCESS.items() if access.who is Who.INVOLVED)
-D, C = ids.DEESCALATE_BLOCKS, ids.CLOSE_BLOCKS
+GUARDED = sorted(key for key, access in ACCESS.items() if access.who in (Who.INVOLVED, Who.AGENT))
+D, C, M = ids.DEESCALATE_BLOCKS, ids.CLOSE_BLOCKS, ids.MOVE_BLOCKS
 
 # How to send each guarded id about one brief: (the concrete action_id, the button's value) or a
 # view and its values. A new guarded id without a recipe here fails test_every_guarded_id_has_a_recipe.
@@ -50,11 +53,19 @@ VIEW_RECIPES = {
         D["findings"]: {D["findings"]: "Clearing the cache unblocks them"},
         D["customer_told"]: {D["customer_told"]: "yes"},
     },
+    # Completing a brief posted with *Post now*: the whole form, valid (the guard acts after validation).
+    ids.VIEW_COMPLETE_BRIEF: {f: {f: ["yes"] if f == "reference_account" else v} for f, v in draft(Destination.SUPPORT_L2, now=NOW).items() if v},
     ids.VIEW_CLOSE: {
         C["confirmed"]: {C["confirmed"]: ["yes"]},
         C["what_happened"]: {C["what_happened"]: "A stale cache"},
         C["root_cause"]: {C["root_cause"]: "TTL too long"},
         C["next_time"]: {C["next_time"]: "Clear the cache first"},
+    },
+    ids.VIEW_MOVE: {
+        M["destination"]: {M["destination"]: "product"},
+        M["reason"]: {M["reason"]: "A capability gap, not a defect"},
+        "use_case": {"use_case": "Export a year of invoices at once"},
+        "request_frequency": {"request_frequency": "14 customers asked in the last 90 days"},
     },
 }
 
@@ -66,6 +77,12 @@ def _view(callback_id: str, escalation_id: int) -> dict:
         return deescalate_modal(escalation_id=escalation_id, ref="ESC-1")
     if callback_id == ids.VIEW_CLOSE:
         return close_modal(escalation_id=escalation_id, ref="ESC-1")
+    if callback_id == ids.VIEW_COMPLETE_BRIEF:
+        return complete_modal(
+            escalation_id=escalation_id, ref="ESC-1", destination=Destination.SUPPORT_L2, severity=Severity.HIGH, initial={}, missing=["narrative"]
+        )
+    if callback_id == ids.VIEW_MOVE:
+        return move_modal(escalation_id=escalation_id, ref="ESC-1", source=Destination.ENGINEERING, target=Destination.PRODUCT)
     return note_modal(callback_id=callback_id, title="Note", label="Note", submit="Send", escalation_id=escalation_id, ref="ESC-1", placeholder="…")
 
 
@@ -87,6 +104,7 @@ class Requests:
             action_id = f"{ids.ACTION_SNOOZE_PREFIX}30" if id_ == ids.ACTION_SNOOZE_PATTERN else id_
             if value is None:
                 value = str(_timers(bot, escalation_id)["checkin"].id if id_ == ids.ACTION_SNOOZE_PATTERN else escalation_id)
+                value = f"{value}:{_partner(bot, escalation_id)}" if id_ in PAIRED else value
             elif value == "unknown":
                 value = str(UNKNOWN_ID)
             message = bot.slack.message(r.channel_id, r.message_ts)
@@ -103,6 +121,20 @@ class Requests:
         answers = [c.args.get("text", "") for c in bot.slack.calls("response_url")[since["response_url"] :] if c.path.startswith(f"/hooks/{user}/")]
         dms = [c.args.get("text", "") for c in bot.slack.calls("chat.postMessage")[since["chat.postMessage"] :] if c.args.get("channel") == user]
         return answers + dms
+
+
+# A suggestion's buttons name two briefs: "<the brief they sit on>:<the suggested brief>".
+PAIRED = {ids.ACTION_PATTERN_SAME, ids.ACTION_PATTERN_NOT_RELATED}
+
+
+def _partner(bot, escalation_id: int) -> int:
+    """Another brief of the workspace, for a button that names two (the walk posts two; the replay one more)."""
+    from sqlmodel import select
+
+    from bot.storage.models import Escalation
+
+    with bot.db.session() as s:
+        return s.exec(select(Escalation.id).where(Escalation.team_id == TEAM, Escalation.id != escalation_id).order_by(Escalation.id)).first()
 
 
 def _row(bot, escalation_id: int):
@@ -176,7 +208,7 @@ def test_each_guarded_id_refuses_bystanders_and_other_workspaces_and_serves_the_
     before, state, log = _counts(bot), _state(bot, ordinary), _log(bot, ordinary)
     sent = requests.send(key, ordinary, BYSTANDER, TEAM)
     [told] = wait_until(lambda: requests.told(sent, before), what="the refusal")
-    assert told.startswith(":no_entry: Only the escalating agent, the receiving owner, members of"), told
+    assert told.startswith(":no_entry: Only the escalating agent"), told  # (AGENT ids: "… agent (<@U…>) and admins")
     assert _log(bot, ordinary) == [*log, ("refused", BYSTANDER)]
     assert _state(bot, ordinary) == state
     assert not [c for c in bot.slack.calls("views.open")[before["views.open"] :] if c.args.get("trigger_id") == sent["trigger"]]
@@ -239,6 +271,8 @@ def test_a_replayed_signed_request_has_one_effect(bot, key):
 
     private = post_brief(bot, "high", Destination.SECURITY, summary="Tenant data visible to another tenant")
     kind, id_ = key
+    if id_ in PAIRED:
+        post_brief(bot, "high", Destination.ENGINEERING, summary="Exports time out for Acme")  # the suggested brief
     r = _row(bot, private)
     if kind == VIEW:
         body, ctype = view_submission(_view(id_, private), VIEW_RECIPES[id_], user_id=AGENT, team_id=TEAM)
@@ -247,6 +281,7 @@ def test_a_replayed_signed_request_has_one_effect(bot, key):
 
         action_id = f"{ids.ACTION_SNOOZE_PREFIX}30" if id_ == ids.ACTION_SNOOZE_PATTERN else id_
         value = str(_timers(bot, private)["checkin"].id if id_ == ids.ACTION_SNOOZE_PATTERN else private)
+        value = f"{value}:{_partner(bot, private)}" if id_ in PAIRED else value
         message = bot.slack.message(r.channel_id, r.message_ts)
         body, ctype = block_actions(
             action_id, value=value, message=message, channel_id=r.channel_id, user_id=AGENT, team_id=TEAM, response_url=f"{bot.slack.hooks_url}{AGENT}/x"

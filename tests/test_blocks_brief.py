@@ -213,3 +213,20 @@ def test_the_blank_form_is_built_once_and_reads_as_if_built_each_time():
     prefilled = brief_modal(context=ModalContext(prefill={"summary": "Acme SSO down"}))
     assert "Acme SSO down" in json.dumps(prefilled["blocks"])
     assert "Heads up" in json.dumps(brief_modal(notice="Heads up")["blocks"])
+
+
+def test_a_re_rendered_form_keeps_the_chosen_deadline():
+    """Picking a destination re-renders the form from its state: the hard deadline (epoch seconds from
+    the datetimepicker) must survive it like the text fields do."""
+    from blocks.brief_modal import initial_from_state
+
+    deadline = int((NOW + timedelta(hours=4)).timestamp())
+    values = {
+        "deadline": {"deadline": {"type": "datetimepicker", "selected_date_time": deadline}},
+        "summary": {"summary": {"type": "plain_text_input", "value": "Exports fail"}},
+    }
+    initial = initial_from_state(values)
+    assert initial == {"deadline": deadline, "summary": "Exports fail"}
+    view = brief_modal(destination=Destination.ENGINEERING, initial=initial)
+    picker = next(b["element"] for b in view["blocks"] if b.get("block_id") == "deadline")
+    assert picker["initial_date_time"] == deadline

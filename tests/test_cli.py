@@ -101,7 +101,8 @@ def test_check_reports_every_destination_with_fixes(fake_slack, tmp_path):
 def test_check_passes_when_all_is_well(fake_slack, tmp_path):
     result = run(["check"], base_env(fake_slack), tmp_path)
     assert result.returncode == 0, result.stdout
-    assert result.stdout.count("ok    ") == 6 and "All checks passed." in result.stdout
+    assert result.stdout.count("ok    ") == 7 and "All checks passed." in result.stdout  # token, 5 channels, the matcher
+    assert "ok    matcher: lexical + wordllama (l2_supercat, 256 dims)" in result.stdout  # the default (auto), with wordllama installed
 
 
 def test_check_explains_a_bad_token(fake_slack, tmp_path):

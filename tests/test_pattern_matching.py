@@ -1,50 +1,53 @@
-"""Recurring-pattern matching on SQLite and PostgreSQL: quality on a labelled set, and the edges.
+"""Recurring-pattern matching on SQLite and PostgreSQL: quality on the tuning set, and the edges.
 
-The labelled set (tests/data/pattern_briefs.json) is replayed in time order as production sees it:
-each brief is stored, then matched against the briefs of the previous 30 days. A predicted pair
-(new brief, earlier brief) is right when both carry the same `group` label.
+The tuning set (tests/data/pattern_briefs.json and pattern_briefs_extra.json with the queries of
+pattern_queries.json, and the harder pattern_tuning_hard.json with its own) is filed in time order
+through the bot's filing path (Patterns.prior, then the write transaction), each part in a workspace
+of its own, each brief matched against the briefs of the previous 30 days
+(tests/support/pattern_eval.py defines the figures). The frozen holdout is never read here.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import text
 
-from bot.domain.brief import Brief, Destination
-from bot.domain.validation import validate_draft
+from bot.clock import FrozenClock
+from bot.embeddings.wordllama import WordLlamaEmbedder
 from bot.storage import escalations, search
 from bot.storage.db import Database
+from bot.storage.models import EscalationEmbedding
 from bot.storage.types import UTCDateTime
-from tests.factories import NOW, draft
+from bot.usecases.patterns import Patterns
+from tests.factories import NOW
+from tests.support import pattern_eval
+from tests.support.pattern_eval import TEAM, WINDOW, brief_of
 
-DATA = Path(__file__).resolve().parent / "data" / "pattern_briefs.json"
-WINDOW = timedelta(days=30)
-TEAM = "T1"
+__all__ = ["brief_of"]  # tests/test_frozen_holdout.py builds its briefs with it
 
-# The product's goal, on the whole labelled set (dev and holdout), on both engines.
-TARGET_PRECISION, TARGET_RECALL = 0.9, 0.8
+# Floors on the whole tuning set (issue 18, item 6, sets its targets for the frozen holdout: hit@5 0.95,
+# share 0.8, automatic flag precision 0.9, confirmed-flag recall 0.95 at precision 1.0, search P@5 0.8),
+# a little under what it measures, by matcher: (with wordllama, lexical only).
+HIT_AT_5 = {True: 0.97, False: 0.93}
+SHARE_IN_TOP_5 = {True: 0.87, False: 0.8}
+AUTO_FLAG_PRECISION, AUTO_FLAG_RECALL = 0.9, {True: 0.05, False: 0.0}  # automatic flags are rare on purpose
+CONFIRMED_FLAG_RECALL = {True: 0.97, False: 0.9}  # at precision 1.0
+SEARCH_PRECISION_AT_5 = {True: 0.84, False: 0.75}
+
+
+@pytest.fixture(scope="module")
+def wordllama() -> WordLlamaEmbedder:
+    return WordLlamaEmbedder()
 
 
 def labelled_briefs() -> list[dict]:
-    return json.loads(DATA.read_text(encoding="utf-8"))
-
-
-def brief_of(entry: dict) -> tuple[Brief, datetime]:
-    """A valid brief with the entry's text, written at its time (`days_ago` before NOW)."""
-    created = NOW - timedelta(days=entry["days_ago"])
-    destination = Destination(entry["destination"])
-    fields = {"severity": entry["severity"], "summary": entry["summary"], "narrative": entry["narrative"]}
-    if destination is Destination.ENGINEERING:
-        observed = entry.get("observed")
-        fields.update(repro_observed=observed, logs=entry.get("logs"), eng_kind="defect" if observed else "inspection")
-    return validate_draft(draft(destination, now=created, **fields), now=created), created
+    return pattern_eval.tuning_set().briefs
 
 
 def store(session, entry: dict, team: str = TEAM) -> int:
@@ -56,98 +59,47 @@ def store(session, entry: dict, team: str = TEAM) -> int:
     return row.id
 
 
-@dataclass
-class Evaluation:
-    entries: dict[str, dict]
-    true_pairs: set[tuple[str, str]] = field(default_factory=set)
-    predicted: set[tuple[str, str]] = field(default_factory=set)
-    scores: dict[tuple[str, str], float] = field(default_factory=dict)
-    unlabelled_matches: int = 0  # matches with briefs outside the labelled set (the benchmark's synthetic ones)
-
-    def precision(self, split: str | None = None) -> float:
-        predicted = self._of(self.predicted, split)
-        return len(predicted & self.true_pairs) / len(predicted) if predicted else 1.0
-
-    def recall(self, split: str | None = None) -> float:
-        true = self._of(self.true_pairs, split)
-        return len(true & self.predicted) / len(true) if true else 1.0
-
-    def flags(self, reports: int = 2) -> tuple[float, float]:
-        """Precision and recall of the flag the product shows: `reports` or more earlier briefs, other customers."""
-
-        def flagged(pairs: set[tuple[str, str]]) -> set[str]:
-            customers: dict[str, set[str]] = {}
-            for new, old in pairs:
-                if self.entries[old]["customer"] != self.entries[new]["customer"]:
-                    customers.setdefault(new, set()).add(self.entries[old]["customer"])
-            return {new for new, names in customers.items() if len(names) >= reports}
-
-        predicted, true = flagged(self.predicted), flagged(self.true_pairs)
-        return (len(predicted & true) / len(predicted) if predicted else 1.0, len(predicted & true) / len(true) if true else 1.0)
-
-    def _of(self, pairs: set[tuple[str, str]], split: str | None) -> set[tuple[str, str]]:
-        return {p for p in pairs if split is None or self.entries[p[0]].get("split", "dev") == split}
-
-
-def replay(db: Database, entries: list[dict], team: str = TEAM) -> Evaluation:
-    """Store each brief in time order and match it against what came before, as the product does."""
-    ordered = sorted(entries, key=lambda e: (-e["days_ago"], e["id"]))
-    evaluation = Evaluation(entries={e["id"]: e for e in entries})
-    label_of: dict[int, str] = {}
-    for i, entry in enumerate(ordered):
-        _, created = brief_of(entry)
-        with db.session() as s:
-            escalation_id = store(s, entry, team)
-            label_of[escalation_id] = entry["id"]
-            row = escalations.get_escalation(s, escalation_id)
-            matches = search.similar_escalations(
-                s,
-                team_id=team,
-                text=search.searchable_text(row.brief),
-                product_area=entry.get("product_area"),
-                since=created - WINDOW,
-                exclude_id=escalation_id,
-            )
-        for m in matches:
-            if m.escalation_id not in label_of:
-                evaluation.unlabelled_matches += 1
-                continue
-            pair = (entry["id"], label_of[m.escalation_id])
-            evaluation.predicted.add(pair)
-            evaluation.scores[pair] = m.score
-        for earlier in ordered[:i]:
-            if earlier["group"] == entry["group"] and earlier["days_ago"] - entry["days_ago"] <= WINDOW.days:
-                evaluation.true_pairs.add((entry["id"], earlier["id"]))
-    return evaluation
-
-
 def _dialect(db: Database) -> str:
     return db.engine.dialect.name
 
 
-# --- the labelled set --------------------------------------------------------------------------
+# --- the tuning set --------------------------------------------------------------------------------
 
 
-def test_the_labelled_set_is_fit_for_purpose():
+def test_the_tuning_set_is_fit_for_purpose():
     entries = labelled_briefs()
-    assert len(entries) >= 40 and len({e["id"] for e in entries}) == len(entries)
+    assert len(entries) >= 100 and len({e["id"] for e in entries}) == len(entries)
     groups = Counter(e["group"] for e in entries)
     recurring = [g for g, n in groups.items() if n >= 3]
-    assert len(recurring) >= 8
-    for group in recurring:  # independent reports: a different customer each time
+    assert len(recurring) >= 15
+    for group in recurring:  # independent reports: a different customer each time (the hard part repeats one at most once)
         customers = [e["customer"] for e in entries if e["group"] == group]
-        assert len(set(customers)) == len(customers), group
-    assert sum(1 for n in groups.values() if n == 1) >= 10  # near misses and one-offs
+        assert len(set(customers)) >= max(3, len(customers) - 1), group
+    assert sum(1 for n in groups.values() if n == 1) >= 20  # near misses and one-offs
     for e in entries:
         brief_of(e)  # every entry makes a valid brief
         if e.get("observed") or e.get("logs"):
             assert e["destination"] == "engineering", f"{e['id']}: only Engineering briefs carry observed/logs"
+    parts = pattern_eval.tuning_set().parts
+    assert [p.name for p in parts] == ["tuning:first", "tuning:hard"] and len(parts[1].briefs) >= 150
+    for part in parts:  # each part's queries ask for its own groups
+        part_groups = {e["group"] for e in part.briefs}
+        assert len(part.queries) == 20 and all(set(q["relevant_groups"]) <= part_groups for q in part.queries)
 
 
-def test_matching_quality_meets_the_goal(db):
-    evaluation = replay(db, labelled_briefs())
-    assert evaluation.precision() >= TARGET_PRECISION, sorted(evaluation.predicted - evaluation.true_pairs)
-    assert evaluation.recall() >= TARGET_RECALL, sorted(evaluation.true_pairs - evaluation.predicted)
+@pytest.mark.parametrize("embedded", [True, False], ids=["wordllama", "lexical"])
+def test_matching_quality_on_the_tuning_set(db, wordllama, embedded):
+    embedder = wordllama if embedded else None
+    labelled = pattern_eval.tuning_set()
+    _result, figures = pattern_eval.evaluate(db, labelled, embedder=embedder)
+    assert figures.hit_at_5 >= HIT_AT_5[embedded], figures
+    assert figures.share_in_top_5 >= SHARE_IN_TOP_5[embedded], figures
+    assert figures.flag_precision >= AUTO_FLAG_PRECISION and figures.flag_recall >= AUTO_FLAG_RECALL[embedded], figures
+    assert figures.confirmed_flag_precision == 1.0 and figures.confirmed_flag_recall >= CONFIRMED_FLAG_RECALL[embedded], figures
+    assert figures.search_precision_at_5 is not None and figures.search_precision_at_5 >= SEARCH_PRECISION_AT_5[embedded], figures
+    if embedded:  # each filed brief kept its vector
+        with db.session() as s:
+            assert s.execute(sa.select(sa.func.count()).select_from(EscalationEmbedding)).scalar() == len(labelled.briefs)
 
 
 # --- behaviour -------------------------------------------------------------------------------------
@@ -360,16 +312,25 @@ def test_the_reindex_migration_brings_old_search_text_up_to_date(db):
 
 
 def _profile(words: str) -> search.Profile:
-    return search.profile(search.index_form(words))
+    return search.profile(search.index_form(words), search.index_form(words.split("\n", 1)[0]))
 
 
-def test_verification_separates_a_failure_from_its_near_miss():
+def test_verification_ranks_a_failure_above_its_near_miss():
     timeout = _profile("CSV export of the sales report times out after 60 seconds")
-    assert search.similarity(timeout, _profile("Report export spins forever and never completes")) >= search.MIN_SIMILARITY
-    # same component, a different failure: no match, however many words they share
-    assert search.similarity(timeout, _profile("CSV export of the sales report shows the wrong currency")) == 0.0
+    same = search.similarity(timeout, _profile("Report export spins forever and never completes"))
+    near_miss = search.similarity(timeout, _profile("CSV export of the sales report shows the wrong currency"))
+    # Not zero any more (one cause is often told as two symptoms): both are suggested, neither linked
+    # automatically on words alone; which one is the same problem is for the meaning and people to say.
+    assert same >= search.EVIDENCE_FLOOR and near_miss > 0.0
+    assert not search.automatic(same, None, 1, 1) and not search.automatic(near_miss, None, 1, 1)
     assert search.similarity(timeout, timeout) == pytest.approx(1.0)
     assert search.similarity(timeout, _profile("")) == 0.0
+
+
+def test_one_cause_told_as_two_symptoms_can_match():
+    stale = _profile("Search results are stale: renamed items still show their old name")
+    missing = _profile("New records are missing from search results for hours")
+    assert search.similarity(stale, missing) >= search.SUGGEST_MIN_SCORE
 
 
 def test_the_verified_score_depends_only_on_the_two_briefs():
@@ -377,3 +338,296 @@ def test_the_verified_score_depends_only_on_the_two_briefs():
     assert search.similarity(a, b) == search.similarity(b, a)
     assert [search.stem(w) for w in ("exports", "exported", "exporting", "export")] == ["export"] * 4
     assert search.stem("429") == "429" and search.stem("timeout") == "timeout"
+
+
+# --- normalisation and evidence ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "concept"),
+    [
+        ("dupe notifs on ios", "duplicate"),
+        ("push sent 2x", "duplicate"),
+        ("users not getting the emails", "notreceived"),
+        ("the page just reloads", "loop"),
+        ("upload fails with 413", "toolarge"),
+        ("file is too large", "toolarge"),
+        ("shifted by one hour after DST", "timeshift"),
+        ("HubSpot keeps disconnecting", "disconnected"),
+        ("invalid_grant on refresh", "unauthenticated"),
+        ("Outlook users", "microsoft"),
+        ("HMAC mismatch", "signature"),
+        ("read-only guests", "readonly"),
+        ("cant recieve sms codes", "twofactor"),
+    ],
+)
+def test_abbreviations_typos_and_phrasings_reach_their_concept(written, concept):
+    assert concept in search.index_form(written).split()
+
+
+def test_typos_and_abbreviations_are_spelled_out():
+    indexed = search.index_form("cant recieve notifs").split()
+    assert {"can", "receive", "notifications"} <= set(indexed)
+
+
+def test_generic_words_and_customer_names_are_not_evidence():
+    # generic words ("app", "show", "integration") barely count: adding them to both briefs changes little
+    plain = search.similarity(_profile("Wildcard search is very slow"), _profile("Dashboards take a minute to load"))
+    generic = search.similarity(
+        _profile("Wildcard search in the app integration is very slow to show"), _profile("Dashboards in the app integration take a minute to show")
+    )
+    assert generic - plain < 0.1
+    assert search.profile(search.index_form("the app shows it")).weights["app"] == search.GENERIC_WEIGHT
+    # the same failure of two different things scores less than of one thing
+    push, contacts = _profile("Push notifications sent twice"), _profile("Contacts shown twice in the address book")
+    assert search.similarity(push, contacts) < search.similarity(push, _profile("Every push notification arrives twice"))
+    # a customer's name shared by two briefs of different problems adds nothing once names are removed
+    names = search._name_words("Northwind Traders")
+    a = search.profile(search.index_form("Northwind export times out"), "", names)
+    b = search.profile(search.index_form("Northwind invoices show the wrong VAT"), "", names)
+    assert "northwind" not in a.weights and search.similarity(a, b) < search.SUGGEST_MIN_SCORE
+    assert "Northwind" not in search.without_names("Northwind's controller", "Northwind Traders")
+
+
+def test_the_summary_weighs_more_than_the_narrative():
+    narrative = "The customer also mentioned that invoices look odd."
+    summary_first = search.profile(search.index_form("Export times out\n" + narrative), search.index_form("Export times out"))
+    plain = search.profile(search.index_form("Export times out\n" + narrative))
+    export_only = _profile("Report export timeout")
+    assert search.similarity(summary_first, export_only) > search.similarity(plain, export_only)
+
+
+def test_error_text_logs_and_observed_outcome_are_indexed_for_every_package():
+    brief = {
+        "summary": "Sync fails",
+        "narrative": "Since Monday.",
+        "engineering": {"reproduction": {"observed": "HTTP 413 from the edge"}, "logs": "ERR_UPLOAD_4031 body too large"},
+        "support_l2": {"customer_context": "Enterprise", "error_text": "Request Entity Too Large"},
+        "product": {"use_case": "x", "observed": "the button is missing"},
+    }
+    searchable = search.searchable_text(brief)
+    for words in ("HTTP 413 from the edge", "ERR_UPLOAD_4031", "Request Entity Too Large", "the button is missing"):
+        assert words in searchable
+    assert searchable.split("\n", 1)[0] == "Sync fails"  # the summary stays the first line
+
+
+# --- embeddings ----------------------------------------------------------------------------------------
+
+
+class KeywordEmbedder:
+    """A stand-in embedder: one dimension per keyword, so tests say which briefs are close in meaning."""
+
+    KEYWORDS = ("reminder", "phone", "contacts", "invoice")
+
+    def __init__(self, name: str = "fake:keywords") -> None:
+        self.name = name
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        rows = np.array([[1.0 if k in t.lower() else 0.0 for k in self.KEYWORDS] + [0.1] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+class FailingEmbedder:
+    name = "fake:failing"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        raise ConnectionError("embeddings endpoint unreachable")
+
+
+def _file(db: Database, patterns: Patterns, entry: dict) -> tuple[int, list[search.Match]]:
+    brief, created = brief_of(entry)
+    prior = patterns.prior(TEAM, brief.model_dump(mode="json"), at=created)
+    with db.session() as s:
+        row = escalations.create_escalation(s, team_id=TEAM, brief=brief, agent_user_id="U1", channel_id="C1", now=created).escalation
+        return row.id, patterns.matches_for(s, row, prior)
+
+
+def _entry_with(summary: str, narrative: str, customer: str, days_ago: int) -> dict:
+    return {
+        "id": summary,
+        "group": "g",
+        "customer": customer,
+        "days_ago": days_ago,
+        "severity": "medium",
+        "destination": "support_l2",
+        "summary": summary,
+        "narrative": narrative,
+    }
+
+
+def test_meaning_finds_a_brief_that_shares_no_telling_word(db):
+    patterns = Patterns(db=db, clock=FrozenClock(NOW), embedder=KeywordEmbedder())
+    earlier, _ = _file(db, patterns, _entry_with("Reminder buzzes phone two times", "Seen on iPhones.", "Harbor", 5))
+    _file(db, patterns, _entry_with("Contacts listed two times", "After a merge.", "Lark", 4))
+    new, matches = _file(db, patterns, _entry_with("Reminder arrives twice on the phone", "Patients complain.", "Maple", 3))
+    assert matches and matches[0].escalation_id == earlier
+    lexical = Patterns(db=db, clock=FrozenClock(NOW))
+    with db.read_session() as s:  # without vectors it is ranked by its words alone, never higher
+        text_ = search.searchable_text(escalations.get_escalation(s, new).brief)
+        words_only = search.similar_escalations(s, team_id=TEAM, text=text_, product_area=None, since=NOW - WINDOW, exclude_id=new)
+    assert {m.escalation_id: m.score for m in words_only}[earlier] <= matches[0].score
+    assert lexical.embedder is None
+
+
+def test_each_filed_brief_keeps_its_vector_and_model(db):
+    embedder = KeywordEmbedder()
+    patterns = Patterns(db=db, clock=FrozenClock(NOW), embedder=embedder)
+    escalation_id, _ = _file(db, patterns, _entry("exp-1"))
+    with db.session() as s:
+        stored = s.get(EscalationEmbedding, escalation_id)
+        assert stored is not None and stored.model == embedder.name and stored.team_id == TEAM
+        assert np.frombuffer(stored.vector, dtype="<f4").shape == (len(KeywordEmbedder.KEYWORDS) + 1,)
+
+
+def test_briefs_without_a_vector_of_the_model_are_matched_lexically_then_embedded_in_batches(db):
+    with db.session() as s:  # stored before embeddings existed
+        old = [store(s, _entry(key)) for key in ("exp-2", "exp-3", "h-exp-6")]
+        search.store_embedding(s, old[2], np.ones(3, dtype=np.float32) / np.sqrt(3), "another:model")
+    embedder = KeywordEmbedder()
+    patterns = Patterns(db=db, clock=FrozenClock(NOW), embedder=embedder)
+    _new, matches = _file(db, patterns, _entry("exp-4"))
+    assert set(old) <= {m.escalation_id for m in matches}  # found by their words
+    assert patterns.embed_backlog(limit=2) == 2  # bounded: the newest first
+    assert patterns.embed_backlog(limit=2) == 1
+    assert patterns.embed_backlog(limit=2) == 0
+    with db.session() as s:
+        assert {s.get(EscalationEmbedding, i).model for i in old} == {embedder.name}  # the other model's vector was replaced
+    assert Patterns(db=db, clock=FrozenClock(NOW)).embed_backlog() == 0  # no embedder: nothing to do
+
+
+def test_a_failing_embedder_never_stops_a_brief(db):
+    patterns = Patterns(db=db, clock=FrozenClock(NOW), embedder=FailingEmbedder())
+    with db.session() as s:
+        earlier = store(s, _entry("exp-2"))
+    new, matches = _file(db, patterns, _entry("exp-4"))
+    assert earlier in {m.escalation_id for m in matches}
+    assert patterns.embed_backlog() == 0
+    with db.session() as s:
+        assert s.get(EscalationEmbedding, new) is None
+
+
+def test_an_automatic_link_needs_both_signals():
+    high = search.SEMANTIC_FLOOR + (1 - search.SEMANTIC_FLOOR) * 0.9  # a cosine whose rescaled meaning is 0.9
+    assert search.automatic(0.9, None, 1, 1)  # lexically only: a very close text, ranked first
+    assert not search.automatic(search.AUTO_LEXICAL_ALONE - 0.01, None, 1, 1)
+    assert search.automatic(0.9, high, 1, 2)
+    assert not search.automatic(0.9, search.SEMANTIC_FLOOR, 1, 1)  # words agree, meaning does not
+    assert not search.automatic(0.1, 1.0, 1, 1)  # meaning agrees, words do not
+    assert not search.automatic(0.9, high, 1, search.AUTO_MAX_RANK + 1)  # others are closer in meaning
+    assert not search.automatic(0.9, high, search.AUTO_MAX_RANK + 1, 1)  # others are closer in words
+    assert search.combined(0.2, 0.99) < search.combined(0.3, 0.99)
+    assert all(0.0 <= search.combined(lex, sem) <= 1.0 for lex in (0.0, 0.5, 1.0) for sem in (None, -1.0, 0.0, 1.0))
+
+
+class _Candidate:
+    """A row as _verified reads it."""
+
+    def __init__(self, escalation_id: int, text: str, names: str = "", product_area: str | None = None, vector: np.ndarray | None = None) -> None:
+        self.id, self.summary, self.names, self.product_area = escalation_id, text.split("\n", 1)[0], names, product_area
+        self.search_text = search.index_form(text)
+        self.vector, self.model = (None, None) if vector is None else (vector.astype("<f4").tobytes(), "fake:keywords")
+
+
+def test_ranks_are_fused_and_the_same_customer_is_never_linked_automatically():
+    embedder = KeywordEmbedder()
+    text = "Invoice PDF export times out for large invoices\nThe invoice export spins and fails after a minute."
+    other = "Invoice export times out on big invoices\nExporting invoices as PDF never completes."
+    near = "Invoice totals show the wrong currency\nThe invoice shows dollars instead of euros."
+
+    def verified(names_of_other: str) -> dict[int, float]:
+        rows = [
+            _Candidate(1, other, names_of_other, vector=embedder.embed(["invoice"])[0]),
+            _Candidate(2, near, "Lark", vector=embedder.embed(["invoice phone"])[0]),
+        ]
+        found = search._verified(text, None, rows, 20, names="Harbor Clinics", vector=embedder.embed(["invoice"])[0], model="fake:keywords")
+        return {m.escalation_id: m.score for m in found}
+
+    scores = verified("Maple Health")
+    assert scores[1] == pytest.approx(1.0) and scores[1] >= search.AUTO_LINK_SCORE  # first by words and by meaning: linked
+    assert search.SUGGEST_MIN_SCORE <= scores[2] < search.AUTO_LINK_SCORE  # suggested only
+    same_customer = verified("Harbor Clinics")  # a repeat of one customer's report is not independent evidence
+    assert search.SUGGEST_MIN_SCORE <= same_customer[1] < search.AUTO_LINK_SCORE and same_customer[1] > same_customer[2]
+
+
+def test_the_product_area_other_is_no_area(db, monkeypatch):
+    seen: list[str | None] = []
+    real = search.similar_among_newer
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["product_area"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search, "similar_among_newer", spy)
+    patterns = Patterns(db=db, clock=FrozenClock(NOW))
+    for area in ("Other", "Billing", None):
+        brief, created = brief_of(_entry("exp-2"))
+        prior = patterns.prior(TEAM, brief.model_dump(mode="json"), at=created)
+        with db.session() as s:
+            row = escalations.create_escalation(s, team_id=TEAM, brief=brief, agent_user_id="U1", channel_id="C1", now=created).escalation
+            row.product_area = area
+            patterns.matches_for(s, row, prior)
+    assert seen == [None, "Billing", None]
+    assert search._verified("Export times out", "Other", [_Candidate(1, "Export times out", product_area="Billing")], 5)[0].score == pytest.approx(
+        search._verified("Export times out", None, [_Candidate(1, "Export times out", product_area="Billing")], 5)[0].score
+    )
+
+
+def test_the_wordllama_embedder_loads_once_from_its_wheel(wordllama):
+    vectors = wordllama.embed(["export times out", "report download spins forever", ""])
+    assert vectors.shape == (3, 256) and vectors.dtype == np.float32
+    assert np.linalg.norm(vectors[0]) == pytest.approx(1.0, abs=1e-5) and not vectors[2].any()
+    assert wordllama._loaded() is wordllama._loaded()
+    assert wordllama.name == "wordllama:l2_supercat:256"
+
+
+def test_the_scheduler_embeds_stored_briefs_in_the_background():
+    from bot.runtime import scheduler as timer
+
+    class Idle:
+        def tick(self):
+            return None
+
+    def failing() -> int:
+        raise ConnectionError("endpoint down")
+
+    started = timer.start_scheduler(Idle(), every_seconds=3600, embed_backlog=lambda: 0)  # type: ignore[arg-type]
+    try:
+        assert started.get_job(timer.EMBED_JOB_ID) is not None
+    finally:
+        started.shutdown(wait=False)
+    without = timer.start_scheduler(Idle(), every_seconds=3600)  # type: ignore[arg-type]
+    try:
+        assert without.get_job(timer.EMBED_JOB_ID) is None
+    finally:
+        without.shutdown(wait=False)
+    timer._safe_backlog(failing)()  # a failure is logged; the next run tries again
+
+
+def test_the_window_of_vectors_in_memory_follows_the_table(db, monkeypatch):
+    monkeypatch.setattr(search, "WINDOW_RECHECK_SECONDS", 0.0)  # compared with the table at every brief
+    embedder = KeywordEmbedder()
+    vector = embedder.embed(["reminder"])[0]
+
+    def nearest() -> list[int]:
+        with db.read_session() as s:
+            return search._nearest(s, team_id=TEAM, since=NOW - WINDOW, exclude_id=None, vector=vector, model=embedder.name)
+
+    with db.session() as s:
+        first = store(s, _entry("exp-2"))
+    assert nearest() == []  # no vector yet
+    with db.session() as s:
+        search.store_embedding(s, first, embedder.embed(["reminder"])[0], embedder.name)
+    assert nearest() == [first]
+    with db.session() as s:  # a brief without a vector, then a later one with one
+        late = store(s, _entry("exp-3"))
+        later = store(s, _entry("exp-4"))
+        search.store_embedding(s, later, embedder.embed(["invoice"])[0], embedder.name)
+    assert nearest() == [first, later]
+    with db.session() as s:  # the earlier one embedded late (by the scheduler): below the newest id seen
+        search.store_embedding(s, late, embedder.embed(["reminder phone"])[0], embedder.name)
+    assert set(nearest()) == {first, later, late}
+    with db.session() as s:  # replaced by another model's vector: out of this model's window
+        search.store_embedding(s, first, vector, "other:model")
+    assert set(nearest()) == {later, late}

@@ -55,7 +55,7 @@ def test_a_third_independent_report_is_flagged_everywhere(bot):
     assert "Recurring pattern" not in brief_text(bot, second)  # two reports are not a pattern yet
     third = report(bot, "Umbrella")
     text = brief_text(bot, third)
-    assert "Recurring pattern: 3 independent reports" in text
+    assert "Recurring pattern: 3 independent reports* (2 automatic)" in text  # high-confidence automatic links; none confirmed yet
     assert "ESC-1" in text and "ESC-3" in text and "ESC-2" not in text
     dm = [c for c in bot.slack.calls("chat.postMessage") if c.args["channel"] == AGENT and "ESC-4 is posted" in c.args["text"]][-1]
     assert "Recurring pattern: 3 independent reports" in json.dumps(dm.args["blocks"])

@@ -211,38 +211,41 @@ class BusinessImpact(BaseModel):
 
     # Breadth
     affected_customers: int
+    affected_customers_note: str | None = None  # words typed beside the number ("about 300 users"); older briefs have none
     affected_names: str | None = None
     growth: Growth | None = None
-    # Depth
-    depth: Depth
-    operational_effect: str
+    # Depth (None, like every field below without a default, only on a brief posted before it was complete: `Brief.missing`)
+    depth: Depth | None = None
+    operational_effect: str | None = None
     # Duration
-    since: date
+    since: date | None = None
     critical_when: str | None = None
     # Revenue
     arr_exposed: Money | None = None
+    arr_exposed_note: str | None = None  # "across two renewals"
     pipeline_at_risk: Money | None = None
+    pipeline_at_risk_note: str | None = None  # "in open deals"
     # Reputation
     reputation: ReputationRisk | None = None
     reference_account: bool = False
     # Contractual
-    sla_position: SlaPosition
+    sla_position: SlaPosition | None = None
     penalties: str | None = None
 
 
 class CustomerCommunication(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    last_update_on: date
-    last_update: str
-    expectation: str
+    last_update_on: date | None = None  # None only on an incomplete brief (so are the two below)
+    last_update: str | None = None
+    expectation: str | None = None
     escalation_risk: Likelihood | None = None
 
 
 class Request(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: RequestKind
+    kind: RequestKind | None = None  # None only on an incomplete brief
     ask: str
     deadline: datetime  # aware, UTC
 
@@ -250,8 +253,8 @@ class Request(BaseModel):
 class EngineeringPackage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    kind: EngineeringKind
-    reproduction: Reproduction
+    kind: EngineeringKind | None = None  # None only on an incomplete brief
+    reproduction: Reproduction = Field(default_factory=Reproduction)
     logs: str | None = None
     timeline_commitments: str | None = None
 
@@ -259,35 +262,36 @@ class EngineeringPackage(BaseModel):
 class ProductPackage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    use_case: str
-    request_frequency: str
+    use_case: str | None = None  # None only on an incomplete brief (so are the package fields below)
+    request_frequency: str | None = None
     competitive_context: str | None = None
 
 
 class SecurityPackage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    observations: str
-    affected_parties: str
-    containment: str
-    urgency: Urgency
+    observations: str | None = None
+    affected_parties: str | None = None
+    containment: str | None = None
+    urgency: Urgency | None = None
 
 
 class LeadershipPackage(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    business_context: str
-    decision_needed: str
+    business_context: str | None = None
+    decision_needed: str | None = None
 
 
 class SupportL2Package(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    customer_context: str
+    customer_context: str | None = None
 
 
 class Brief(BaseModel):
-    """A complete, validated escalation brief."""
+    """A validated escalation brief: complete, unless `missing` names what a Critical brief posted
+    at once (*Post now, complete within 30 min*) still lacks; those fields are then None or empty."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -295,16 +299,23 @@ class Brief(BaseModel):
     severity: Severity
     summary: str
     impact: BusinessImpact
-    narrative: str
-    actions_taken: list[ActionTaken]
-    communication: CustomerCommunication
+    narrative: str = ""
+    actions_taken: list[ActionTaken] = Field(default_factory=list)
+    communication: CustomerCommunication = Field(default_factory=CustomerCommunication)
     request: Request
     references: list[str] = Field(default_factory=list)
+    product_area: str | None = None  # one of ESCALATION_PRODUCT_AREAS or "Other" (bot.domain.product_areas); older briefs have none
     engineering: EngineeringPackage | None = None
     product: ProductPackage | None = None
     security: SecurityPackage | None = None
     leadership: LeadershipPackage | None = None
     support_l2: SupportL2Package | None = None
+    # Draft field names still required (bot.domain.validation), in the form's order; () when complete.
+    missing: tuple[str, ...] = ()
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.missing)
 
 
 def format_ref(number: int, prefix: str = "ESC") -> str:

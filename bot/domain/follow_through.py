@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.cadence import Cadence, Interval, add_interval, deadline_marks, next_deadline_mark, next_due_after
+from bot.domain.complete_brief import DEFAULT_REMINDERS
 from bot.domain.status import EscalationStatus, FollowUpKind
 
 DUE, OVERDUE = "due", "overdue"
@@ -35,11 +36,12 @@ def is_catch_up(*, due_at: datetime, now: datetime, tried_at: datetime | None, l
 
 
 # Which timers still run in each status; a status not listed (resolved, de-escalated) runs none.
+# An incomplete brief's reminders (COMPLETE) run while it is open; completing it ends them.
 RUNS_IN = {
-    EscalationStatus.OPEN.value: {FollowUpKind.CHECKIN, FollowUpKind.CUSTOMER_UPDATE, FollowUpKind.ACK, FollowUpKind.DEADLINE},
-    EscalationStatus.ACKNOWLEDGED.value: {FollowUpKind.CHECKIN, FollowUpKind.CUSTOMER_UPDATE, FollowUpKind.DEADLINE},
+    EscalationStatus.OPEN.value: {FollowUpKind.CHECKIN, FollowUpKind.CUSTOMER_UPDATE, FollowUpKind.ACK, FollowUpKind.DEADLINE, FollowUpKind.COMPLETE},
+    EscalationStatus.ACKNOWLEDGED.value: {FollowUpKind.CHECKIN, FollowUpKind.CUSTOMER_UPDATE, FollowUpKind.DEADLINE, FollowUpKind.COMPLETE},
     # The team says it is fixed: the agent still owes the customer an update until they close it.
-    EscalationStatus.FIXED_PENDING.value: {FollowUpKind.CUSTOMER_UPDATE},
+    EscalationStatus.FIXED_PENDING.value: {FollowUpKind.CUSTOMER_UPDATE, FollowUpKind.COMPLETE},
 }
 
 
@@ -64,6 +66,11 @@ def initial_plans(*, posted_at: datetime, deadline: datetime, cadence: Cadence, 
     return plans
 
 
+def complete_plan(*, posted_at: datetime, reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS) -> Plan:
+    """A brief posted before it was complete: the agent's first reminder to complete it (the others follow in `fire`)."""
+    return Plan(FollowUpKind.COMPLETE, posted_at + reminders[0], posted_at)
+
+
 def resume(*, now: datetime, posted_at: datetime, deadline: datetime, cadence: Cadence, tz: str, acknowledged: bool) -> list[Plan]:
     """A re-opened escalation: the cadence starts again from now (the ack window only if nobody owns
     it); the deadline keeps its marks from the original posting, the next one still ahead."""
@@ -77,6 +84,11 @@ def resume(*, now: datetime, posted_at: datetime, deadline: datetime, cadence: C
     if mark is not None:
         plans.append(Plan(FollowUpKind.DEADLINE, mark[1], posted_at, mark[0]))
     return plans
+
+
+def restart_ack(*, now: datetime, cadence: Cadence, tz: str) -> Plan:
+    """A brief moved to another team: nobody there has taken it yet, so their acknowledgement window starts now."""
+    return Plan(FollowUpKind.ACK, add_interval(now, cadence.ack_window, tz), now)
 
 
 def reset_checkin(*, at: datetime, cadence: Cadence, tz: str) -> Plan:
@@ -125,7 +137,14 @@ def fire(
     deadline: datetime,
     tried_at: datetime | None = None,
     late_after: timedelta = LATE_AFTER,
+    reminders: tuple[timedelta, ...] = DEFAULT_REMINDERS,
 ) -> Firing:
+    if kind is FollowUpKind.COMPLETE:
+        # Fixed moments after the first post (15 and 30 min), not a cadence: after downtime the one
+        # reminder sent is the latest passed; "final" once the time to complete it is up.
+        final = due_at >= anchor + reminders[-1] or now >= anchor + reminders[-1]
+        later = [anchor + offset for offset in reminders if anchor + offset > now]
+        return Firing("final" if final else "reminder", later[0] if later else None, None)
     catch_up = is_catch_up(due_at=due_at, now=now, tried_at=tried_at, late_after=late_after)
 
     def then(slot: datetime, interval: Interval) -> datetime:

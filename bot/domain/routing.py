@@ -54,3 +54,26 @@ def route(destination: Destination, channels: Mapping[Destination, str], *, tier
     if enforce_tiers and skips_tier(destination, tier):
         return Route(Destination.SUPPORT_L2, channels[Destination.SUPPORT_L2], destination, tier_note(destination))
     return Route(destination, channels[destination], destination)
+
+
+def move_refusal(source: Destination, target: Destination, *, by_receiving_team: bool) -> str | None:
+    """Why a brief with `source` may not move to `target` (None: it may), by the same tier rules.
+
+    Support L2 confirms what Engineering and Product get, so those take a brief from Support L2 (moved
+    by the L2 team, not by the agent past it) or from each other; any team may send it to Security,
+    Leadership or back to Support L2. A security brief stays in Security: its privacy is its channel's.
+    `by_receiving_team`: the mover is a member of the brief's current channel, its owner or an admin.
+    """
+    if target is source:
+        return f"It is already with {source.label}: pick another team."
+    if source is Destination.SECURITY:
+        return (
+            "A security brief stays in Security: only its channel may read it. If it is not a security matter, "
+            "de-escalate it and file a new brief without the sensitive details."
+        )
+    if target in L2_ONLY:
+        if source is Destination.LEADERSHIP:
+            return f"{target.label} takes escalations through Support L2: move it to Support L2 first, who forward it with the L2 findings."
+        if source is Destination.SUPPORT_L2 and not by_receiving_team:
+            return f"Support L2 confirms it needs {target.label.lower()} and forwards it: ask someone in the Support L2 channel to move it."
+    return None

@@ -25,6 +25,7 @@ class Figures:
     by_destination: dict[str, int] = field(default_factory=dict)
     by_severity: dict[str, int] = field(default_factory=dict)
     by_status: dict[str, int] = field(default_factory=dict)
+    by_product_area: dict[str, int] = field(default_factory=dict)  # briefs filed under an area (ESCALATION_PRODUCT_AREAS)
     acknowledged: int = 0
     median_ack_seconds: float | None = None
     resolved: int = 0

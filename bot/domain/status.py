@@ -41,6 +41,7 @@ class FollowUpKind(str, Enum):
     CUSTOMER_UPDATE = "customer_update"  # the agent updates the customer (DM)
     ACK = "ack"  # nobody has acknowledged yet (thread ping, DM to the agent)
     DEADLINE = "deadline"  # three quarters, one hour before, breach
+    COMPLETE = "complete_brief"  # a brief posted before it was complete: the agent is reminded by DM (15 and 30 min)
 
 
 class LogKind(str, Enum):
@@ -62,11 +63,15 @@ class LogKind(str, Enum):
     DEADLINE_WARNING = "deadline_warning"
     PATTERN = "pattern"  # recurring pattern / resurfaced / trending up, found when the brief was stored
     PATTERN_NOTE = "pattern_note"  # a later brief reported the same symptom
+    PATTERN_LINKED = "pattern_linked"  # a person confirmed: the same problem as another brief (bot.usecases.pattern_links)
+    PATTERN_UNLINKED = "pattern_unlinked"  # a person said: not related to another brief (never suggested again)
     DEESCALATED = "deescalated"
     RESOLVED = "resolved"  # closed with lessons learned
     REOPENED = "reopened"
+    MOVED = "moved"  # to another destination (bot.usecases.move): from, to, reason, who, the previous message
     REFUSED = "refused"  # someone without the right tried to act on the brief (who, what)
     SYNC_FAILED = "sync_failed"  # a ticket note or webhook gave up after its retries (bot.ticketing)
+    COMPLETED = "completed"  # a brief posted with *Post now* was completed (what was added)
 
 
 # Entries whose text the bot composed as Slack markup: its own mentions (`<@U…>`), channel links
@@ -86,7 +91,10 @@ BOT_COMPOSED_LOG_KINDS = frozenset(
         LogKind.DEADLINE_WARNING,
         LogKind.PATTERN,
         LogKind.PATTERN_NOTE,
+        LogKind.PATTERN_LINKED,
+        LogKind.PATTERN_UNLINKED,
         LogKind.REOPENED,
+        LogKind.COMPLETED,
     )
 )  # values: entries carry their kind as a string
 
@@ -106,6 +114,11 @@ ACKNOWLEDGE = Transition((EscalationStatus.OPEN.value,), EscalationStatus.ACKNOW
 MARK_FIXED = Transition((EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value), EscalationStatus.FIXED_PENDING)
 DEESCALATE = Transition(ACTIVE_STATUSES, EscalationStatus.DEESCALATED)
 RESOLVE = Transition(ACTIVE_STATUSES, EscalationStatus.RESOLVED)
+
+
+# A move to another team (bot.usecases.move): the new team has not taken it yet. A brief the team has
+# marked fixed, or a closed one, stays where it is (re-open it first).
+MOVE = Transition((EscalationStatus.OPEN.value, EscalationStatus.ACKNOWLEDGED.value), EscalationStatus.OPEN)
 
 
 def reopen(*, owned: bool) -> Transition:

@@ -37,7 +37,8 @@ from bot.domain.brief import (
     SupportL2Package,
     Urgency,
 )
-from bot.domain.quantities import QuantityError, contains_number, parse_count, parse_money
+from bot.domain.product_areas import read_area
+from bot.domain.quantities import QuantityError, contains_number, read_count, read_money
 
 SUMMARY_MAX = 150
 TEXT_MAX = 3000  # Slack's plain_text_input ceiling; the parser enforces it too, whatever the client sent.
@@ -52,6 +53,7 @@ class Draft(BaseModel):
     destination: str | None = None
     severity: str | None = None
     summary: str | None = None
+    product_area: str | None = None  # the form's select (shown only when ESCALATION_PRODUCT_AREAS is set)
     # Business impact
     affected_customers: str | None = None
     affected_names: str | None = None
@@ -104,6 +106,8 @@ class Draft(BaseModel):
     decision_needed: str | None = None
     # Support L2
     customer_context: str | None = None
+    # *Post now, complete within 30 min* (Critical, or ESCALATION_POST_NOW_SEVERITIES): only POST_NOW_REQUIRED now
+    post_now: bool = False
 
 
 FIELDS = tuple(Draft.model_fields)
@@ -137,6 +141,9 @@ PACKAGE_REQUIRED: dict[Destination, tuple[str, ...]] = {
     Destination.LEADERSHIP: ("business_context", "decision_needed", "arr_exposed"),
 }
 DEFECT_REQUIRED = ("repro_steps", "repro_expected", "repro_observed")
+# What a brief posted at once must have; the rest of required_fields() is due within 30 minutes.
+POST_NOW_REQUIRED = ("destination", "severity", "summary", "affected_customers", "ask", "deadline")
+POST_NOW_DEFAULT = frozenset({Severity.CRITICAL})
 
 # Which optional fields each destination's modal shows, beyond the common ones.
 PACKAGE_FIELDS: dict[Destination, tuple[str, ...]] = {
@@ -165,7 +172,9 @@ class BriefInvalid(ValueError):
         self.errors = errors
 
 
-def required_fields(destination: Destination | None, eng_kind: str | None = None) -> set[str]:
+def required_fields(destination: Destination | None, eng_kind: str | None = None, *, post_now: bool = False) -> set[str]:
+    if post_now:
+        return set(POST_NOW_REQUIRED)
     fields = set(COMMON_REQUIRED)
     if destination is not None:
         fields.update(PACKAGE_REQUIRED[destination])
@@ -237,8 +246,14 @@ def _date(errors: dict[str, str], field: str, raw: str | None) -> date | None:
         return None
 
 
-def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_currency: str = "USD") -> Brief:
-    """Return a valid Brief or raise BriefInvalid with one plain-language message per field."""
+def validate_draft(
+    draft: Draft | dict[str, Any], *, now: datetime, default_currency: str = "USD", post_now_severities: frozenset[Severity] = POST_NOW_DEFAULT
+) -> Brief:
+    """Return a valid Brief or raise BriefInvalid with one plain-language message per field.
+
+    With *Post now* ticked on a severity that offers it, only POST_NOW_REQUIRED must be there: the
+    Brief comes back with `missing` naming the other required fields left empty (what is given is
+    still checked). Ticked on another severity, it changes nothing: the whole form is required."""
     if isinstance(draft, dict):
         draft = _read_draft(draft)
     raw = {name: _clean(getattr(draft, name)) for name in FIELDS}
@@ -251,7 +266,8 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     destination = _enum(errors, "destination", raw["destination"], Destination, "Pick a destination from the list.")
     severity = _enum(errors, "severity", raw["severity"], Severity, "Pick Critical, High or Medium.")
 
-    for name in sorted(required_fields(destination, raw["eng_kind"])):
+    post_now = bool(raw["post_now"]) and severity in post_now_severities
+    for name in sorted(required_fields(destination, raw["eng_kind"], post_now=post_now)):
         if raw[name] in (None, "") and name not in errors:
             errors[name] = _REQUIRED_MESSAGES.get(name, "Required.")
 
@@ -259,10 +275,12 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     if summary and ("\n" in summary or len(summary) > SUMMARY_MAX):
         errors["summary"] = f"One line of at most {SUMMARY_MAX} characters; put the detail in the narrative."
 
-    affected = None
+    # A number may carry words ("$250k in open deals"): the number is kept, the words as its note.
+    affected: int | None = None
+    notes: dict[str, str | None] = {}
     if raw["affected_customers"] is not None:
         try:
-            affected = parse_count(raw["affected_customers"])
+            affected, notes["affected_customers"] = read_count(raw["affected_customers"])
         except QuantityError as exc:
             errors["affected_customers"] = str(exc)
 
@@ -270,7 +288,7 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     for name in ("arr_exposed", "pipeline_at_risk"):
         if raw[name] is not None:
             try:
-                money[name] = parse_money(raw[name], default_currency)
+                money[name], notes[name] = read_money(raw[name], default_currency)
             except QuantityError as exc:
                 errors[name] = str(exc)
 
@@ -321,13 +339,16 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
     if errors:
         raise BriefInvalid(errors)
 
-    assert destination and severity and affected is not None and since and last_update_on and deadline  # for type checkers
+    assert destination and severity and affected is not None and deadline  # for type checkers
+    full = required_fields(destination, raw["eng_kind"])
+    missing = tuple(name for name in FIELDS if post_now and name in full and raw[name] in (None, ""))
     brief = Brief(
         destination=destination,
         severity=severity,
         summary=summary,
         impact=BusinessImpact(
             affected_customers=affected,
+            affected_customers_note=notes.get("affected_customers"),
             affected_names=raw["affected_names"],
             growth=parsed["growth"],
             depth=parsed["depth"],
@@ -335,13 +356,15 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
             since=since,
             critical_when=raw["critical_when"],
             arr_exposed=money.get("arr_exposed"),
+            arr_exposed_note=notes.get("arr_exposed"),
             pipeline_at_risk=money.get("pipeline_at_risk"),
+            pipeline_at_risk_note=notes.get("pipeline_at_risk"),
             reputation=parsed["reputation"],
             reference_account=bool(raw["reference_account"]),
             sla_position=parsed["sla_position"],
             penalties=raw["penalties"],
         ),
-        narrative=raw["narrative"],
+        narrative=raw["narrative"] or "",
         actions_taken=actions,
         communication=CustomerCommunication(
             last_update_on=last_update_on,
@@ -351,6 +374,8 @@ def validate_draft(draft: Draft | dict[str, Any], *, now: datetime, default_curr
         ),
         request=Request(kind=parsed["request_kind"], ask=raw["ask"], deadline=deadline),
         references=split_lines(raw["references"]),
+        product_area=read_area(raw["product_area"]),
+        missing=missing,
     )
     package = _package(destination, raw, parsed, steps)
     return brief.model_copy(update=package)

@@ -65,6 +65,16 @@ def may_act(parties: Parties, user: str, *, admins: frozenset[str], member: bool
     return Verdict.UNSURE if member is None else Verdict.REFUSED
 
 
+def may_act_as_agent(parties: Parties, user: str, *, admins: frozenset[str], member: bool | None) -> Verdict:
+    """What only the brief's author can do (complete a brief posted incomplete): its agent and the admins.
+    Anyone else involved is refused; on a private brief, anyone not involved gets HIDDEN."""
+    if user == parties.agent or user in admins:
+        return Verdict.ALLOWED
+    if parties.private and not (user == parties.owner or member is True):
+        return Verdict.HIDDEN
+    return Verdict.REFUSED
+
+
 def may_see(parties: Parties, user: str, *, admins: frozenset[str], member: bool | None) -> bool:
     return not parties.private or may_act(parties, user, admins=admins, member=member) is Verdict.ALLOWED
 

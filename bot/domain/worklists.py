@@ -23,6 +23,7 @@ class Row:
     message_ts: str | None
     agent_user_id: str
     receiving_owner_id: str | None
+    incomplete: bool = False  # posted with *Post now*, not completed yet (bot.domain.complete_brief)
 
 
 @dataclass(frozen=True)

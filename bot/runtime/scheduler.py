@@ -8,6 +8,7 @@ holds the schedule; every replica runs this same job and the leases decide who s
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,10 +19,12 @@ log = logging.getLogger(__name__)
 
 JOB_ID = "follow-through-tick"
 DIGEST_JOB_ID = "weekly-digest"
+EMBED_JOB_ID = "embed-backlog"
+EMBED_EVERY_SECONDS = 30  # up to Patterns.EMBED_BATCH briefs each time: 100k stored briefs take ~4 h at 200 per 30 s
 DIGEST_EVERY_SECONDS = 60  # the digest is due once a week; checking each minute costs one small query
 
 
-def start_scheduler(ticker: Ticker, *, every_seconds: int, digest=None) -> BackgroundScheduler:
+def start_scheduler(ticker: Ticker, *, every_seconds: int, digest=None, embed_backlog: Callable[[], int] | None = None) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(
         _safe(ticker),
@@ -41,6 +44,20 @@ def start_scheduler(ticker: Ticker, *, every_seconds: int, digest=None) -> Backg
             "interval",
             seconds=DIGEST_EVERY_SECONDS,
             id=DIGEST_JOB_ID,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+            jitter=5,
+            next_run_time=datetime.now(UTC),
+        )
+    if embed_backlog is not None:
+        # Briefs stored without a vector (before embeddings, or while the embedder failed) are matched
+        # lexically until this embeds them, a bounded batch at a time (bot.usecases.patterns.Patterns.embed_backlog).
+        scheduler.add_job(
+            _safe_backlog(embed_backlog),
+            "interval",
+            seconds=EMBED_EVERY_SECONDS,
+            id=EMBED_JOB_ID,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
@@ -72,5 +89,17 @@ def _safe_digest(digest):
                 log.info("weekly digest sent")
         except Exception:  # noqa: BLE001 - the next minute retries
             log.exception("weekly digest tick failed")
+
+    return tick
+
+
+def _safe_backlog(embed_backlog: Callable[[], int]):
+    def tick() -> None:
+        try:
+            embedded = embed_backlog()
+            if embedded:
+                log.info("embedded %s stored briefs for pattern matching", embedded)
+        except Exception:  # noqa: BLE001 - the next run retries
+            log.exception("embedding stored briefs failed")
 
     return tick

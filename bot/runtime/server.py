@@ -45,7 +45,11 @@ def create_asgi_app(settings: Settings, *, services: Services | None = None, run
 
             services.brief_workers = BriefWorkers(settings, brief_processes)
             services.brief_workers.start()
-        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest) if run_scheduler else None
+        scheduler = (
+            start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest, embed_backlog=services.patterns.embed_backlog)
+            if run_scheduler
+            else None
+        )
         if run_scheduler:  # what a crash left between an ack and its brief: filed now, not at the first tick
             services.spawn(services.run_sync(file_unfiled, services.escalations, grace=timedelta(0)), what="file unfiled submissions")
         try:
@@ -140,7 +144,9 @@ async def _socket_mode(services: Services) -> None:
             web_client=AsyncWebClient(token=settings.slack_app_token, base_url=settings.slack_api_url, session=session),
         )
         log.info("connecting to Slack with Socket Mode")
-        scheduler = start_scheduler(services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest)
+        scheduler = start_scheduler(
+            services.ticker, every_seconds=settings.scheduler_tick, digest=services.digest, embed_backlog=services.patterns.embed_backlog
+        )
         services.spawn(services.run_sync(file_unfiled, services.escalations, grace=timedelta(0)), what="file unfiled submissions")
         try:
             await handler.start_async()

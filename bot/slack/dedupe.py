@@ -2,7 +2,7 @@
 (X-Slack-Retry-Num, same event_id), and an attacker who captured a signed click can replay it for
 the five minutes its signature stays fresh (Slack never re-sends a click: each has its own
 trigger_id). With several replicas or a restart in between, memory is not enough: the event_id, or
-the click's trigger_id, is recorded in the database (unique) before any listener runs; a repeat is
+the click's trigger_id (or a closed view's id: a view closes once), is recorded in the database (unique) before any listener runs; a repeat is
 answered 200 and does nothing. If the database cannot be asked, the request is handled (a rare
 double is better than a lost acknowledgement)."""
 
@@ -50,6 +50,8 @@ def _once_key(body: dict) -> str | None:
         return str(body.get("event_id") or "") or None
     if kind == "block_actions" and body.get("trigger_id"):
         return "click:" + str(body["trigger_id"])  # events.SlackEvent keeps 64 characters; Slack's trigger ids are ~40
+    if kind == "view_closed" and isinstance(body.get("view"), dict) and body["view"].get("id"):
+        return "closed:" + str(body["view"]["id"])  # a view closes once (bot.slack.listeners.drafts keeps its draft)
     return None
 
 

@@ -213,6 +213,15 @@ class SlackGateway:
         payload contains `match`, or None. Used before re-posting after an answer that never came
         (a timeout, a 5xx): Slack may have accepted the first post. Raises SlackCallFailed when
         Slack cannot be asked (the caller then retries later rather than risk a double post)."""
+        for found in self._posted(channel, event_type, match, thread_ts=thread_ts):
+            return found
+        return None
+
+    def find_all_posted(self, channel: str, event_type: str, match: dict[str, Any], *, thread_ts: str | None = None) -> list[tuple[str, str]]:
+        """Every (channel id, ts) find_posted would consider, newest first (e.g. all thread parts of a brief)."""
+        return list(self._posted(channel, event_type, match, thread_ts=thread_ts))
+
+    def _posted(self, channel: str, event_type: str, match: dict[str, Any], *, thread_ts: str | None):
         if channel[:1] in ("U", "W"):  # a DM: history needs the conversation's id
             channel = self._call("conversations.open", users=channel).get("channel", {}).get("id") or channel
         # Newest first, a few pages: the post being looked for was made minutes ago at most.
@@ -227,11 +236,10 @@ class SlackGateway:
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
                 if metadata.get("event_type") == event_type and all(payload.get(k) == v for k, v in match.items()):
-                    return channel, message["ts"]
+                    yield channel, message["ts"]
             cursor = (data.get("response_metadata") or {}).get("next_cursor")
             if not data.get("has_more") or not cursor:
-                return None
-        return None
+                return
 
     def update_message(self, channel: str, ts: str, *, text: str, blocks: list[dict]) -> None:
         self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)

@@ -21,7 +21,7 @@ from bot.domain.status import EscalationStatus, LogKind, Transition
 from bot.storage.batch import among
 from bot.storage.models import Escalation
 from bot.storage.running_log import BOT_ACTOR, add_log
-from bot.storage.search import index_new, search_text_of
+from bot.storage.search import index_escalation, index_new, search_text_of
 from bot.storage.workspaces import not_paused
 
 # Longer than one post with its retries can take; a poster that died frees the brief after it.
@@ -94,6 +94,8 @@ def create_escalation(
         deadline_at=brief.request.deadline,
         brief=brief_json,
         search_text=search_text_of(brief_json),
+        missing=",".join(brief.missing) or None,  # posted with *Post now*: what is still to come (complete_by: set when posted)
+        product_area=brief.product_area,  # search's area: filter, stats and pattern matching read the column
         created_at=now,
         updated_at=now,
     )
@@ -242,6 +244,22 @@ def mark_delivery_failed(session: Session, escalation_id: int, *, error: str, no
 
 def brief_of(row: Escalation) -> Brief:
     return Brief.model_validate(row.brief)
+
+
+def set_complete_by(session: Session, escalation_id: int, when: datetime) -> None:
+    """An incomplete brief just posted: when its agent should have completed it (its reminders count from the post)."""
+    session.execute(_ESCALATION.update().where(_ESCALATION.c.id == escalation_id, _ESCALATION.c.missing.is_not(None)).values(complete_by=when))
+
+
+def complete_brief(session: Session, row: Escalation, brief: Brief, *, now: datetime) -> None:
+    """A brief posted with *Post now*, now complete: the brief and the columns read from it, re-indexed;
+    the marker (missing, complete_by) gone. The caller holds the row (get_for_team) and checked `missing`."""
+    row.brief = brief.model_dump(mode="json")
+    row.summary, row.narrative, row.deadline_at = brief.summary, brief.narrative, brief.request.deadline
+    row.missing, row.complete_by, row.updated_at = None, None, now
+    session.add(row)
+    session.flush()
+    index_escalation(session, row.id)
 
 
 def _require(session: Session, escalation_id: int) -> Escalation:

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.storage.types import UTCDateTime
@@ -70,6 +70,28 @@ class Escalation(SQLModel, table=True):
     resolved_at: datetime | None = _utc(nullable=True)  # when it was resolved or de-escalated
     lessons: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # what future agents should do
     search_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Posted with *Post now* (bot.usecases.complete_brief): the Draft fields still missing, comma-separated,
+    # and when the agent should have completed it; both NULL once complete (and for every other brief).
+    missing: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    complete_by: datetime | None = _utc(nullable=True)
+    # The last move to another team (bot.usecases.move): from (destination, channel, message), by, reason, at.
+    # The new post shows it with a link to the earlier message; every move is also in the running log.
+    moved_from: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class EscalationEmbedding(SQLModel, table=True):
+    """A brief's vector for pattern matching's semantic signal (bot.storage.search, issue 18), apart from
+    the wide escalation row so that scanning a 30-day window reads only vectors. `model` names the
+    embedder (bot.embeddings): vectors of another model are never compared, and are replaced."""
+
+    __tablename__ = "escalation_embedding"
+    __table_args__ = (Index("ix_escalation_embedding_window", "team_id", "model", "created_at"),)
+
+    escalation_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), primary_key=True))
+    team_id: str = Field(max_length=32)
+    created_at: datetime = _utc()  # the brief's, copied: the window is read from this table alone
+    model: str = Field(max_length=128)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # float32 little-endian (bot.embeddings.to_bytes)
 
 
 class EscalationLog(SQLModel, table=True):
@@ -157,6 +179,24 @@ class BriefIntake(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=255)
 
 
+class BriefDraft(SQLModel, table=True):
+    """What an agent had typed in the brief form when it closed (or last re-rendered): one per agent
+    and workspace, offered back to that agent only by `/escalate`, the shortcut and their Home tab
+    (bot.usecases.drafts). Read by bot/storage/drafts.py alone: never by search, patterns, stats,
+    worklists or the digest. Deleted when its brief is filed, on *Start fresh*, and after
+    ESCALATION_DRAFT_DAYS (the tick, or the next read)."""
+
+    __tablename__ = "brief_draft"
+    __table_args__ = (Index("ix_brief_draft_saved", "saved_at"),)
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    view_id: str = Field(max_length=64)  # the modal it belongs to: filing that view deletes it
+    fields: dict = Field(sa_column=Column(JSON, nullable=False))  # field name → value, checked against the form (blocks.drafts)
+    tz: str = Field(default="UTC", max_length=64)  # the agent's zone when saved: "from 14:02" without a Slack call
+    saved_at: datetime = _utc()
+
+
 class EscalationCounter(SQLModel, table=True):
     """The last ESC number handed out per workspace (numbers are per team, gap-free in practice)."""
 
@@ -213,6 +253,26 @@ class TicketLink(SQLModel, table=True):
     fetched_at: datetime | None = _utc(nullable=True)
     fetch_error: str | None = Field(default=None, max_length=255)
     created_at: datetime = _utc()
+
+
+class PatternLink(SQLModel, table=True):
+    """Two briefs of one workspace and what is known of them being the same problem (bot.domain.patterns):
+    confirmed or rejected by a person, or automatic with matching's score. One row per pair (low_id <
+    high_id); a person's decision replaces an automatic row, and an automatic one never replaces a person's."""
+
+    __tablename__ = "pattern_link"
+    __table_args__ = (
+        UniqueConstraint("low_id", "high_id", name="uq_pattern_link_pair"),
+        Index("ix_pattern_link_high", "high_id"),  # the group walk looks up both ends (low_id: the unique index)
+    )
+
+    id: int = Field(default=None, primary_key=True)  # None until inserted; typed int because every row code reads is stored
+    low_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
+    high_id: int = Field(sa_column=Column(Integer, ForeignKey("escalation.id", ondelete="CASCADE"), nullable=False))
+    kind: str = Field(max_length=16)  # confirmed | rejected | automatic
+    score: float | None = None  # matching's score when matching found the pair (kept when a person decides)
+    actor: str = Field(max_length=32)  # who decided: a Slack user id, or "bot" for an automatic link
+    at: datetime = _utc()
 
 
 class OutboxState(str, Enum):

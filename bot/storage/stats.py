@@ -2,7 +2,8 @@
 
 Definitions (also in the README, "Stats and the weekly digest"), for a window [since, until):
 
-- Briefs: those created in the window, counted by destination, severity and current status.
+- Briefs: those created in the window, counted by destination, severity, current status and product
+  area (the briefs filed with one; "Other" is counted as such).
   Security briefs count in every total; they never appear by name (see `top_patterns`).
 - Time to acknowledge: acknowledged_at − posted_at, median over briefs acknowledged in the window.
 - Time to resolve: resolved_at − posted_at, median over briefs resolved in the window.
@@ -50,6 +51,7 @@ def figures(session: Session, team_id: str, since: datetime, until: datetime) ->
         by_destination=_grouped(session, Escalation.destination, created),
         by_severity=_grouped(session, Escalation.severity, created),
         by_status=_grouped(session, Escalation.status, created),
+        by_product_area=_grouped(session, Escalation.product_area, and_(created, Escalation.product_area.is_not(None))),
         acknowledged=_count(session, ack_window),
         median_ack_seconds=median(session, _seconds(session, Escalation.posted_at, Escalation.acknowledged_at), ack_window),
         resolved=_count(session, resolve_window),

@@ -74,6 +74,7 @@ def _page(session: Session, where, *, now: datetime, offset: int, limit: int) ->
             Escalation.message_ts,
             Escalation.agent_user_id,
             Escalation.receiving_owner_id,
+            Escalation.missing.is_not(None),  # posted incomplete (Post now)
         )
         .outerjoin(checkin, joined)
         .where(where)
@@ -81,4 +82,4 @@ def _page(session: Session, where, *, now: datetime, offset: int, limit: int) ->
         .offset(offset)
         .limit(limit)
     ).all()
-    return Page(tuple(Row(*r[:9], bool(r[9]), *r[10:]) for r in rows), int(total), int(late), offset, limit)  # type: ignore[call-arg]  # the row is the columns of Row, in order
+    return Page(tuple(Row(*r[:9], bool(r[9]), *r[10:14], bool(r[14])) for r in rows), int(total), int(late), offset, limit)  # type: ignore[call-arg]  # the row is the columns of Row, in order

@@ -18,19 +18,25 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from blocks import ids
 from blocks.brief_message import BriefState, brief_message, continuation_text
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
+from blocks.complete_brief import complete_prompt
+from blocks.move import history_of
 from blocks.notices import delivery_failed_notice, not_delivered_view, not_saved_notice, posted_confirmation, posted_view
+from blocks.pattern_links import suggestion_blocks, with_suggestions
 from blocks.patterns import pattern_lines
 from blocks.plaintext import brief_text
 from bot.clock import Clock
 from bot.domain.brief import Brief, Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
-from bot.domain.follow_through import initial_plans
+from bot.domain.complete_brief import PostNow
+from bot.domain.follow_through import complete_plan, initial_plans
 from bot.domain.lifecycle import DeescalationReason, humanise
+from bot.domain.patterns import Suggestion
+from bot.domain.product_areas import matching_hint
 from bot.domain.routing import Tier, route
 from bot.domain.status import ACTIVE_STATUSES, CLOSED_STATUSES, EscalationStatus, FollowUpKind, LogKind
 from bot.domain.visibility import may_name_in
@@ -38,9 +44,10 @@ from bot.logs import error_reference
 from bot.slack_api.backoff import UNREADABLE, retry_delay, workspace_gone, worth_telling
 from bot.slack_api.gateway import BRIEF_EVENT_TYPE, CONTINUATION_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import serving_team
-from bot.storage import continuations, escalations, follow_ups, intake, running_log
+from bot.storage import continuations, drafts, escalations, follow_ups, intake, running_log
 from bot.storage.db import Database
 from bot.storage.running_log import BOT_ACTOR
+from bot.usecases.pattern_links import offer_suggestions
 from bot.usecases.patterns import Pattern, Patterns
 from bot.usecases.permissions import ACTION, Guard, verb
 
@@ -57,9 +64,12 @@ class Delivery:
     error: str | None = None
     permalink: str | None = None
     flags: tuple[str, ...] = ()  # recurring pattern, resurfaced, trending up (mrkdwn lines)
+    suggestions: tuple[Suggestion, ...] = ()  # "possibly the same problem", as its agent may see them (bot.usecases.pattern_links)
     duplicate: bool = False  # a repeated submission of a brief already stored: nothing was done
     route_note: str | None = None  # why it went to another team than asked (tier rules)
     in_progress: bool = False  # another request is posting it right now
+    missing: tuple[str, ...] = ()  # posted with *Post now*: what the agent still has to add (bot.domain.complete_brief)
+    complete_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,9 @@ class Escalations:
         ticketing=None,
         rng: random.Random | None = None,
         guard: Guard | None = None,
+        post_now: PostNow | None = None,
     ) -> None:
+        self.post_now = post_now or PostNow()  # an incomplete brief's reminders and time to complete it
         self.guard = guard  # who may export a brief or retry its delivery (None: tools without Slack, e.g. benchmarks)
         self.rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
         self.enforce_tiers = enforce_tiers
@@ -129,7 +141,8 @@ class Escalations:
     ) -> Delivery:
         target = route(brief.destination, self.channels, tier=tier, enforce_tiers=self.enforce_tiers)
         # Searched before the write transaction, which then only checks briefs stored meanwhile.
-        prior = self.patterns.prior(team_id, brief.model_dump(mode="json"), at=self.clock.now()) if self.patterns is not None else None
+        hint = matching_hint(brief.product_area)  # the product area is a hint to matching ("Other" is none)
+        prior = self.patterns.prior(team_id, brief.model_dump(mode="json"), at=self.clock.now(), product_area=hint) if self.patterns is not None else None
         with self.db.session() as session:
             created = escalations.create_escalation(
                 session,
@@ -205,7 +218,10 @@ class Escalations:
         now = self.clock.now()
         plans = initial_plans(posted_at=now, deadline=brief.request.deadline, cadence=self.cadences[brief.severity], tz=agent_tz)
         checkin = next(p.next_due_at for p in plans if p.kind is FollowUpKind.CHECKIN)
-        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=claim.deadline_state)
+        complete_by = now + self.post_now.within if brief.missing else None  # posted incomplete: reminders from this first post
+        if brief.missing:
+            plans.append(complete_plan(posted_at=now, reminders=self.post_now.reminders))
+        state = BriefState(status=EscalationStatus.OPEN.label, next_checkin_at=checkin, deadline_state=claim.deadline_state, complete_by=complete_by)
         rendered = brief_message(
             ref=ref,
             brief=brief,
@@ -240,6 +256,8 @@ class Escalations:
             if rendered.continuations:
                 continuations.start(session, escalation_id, total=len(rendered.continuations))
             follow_ups.plan_follow_ups(session, escalation_id, plans)
+            if complete_by is not None:
+                escalations.set_complete_by(session, escalation_id, complete_by)
             # An adopted message was rendered by an earlier attempt: bring it up to date.
             update = self.render(session, escalations.get_escalation(session, escalation_id), flags=flags) if found else None
         if update is not None:
@@ -249,9 +267,23 @@ class Escalations:
         permalink = self.gateway.permalink(channel, ts)
         if pattern is not None and pattern.recurring:
             self._note_earlier_threads(escalation_id, ref, pattern, permalink, destination=claim.routed_to.value, channel=channel)
+        suggestions = offer_suggestions(self, escalation_id, ref=ref, agent=agent, channel=channel, ts=ts)
         text, blocks = posted_confirmation(ref=ref, summary=brief.summary, channel_id=channel, permalink=permalink, flags=flags)
-        self._tell(agent, text, blocks)
-        return Delivery(escalation_id, ref, channel, posted=True, ts=ts, permalink=permalink, flags=tuple(flags))
+        if brief.missing:  # posted incomplete: the agent completes it from here, the form's result, the brief or a reminder
+            blocks = [*blocks[:1], *complete_prompt(ref=ref, escalation_id=escalation_id, missing=brief.missing, complete_by=complete_by), *blocks[1:]]
+        self._tell(agent, text, with_suggestions(blocks, suggestion_blocks(escalation_id, suggestions, now=self.clock.now())))
+        return Delivery(
+            escalation_id,
+            ref,
+            channel,
+            posted=True,
+            ts=ts,
+            permalink=permalink,
+            flags=tuple(flags),
+            suggestions=suggestions,
+            missing=brief.missing,
+            complete_by=complete_by,
+        )
 
     def _already_posted(self, escalation_id: int, channel: str) -> tuple[str, str] | None:
         try:
@@ -426,6 +458,8 @@ class Escalations:
             next_checkin_at=checkin.next_due_at if checkin and checkin.active and status.value in ACTIVE_STATUSES else None,
             deadline_state=row.deadline_state,
             parts_missing=max(0, row.parts_total - row.parts_posted),
+            complete_by=row.complete_by,
+            history=history_of(row.moved_from),  # moved from another team: who, why, the earlier message
         )
         if flags is None:
             flags = pattern_lines(self.patterns.recorded(session, row.id)) if self.patterns else []
@@ -580,6 +614,7 @@ def file_job(escalations: Escalations, job: BriefJob) -> None:
             context=job.context,
             initial=initial_from_state(job.values),
             notice=notice,
+            post_now=escalations.post_now,
         )
         try:  # the agent has it all back to submit again: it is theirs to repeat, not the tick's to file
             with db.session() as session:
@@ -590,10 +625,15 @@ def file_job(escalations: Escalations, job: BriefJob) -> None:
         return
     with db.session() as session:
         intake.mark_filed(session, job.view_id, now=clock.now())
+        drafts.delete_for_view(session, job.view_id)  # the draft this form was (bot.usecases.drafts) is filed
     if delivery.duplicate or delivery.in_progress:
         return  # the first submission reports the result in this same modal
     if delivery.posted:
         result = posted_view(ref=delivery.ref, channel_id=delivery.channel_id, permalink=delivery.permalink, note=delivery.route_note, flags=delivery.flags)
+        if delivery.missing:  # posted incomplete: the agent completes it from here
+            prompt = complete_prompt(ref=delivery.ref, escalation_id=delivery.escalation_id, missing=delivery.missing, complete_by=delivery.complete_by)
+            result = {**result, "blocks": [*result["blocks"][:1], *prompt, *result["blocks"][1:]]}
+        result["blocks"] = with_suggestions(result["blocks"], suggestion_blocks(delivery.escalation_id, delivery.suggestions, now=clock.now()))
     else:
         result = not_delivered_view(ref=delivery.ref, error=delivery.error or "unknown_error", channel_id=delivery.channel_id)
     gateway.update_view(job.view_id, result)

@@ -178,7 +178,7 @@ class FollowThrough:
             s.add(row)
             cadence = self.cadences[severity]
             for kind, follow_up in follow_ups.follow_ups(s, escalation_id).items():
-                if not follow_up.active or kind == FollowUpKind.DEADLINE.value:
+                if not follow_up.active or kind in (FollowUpKind.DEADLINE.value, FollowUpKind.COMPLETE.value):  # fixed moments, not a cadence
                     continue
                 p = plan.replan(FollowUpKind(kind), anchor=follow_up.anchor_at, cadence=cadence, tz=row.agent_tz, now=now, stage=follow_up.stage)
                 follow_ups.upsert_follow_up(s, escalation_id, kind, next_due_at=p.next_due_at, anchor_at=p.anchor_at, stage=p.stage)

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Home:
-    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: list[str], members: ChannelMembers) -> None:
+    def __init__(self, db: Database, gateway: SlackGateway, clock: Clock, channels: list[str], members: ChannelMembers, *, drafts=None) -> None:
+        self.drafts = drafts  # bot.usecases.drafts.Drafts: the viewer's own draft, mentioned with *Continue*
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -39,7 +40,8 @@ class Home:
         with self.db.session() as s:
             mine = worklists.mine(s, team_id, user_id, now=now, offset=max(0, mine_offset), limit=PAGE_SIZE)
             team = worklists.waiting_on_team(s, team_id, user_id, channels, now=now, offset=max(0, team_offset), limit=PAGE_SIZE)
-        view = home_view(mine=mine, team=team, now=now, tz=tz)
+        draft = self.drafts.home_blocks(team_id, user_id) if self.drafts is not None else []
+        view = home_view(mine=mine, team=team, now=now, tz=tz, draft=draft)
         self.gateway.publish_home(user_id, view)
         return view
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from blocks import follow_through as views
+from blocks.complete_brief import complete_reminder
 from bot.clock import Clock
 from bot.domain.brief import Destination, Severity, format_ref
 from bot.domain.cadence import Cadence
@@ -36,7 +37,7 @@ from bot.domain.status import FollowUpKind, LogKind
 from bot.slack_api.backoff import UNREADABLE, maybe_posted, workspace_gone
 from bot.slack_api.gateway import NUDGE_EVENT_TYPE, SlackCallFailed, SlackGateway
 from bot.slack_api.workspace import current_team
-from bot.storage import batch, escalations, events, follow_ups, running_log
+from bot.storage import batch, drafts, escalations, events, follow_ups, running_log
 from bot.storage.db import Database
 from bot.usecases.escalate import Escalations, file_unfiled
 from bot.usecases.workspaces import Workspaces
@@ -112,7 +113,9 @@ class Ticker:
         ticketing=None,
         tick_every: timedelta = timedelta(seconds=30),
         workspaces: Workspaces | None = None,
+        drafts_keep: timedelta | None = None,
     ) -> None:
+        self.drafts_keep = drafts_keep  # ESCALATION_DRAFT_DAYS: older drafts are purged each tick
         self.db = db
         self.gateway = gateway
         self.clock = clock
@@ -134,6 +137,8 @@ class Ticker:
         report.completed = self.escalations.post_missing_parts()  # long briefs' thread parts Slack refused earlier
         with self.db.session() as s:
             events.prune_events(s, before=now - EVENT_MEMORY)
+            if self.drafts_keep is not None:
+                drafts.purge(s, saved_after=now - self.drafts_keep)
             claimed = follow_ups.claim_due(s, now=now, owner=self.owner, lease=LEASE, limit=BATCH)
         report.claimed = len(claimed)
         if claimed:
@@ -232,6 +237,8 @@ class Ticker:
         kind = FollowUpKind(item.kind)
         if row is None or anchor is None or kind not in RUNS_IN.get(row.status, set()):
             return None
+        if kind is FollowUpKind.COMPLETE and row.missing is None:  # completed meanwhile: no more reminders
+            return None
         cadence = self.cadences[Severity(row.severity)]
         firing = fire(
             kind,
@@ -245,6 +252,7 @@ class Ticker:
             deadline=row.deadline_at,
             tried_at=item.tried_at,
             late_after=self.late_after,
+            reminders=self.escalations.post_now.reminders,
         )
         ref = format_ref(row.number)
         security = row.destination == Destination.SECURITY.value
@@ -378,6 +386,11 @@ class Ticker:
                 overdue=stage == OVERDUE,
                 every=str(cadence.customer_update),
                 last_customer_update=last_customer_update,
+            )
+            return text, blocks, row.agent_user_id, None
+        if kind is FollowUpKind.COMPLETE:  # by DM to the agent, with *Complete the brief*
+            text, blocks = complete_reminder(
+                ref=ref, escalation_id=row.id, missing=(row.missing or "").split(","), complete_by=row.complete_by, final=stage == "final"
             )
             return text, blocks, row.agent_user_id, None
         if kind is FollowUpKind.ACK:

@@ -24,7 +24,7 @@ from blocks import ids
 from bot.clock import Clock
 from bot.domain.brief import format_ref
 from bot.domain.status import LogKind
-from bot.domain.visibility import Parties, Verdict, may_act, may_see, needs_membership
+from bot.domain.visibility import Parties, Verdict, may_act, may_act_as_agent, may_see, needs_membership
 from bot.slack_api.directory import ChannelMembers
 from bot.storage import escalations, running_log
 from bot.storage.db import Database
@@ -42,6 +42,7 @@ def no_such_ref(number: int | str) -> str:
 
 class Who(Enum):
     INVOLVED = "the people involved in the brief: its agent, its receiving owner, members of its channel, admins"
+    AGENT = "the brief's escalating agent and admins only (what only the author can do: complete a brief posted incomplete)"
     ANYONE = "anyone in the workspace: it changes only their own form, answer or Home tab, or files a brief as them"
     THREAD = "whoever Slack lets write in (or react to) the brief's thread: logged; acting on a reaction goes through the INVOLVED rule"
 
@@ -72,6 +73,9 @@ ACCESS: dict[tuple[str, str], Access] = {
     (ACTION, ids.ACTION_HOME_PREVIOUS): _ANYONE,
     (ACTION, ids.ACTION_HOME_NEXT): _ANYONE,
     (ACTION, ids.ACTION_HOME_OPEN): _ANYONE,  # a link button: nothing happens in the bot
+    # Drafts of the brief form (the view_closed is (VIEW, VIEW_BRIEF)): each reads only the clicker's own draft.
+    (ACTION, ids.ACTION_DRAFT_CONTINUE): _ANYONE,
+    (ACTION, ids.ACTION_DRAFT_FRESH): _ANYONE,
     # A posted brief, its agent's notices and nudges, and their modals.
     (ACTION, ids.ACTION_EXPORT): Access(_INVOLVED, "export"),
     (ACTION, ids.ACTION_RETRY_DELIVERY): Access(_INVOLVED, "retry the delivery of"),
@@ -94,6 +98,18 @@ ACCESS: dict[tuple[str, str], Access] = {
     (ACTION, ids.ACTION_CLOSE): Access(_INVOLVED, "close"),
     (VIEW, ids.VIEW_CLOSE): Access(_INVOLVED, "close"),
     (ACTION, ids.ACTION_REOPEN): Access(_INVOLVED, "re-open"),
+    # File now, complete later: the brief form's severity choice and Post now box; completing is the agent's.
+    (ACTION, ids.ACTION_CHOOSE_SEVERITY): _ANYONE,
+    (ACTION, ids.ACTION_POST_NOW): _ANYONE,
+    (ACTION, ids.ACTION_COMPLETE_BRIEF): Access(Who.AGENT, "complete"),
+    (VIEW, ids.VIEW_COMPLETE_BRIEF): Access(Who.AGENT, "complete"),
+    # "Possibly the same problem" on a brief (its agent's result view and DM, its thread): the clicker
+    # must be involved in that brief, and may link only a suggested brief they may see.
+    (ACTION, ids.ACTION_PATTERN_SAME): Access(_INVOLVED, "link briefs to"),
+    (ACTION, ids.ACTION_PATTERN_NOT_RELATED): Access(_INVOLVED, "dismiss suggestions on"),
+    (ACTION, ids.ACTION_MOVE): Access(_INVOLVED, "move"),  # a security brief: only its channel's members and admins (bot.usecases.move)
+    (ACTION, ids.ACTION_MOVE_DESTINATION): Access(_INVOLVED, "move"),  # in the move modal: re-rendered with the brief's package, pre-filled
+    (VIEW, ids.VIEW_MOVE): Access(_INVOLVED, "move"),
     # Slack events in a brief's thread.
     (EVENT, "reaction_added"): Access(Who.THREAD),
     (EVENT, "message"): Access(Who.THREAD),
@@ -101,9 +117,9 @@ ACCESS: dict[tuple[str, str], Access] = {
 
 
 def verb(kind: str, id_: str) -> str:
-    """The refusal's verb for an INVOLVED id (KeyError for an id not in the table: add it)."""
+    """The refusal's verb for an INVOLVED (or AGENT) id (KeyError for an id not in the table: add it)."""
     access = ACCESS[(kind, id_)]
-    if access.who is not Who.INVOLVED:
+    if access.who not in (Who.INVOLVED, Who.AGENT):
         raise ValueError(f"{kind} {id_} is not guarded ({access.who.name})")
     return access.what
 
@@ -148,25 +164,33 @@ class Guard:
 
     # --- acting --------------------------------------------------------------------------------------
 
-    def refusal(self, escalation_id: int, user: str, what: str, *, team_id: str | None = None) -> str | None:
-        """None if `user` may `what` (e.g. "de-escalate", from ACCESS) this brief; else what to tell them (logged)."""
+    def allows(self, parties: Parties, user: str) -> bool:
+        """Whether `user` may act on this brief; nothing told or logged (`refusal` does both)."""
+        return may_act(parties, user, admins=self.admins, member=self._member(parties, user, acting=True)) is Verdict.ALLOWED
+
+    def refusal(self, escalation_id: int, user: str, what: str, *, team_id: str | None = None, agent_only: bool = False) -> str | None:
+        """None if `user` may `what` (e.g. "de-escalate", from ACCESS) this brief; else what to tell them (logged).
+        `agent_only`: a Who.AGENT id (only the escalating agent and admins)."""
         parties = self.parties(escalation_id, team_id)
         if parties is None:
             log.info("%s tried to %s escalation %s, which is not in workspace %s", user, what, escalation_id, team_id)
             return NOT_FOUND
         member = self._member(parties, user, acting=True)
-        verdict = may_act(parties, user, admins=self.admins, member=member)
+        verdict = (may_act_as_agent if agent_only else may_act)(parties, user, admins=self.admins, member=member)
         if verdict is Verdict.ALLOWED:
             return None
         ref, channel, agent = parties.ref, parties.channel, parties.agent
-        message = {
-            Verdict.HIDDEN: NOT_FOUND,
-            Verdict.UNSURE: f":no_entry: I could not check who is in <#{channel}> just now, so I can't let you {what} {ref}. Try again in a minute.",
-            Verdict.REFUSED: (
-                f":no_entry: Only the escalating agent, the receiving owner, members of <#{channel}> and admins can {what} {ref}. "
-                f"Ask <@{agent}> or someone in <#{channel}>."
-            ),
-        }[verdict]
+        if agent_only and verdict is Verdict.REFUSED:
+            message = f":no_entry: Only the escalating agent (<@{agent}>) and admins can {what} {ref}. Ask <@{agent}>."
+        else:
+            message = {
+                Verdict.HIDDEN: NOT_FOUND,
+                Verdict.UNSURE: f":no_entry: I could not check who is in <#{channel}> just now, so I can't let you {what} {ref}. Try again in a minute.",
+                Verdict.REFUSED: (
+                    f":no_entry: Only the escalating agent, the receiving owner, members of <#{channel}> and admins can {what} {ref}. "
+                    f"Ask <@{agent}> or someone in <#{channel}>."
+                ),
+            }[verdict]
         with self.db.session() as s:
             running_log.add_log(
                 s,

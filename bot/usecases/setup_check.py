@@ -1,10 +1,12 @@
-"""`escalation-bot check`: is the token good, and can the bot post in every destination channel?"""
+"""`escalation-bot check`: is the token good, can the bot post in every destination channel, which pattern matcher is on?"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from bot.settings import Settings, env_name
+from bot.embeddings import EmbeddingsError
+from bot.embeddings.factory import build_embedder, describe
+from bot.settings import Settings, SettingsError, env_name
 from bot.slack_api.gateway import SlackCallFailed, SlackGateway, make_web_client
 
 _FIELD_OF = {
@@ -67,5 +69,42 @@ def run_check(settings: Settings, *, out: TextIO, gateway: SlackGateway | None =
         else:
             kind = "private" if status.is_private else "public"
             print(f"ok    {label} #{status.name} ({channel_id}, {kind}): exists, bot is a member", file=out)
+    problems += check_matcher(settings, out=out)
     print(f"{'All checks passed.' if not problems else f'{problems} problem(s) to fix.'}", file=out)
     return 0 if not problems else 1
+
+
+PROBE_TEXT = "escalation-bot check: can this text be embedded?"
+
+
+def check_matcher(settings: Settings, *, out: TextIO) -> int:
+    """One line: which pattern matcher is active (ESCALATION_EMBEDDINGS), after embedding one short text
+    with it (for an endpoint, a live request). Returns 1 when it cannot embed, else 0."""
+    try:
+        embedder = build_embedder(settings)
+    except SettingsError as exc:
+        print(f"FAIL  matcher: {exc}", file=out)
+        return 1
+    if embedder is None:
+        why = "ESCALATION_EMBEDDINGS=none" if settings.embeddings_choice == "none" else "the wordllama package is not installed"
+        print(f"ok    matcher: lexical only ({why})", file=out)
+        return 0
+    active = describe(embedder)
+    try:
+        vectors = embedder.embed([PROBE_TEXT])
+        if vectors.ndim != 2 or vectors.shape[0] != 1 or vectors.shape[1] == 0:
+            raise EmbeddingsError(f"it returned an array of shape {vectors.shape} for one text")
+    except EmbeddingsError as exc:
+        fix = (
+            "fix ESCALATION_EMBEDDINGS_URL, _MODEL or _KEY, or set ESCALATION_EMBEDDINGS=none"
+            if settings.embeddings_choice == "http"
+            else "set ESCALATION_EMBEDDINGS=none"
+        )
+        print(f"FAIL  matcher: {active}: {exc}. Until this works, briefs are matched lexically; {fix}.", file=out)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a model that fails to load: one line for the admin, not a traceback
+        print(f"FAIL  matcher: {active}: cannot embed ({type(exc).__name__}: {exc}); set ESCALATION_EMBEDDINGS=none to match lexically.", file=out)
+        return 1
+    answered = f": answered, {vectors.shape[1]} dims" if settings.embeddings_choice == "http" else ""
+    print(f"ok    matcher: {active}{answered}", file=out)
+    return 0

@@ -11,6 +11,7 @@ typed, so nothing is ever lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from blocks import ids
 from blocks.brief_modal import ModalContext, brief_modal, draft_from_state, initial_from_state
+from blocks.complete_brief import complete_modal_again
 from blocks.notices import delivery_problem, export_view, not_saved_notice, saving_view
 from blocks.text import escape, slack_date
 from bot.domain.brief import Destination
@@ -47,13 +49,18 @@ def prefill_from_text(text: str) -> dict[str, str]:
     return {"summary": text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0] + "…", "narrative": text[:3000]}
 
 
-async def open_brief_modal(client, trigger_id: str, context: ModalContext, respond=None, *, services=None, ticket_text: str = "") -> None:
+async def open_brief_modal(
+    client, trigger_id: str, context: ModalContext, respond=None, *, services=None, ticket_text: str = "", team_id: str = "", user_id: str = ""
+) -> None:
     """Open first (the trigger expires in 3 s); callers warm caches afterwards.
 
     With `services` and a ticket reference in `ticket_text` (`/escalate SUP-123`, or the shortcut's
-    message), the ticket's SLA then pre-fills the SLA position and hard deadline by views.update."""
+    message), the ticket's SLA then pre-fills the SLA position and hard deadline by views.update.
+    With `user_id`, an agent who has a draft first gets *Continue the draft* / *Start fresh*
+    (bot.slack.listeners.drafts), which then turns into the form."""
+    offer = await _draft_offer(services, team_id, user_id, context) if user_id else None
     try:
-        response = await client.views_open(trigger_id=trigger_id, view=brief_modal(context=context))
+        response = await client.views_open(trigger_id=trigger_id, view=offer or brief_modal(context=context))
     except SlackApiError as exc:
         error = exc.response.get("error", "") if exc.response is not None else ""
         log.warning("views.open failed: %s", error)
@@ -61,8 +68,21 @@ async def open_brief_modal(client, trigger_id: str, context: ModalContext, respo
             await respond(text=_RETRY_HINT.get(error, f"Slack could not open the form ({error}). Please try again."), response_type="ephemeral")
         return
     ticketing = getattr(services, "ticketing", None)
-    if ticketing is not None and ticket_text:
+    if ticketing is not None and ticket_text and offer is None:  # after an offer: on *Start fresh*
         await _prefill_from_ticket(services, client, response.get("view") or {}, context, ticket_text)
+
+
+async def _draft_offer(services, team_id: str, user_id: str, context: ModalContext) -> dict | None:
+    """The draft offer view, or None. One short read by primary key; if the database is slow or
+    down the form opens as usual (the trigger expires in 3 s; the draft is still there next time)."""
+    drafts = getattr(services, "drafts", None)
+    if drafts is None:
+        return None
+    try:
+        return await asyncio.wait_for(services.run_sync(drafts.offer_view, team_id, user_id, context), timeout=1.0)
+    except Exception:  # noqa: BLE001 - TimeoutError included: the form matters more than the offer
+        log.warning("draft lookup for %s failed: opening the form", user_id, exc_info=True)
+        return None
 
 
 async def _prefill_from_ticket(services, client, view: dict, context: ModalContext, text: str) -> None:
@@ -97,10 +117,18 @@ def _input_ids(view: dict) -> set[str]:
 def register(app: AsyncApp, services) -> None:
     @app.action(ids.ACTION_CHOOSE_DESTINATION)
     @app.action(ids.ACTION_CHOOSE_ENG_KIND)
+    @app.action(ids.ACTION_CHOOSE_SEVERITY)
+    @app.action(ids.ACTION_POST_NOW)
     async def on_choice(ack, body, client) -> None:
-        """Show the chosen destination's package fields (and defect fields for Engineering)."""
+        """Show the chosen destination's package fields (and defect fields for Engineering); offer
+        *Post now* for Critical, and with it ticked require only the essentials (Slack checks `optional`)."""
         await ack()
         view = body.get("view") or {}
+        if view.get("callback_id") == ids.VIEW_COMPLETE_BRIEF:  # the form completing a posted brief (bot.slack.listeners.complete_brief)
+            again = complete_modal_again(view)
+            if again is not None:
+                services.spawn(update_view(client, view.get("id"), again, view.get("hash")), what="re-render the completion form")
+            return
         values = (view.get("state") or {}).get("values") or {}
         raw = draft_from_state(values)
         new_view = brief_modal(
@@ -108,8 +136,12 @@ def register(app: AsyncApp, services) -> None:
             eng_kind=raw.get("eng_kind"),
             context=ModalContext.load(view.get("private_metadata")),
             initial=initial_from_state(values),
+            post_now=services.settings.post_now,
         )
         services.spawn(update_view(client, view.get("id"), new_view, view.get("hash")), what="re-render the brief modal")
+        if services.drafts is not None:  # Slack reported the form's state: keep it (no view_closed comes on a reload)
+            team, user = payloads.team_id(body), payloads.user_id(body)
+            services.spawn(services.run_sync(services.drafts.save, team, user, view.get("id") or "", values), what="keep the brief draft")
 
     @app.view(ids.VIEW_BRIEF)
     async def on_submit(ack, body, view, client) -> None:
@@ -117,7 +149,9 @@ def register(app: AsyncApp, services) -> None:
         raw = draft_from_state(values)
         context = ModalContext.load(view.get("private_metadata"))
         try:
-            brief = validate_draft(raw, now=services.clock.now(), default_currency=services.settings.default_currency)
+            brief = validate_draft(
+                raw, now=services.clock.now(), default_currency=services.settings.default_currency, post_now_severities=services.settings.post_now.severities
+            )
         except BriefInvalid as invalid:
             shown = _input_ids(view)
             if set(invalid.errors) <= shown:
@@ -129,7 +163,14 @@ def register(app: AsyncApp, services) -> None:
             notice = f":point_down: *{destination.label if destination else 'This destination'} needs a few more details* — they are below."
             await ack(
                 response_action="update",
-                view=brief_modal(destination=destination, eng_kind=raw.get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice),
+                view=brief_modal(
+                    destination=destination,
+                    eng_kind=raw.get("eng_kind"),
+                    context=context,
+                    initial=initial_from_state(values),
+                    notice=notice,
+                    post_now=services.settings.post_now,
+                ),
             )
             return
 
@@ -140,7 +181,12 @@ def register(app: AsyncApp, services) -> None:
             await ack(
                 response_action="update",
                 view=brief_modal(
-                    destination=brief.destination, eng_kind=raw.get("eng_kind"), context=warned, initial=initial_from_state(values), notice=notice
+                    destination=brief.destination,
+                    eng_kind=raw.get("eng_kind"),
+                    context=warned,
+                    initial=initial_from_state(values),
+                    notice=notice,
+                    post_now=services.settings.post_now,
                 ),
             )
             return
@@ -156,7 +202,12 @@ def register(app: AsyncApp, services) -> None:
             await ack(
                 response_action="update",
                 view=brief_modal(
-                    destination=brief.destination, eng_kind=raw.get("eng_kind"), context=context, initial=initial_from_state(values), notice=notice
+                    destination=brief.destination,
+                    eng_kind=raw.get("eng_kind"),
+                    context=context,
+                    initial=initial_from_state(values),
+                    notice=notice,
+                    post_now=services.settings.post_now,
                 ),
             )
             return

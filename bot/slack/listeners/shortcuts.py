@@ -39,5 +39,16 @@ async def _open(body: dict, client, respond, services=None) -> None:
         prefill["narrative"] = message["text"][:3000]
     if permalink:
         prefill["references"] = permalink
-    context = ModalContext(source_channel_id=channel, origin="shortcut", prefill=prefill)
-    await open_brief_modal(client, body.get("trigger_id", ""), context, respond, services=services, ticket_text=message.get("text") or "")
+    context = ModalContext(
+        source_channel_id=channel, origin="shortcut", prefill=prefill, product_areas=services.settings.product_areas if services is not None else ()
+    )
+    await open_brief_modal(
+        client,
+        body.get("trigger_id", ""),
+        context,
+        respond,
+        services=services,
+        ticket_text=message.get("text") or "",
+        team_id=payloads.team_id(body),
+        user_id=payloads.user_id(body) if services is not None else "",  # a draft of theirs is offered first
+    )
