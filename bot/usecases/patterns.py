@@ -214,9 +214,7 @@ class Patterns:
         area = matching_hint(row.product_area)  # "Other" says nothing about where the problem is
         if prior is None:
             since = row.created_at - timedelta(days=self.window_days)
-            matches = search.similar_escalations(
-                session, team_id=row.team_id, text=text, product_area=area, since=since, exclude_id=row.id, names=names
-            )
+            matches = search.similar_escalations(session, team_id=row.team_id, text=text, product_area=area, since=since, exclude_id=row.id, names=names)
         else:
             if prior.vector is not None and prior.model:  # computed before the transaction; kept with the brief
                 search.store_embedding(session, row.id, prior.vector, prior.model, row=row, new=True)
