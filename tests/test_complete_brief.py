@@ -17,10 +17,10 @@ from blocks.brief_message import brief_message
 from blocks.complete_brief import complete_modal, complete_reminder
 from blocks.home import home_view, list_blocks
 from bot.domain.brief import Destination, Severity
-from bot.domain.complete_brief import DEFAULT_REMINDERS, PostNow, draft_of, missing_labels, parse_reminders
+from bot.domain.complete_brief import DEFAULT_REMINDERS, PostNow, missing_labels, parse_reminders
 from bot.domain.follow_through import complete_plan, fire
 from bot.domain.status import FollowUpKind
-from bot.domain.validation import POST_NOW_REQUIRED, BriefInvalid, required_fields, validate_draft
+from bot.domain.validation import POST_NOW_REQUIRED, BriefInvalid, draft_of, required_fields, validate_draft
 from bot.domain.worklists import Page, Row
 from bot.settings import SettingsError, load_settings
 from tests.conftest import AGENT, CHANNELS, TEAM, settings_env

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import Enum
-from typing import Any
 
-from bot.domain.brief import Brief, Money, Severity
+from bot.domain.brief import Severity
 
 DEFAULT_REMINDERS = (timedelta(minutes=15), timedelta(minutes=30))
 MAX_REMINDER = timedelta(hours=24)
@@ -85,64 +83,3 @@ def parse_reminders(text: str) -> tuple[timedelta, ...]:
     if offsets[0] <= timedelta(0) or any(b <= a for a, b in zip(offsets, offsets[1:], strict=False)) or offsets[-1] > MAX_REMINDER:
         raise ValueError(f"'{text}': give increasing minutes, more than 0 and at most {int(MAX_REMINDER.total_seconds() // 60)}, such as 15,30")
     return offsets
-
-
-def draft_of(brief: Brief) -> dict[str, Any]:
-    """What a brief says, as the form's raw values (bot.domain.validation.Draft), to pre-fill the form
-    that completes it: every given field, none of the missing ones."""
-    impact, comms, request = brief.impact, brief.communication, brief.request
-
-    def value(member: Enum | None) -> str | None:
-        return member.value if member is not None else None
-
-    def money(m: Money | None) -> str | None:
-        return f"{m.amount} {m.currency}" if m is not None else None
-
-    draft: dict[str, Any] = {
-        "destination": brief.destination.value,
-        "severity": brief.severity.value,
-        "summary": brief.summary,
-        "affected_customers": str(impact.affected_customers),
-        "affected_names": impact.affected_names,
-        "growth": value(impact.growth),
-        "depth": value(impact.depth),
-        "operational_effect": impact.operational_effect,
-        "since": impact.since.isoformat() if impact.since else None,
-        "critical_when": impact.critical_when,
-        "arr_exposed": money(impact.arr_exposed),
-        "pipeline_at_risk": money(impact.pipeline_at_risk),
-        "reputation": value(impact.reputation),
-        "reference_account": impact.reference_account or None,
-        "sla_position": value(impact.sla_position),
-        "penalties": impact.penalties,
-        "narrative": brief.narrative,
-        "actions_taken": "\n".join(f"{a.what} -> {a.outcome}" for a in brief.actions_taken),
-        "last_update_on": comms.last_update_on.isoformat() if comms.last_update_on else None,
-        "last_update": comms.last_update,
-        "expectation": comms.expectation,
-        "escalation_risk": value(comms.escalation_risk),
-        "request_kind": value(request.kind),
-        "ask": request.ask,
-        "deadline": str(int(request.deadline.timestamp())),
-        "references": "\n".join(brief.references),
-    }
-    if brief.engineering is not None:
-        eng, repro = brief.engineering, brief.engineering.reproduction
-        draft.update(
-            eng_kind=value(eng.kind),
-            repro_baseline=repro.baseline,
-            repro_steps="\n".join(f"{i}. {step}" for i, step in enumerate(repro.steps, 1)),
-            repro_expected=repro.expected,
-            repro_observed=repro.observed,
-            repro_environment=repro.environment,
-            repro_frequency=value(repro.frequency),
-            repro_ruled_out=repro.ruled_out,
-            logs=eng.logs,
-            timeline_commitments=eng.timeline_commitments,
-        )
-    for package in (brief.product, brief.leadership, brief.support_l2):
-        if package is not None:
-            draft.update(package.model_dump())
-    if brief.security is not None:
-        draft.update(brief.security.model_dump(), urgency=value(brief.security.urgency))
-    return {k: v for k, v in draft.items() if v not in (None, "")}

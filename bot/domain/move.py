@@ -8,12 +8,11 @@ the moment the brief was filed (its hard deadline was in the future then, and st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from enum import Enum
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain.brief import Brief, Destination, Money
-from bot.domain.validation import PACKAGE_FIELDS, PACKAGE_REQUIRED, BriefInvalid, validate_draft
+from bot.domain.brief import Brief, Destination
+from bot.domain.validation import PACKAGE_FIELDS, PACKAGE_REQUIRED, BriefInvalid, draft_of, validate_draft
 
 REASON_MAX = 1000
 _PACKAGES = {
@@ -30,76 +29,6 @@ def form_fields(target: Destination) -> tuple[str, ...]:
     (Leadership needs the revenue exposure)."""
     extra = tuple(f for f in PACKAGE_REQUIRED[target] if f not in PACKAGE_FIELDS[target])
     return extra + PACKAGE_FIELDS[target]
-
-
-def _value(member: Enum | None) -> str | None:
-    return str(member.value) if member is not None else None
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day is not None else None
-
-
-def _money(value: Money | None) -> str | None:
-    return f"{value.amount} {value.currency}" if value is not None else None
-
-
-def draft_of(brief: Brief) -> dict[str, Any]:
-    """The brief as the form's raw values (bot.domain.validation.Draft), so it validates again as it is."""
-    impact, comms, request = brief.impact, brief.communication, brief.request
-    draft: dict[str, Any] = {
-        "destination": brief.destination.value,
-        "severity": brief.severity.value,
-        "summary": brief.summary,
-        "affected_customers": str(impact.affected_customers),
-        "affected_names": impact.affected_names,
-        "growth": _value(impact.growth),
-        "depth": _value(impact.depth),
-        "operational_effect": impact.operational_effect,
-        "since": _iso(impact.since),
-        "critical_when": impact.critical_when,
-        "arr_exposed": _money(impact.arr_exposed),
-        "pipeline_at_risk": _money(impact.pipeline_at_risk),
-        "reputation": _value(impact.reputation),
-        "reference_account": impact.reference_account,
-        "sla_position": _value(impact.sla_position),
-        "penalties": impact.penalties,
-        "narrative": brief.narrative,
-        "actions_taken": "\n".join(f"{a.what} -> {a.outcome}" for a in brief.actions_taken),
-        "last_update_on": _iso(comms.last_update_on),
-        "last_update": comms.last_update,
-        "expectation": comms.expectation,
-        "escalation_risk": _value(comms.escalation_risk),
-        "request_kind": _value(request.kind),
-        "ask": request.ask,
-        "deadline": int(request.deadline.timestamp()),
-        "references": "\n".join(brief.references) or None,
-        "product_area": getattr(brief, "product_area", None),
-    }
-    if brief.engineering is not None:
-        eng, repro = brief.engineering, brief.engineering.reproduction
-        draft.update(
-            eng_kind=_value(eng.kind),
-            repro_baseline=repro.baseline,
-            repro_steps="\n".join(repro.steps) or None,
-            repro_expected=repro.expected,
-            repro_observed=repro.observed,
-            repro_environment=repro.environment,
-            repro_frequency=_value(repro.frequency),
-            repro_ruled_out=repro.ruled_out,
-            logs=eng.logs,
-            timeline_commitments=eng.timeline_commitments,
-        )
-    if brief.product is not None:
-        draft.update(brief.product.model_dump())
-    if brief.security is not None:
-        draft.update(observations=brief.security.observations, affected_parties=brief.security.affected_parties)
-        draft.update(containment=brief.security.containment, urgency=_value(brief.security.urgency))
-    if brief.leadership is not None:
-        draft.update(brief.leadership.model_dump())
-    if brief.support_l2 is not None:
-        draft.update(brief.support_l2.model_dump())
-    return {k: v for k, v in draft.items() if v is not None}
 
 
 def prefill(brief: Brief, target: Destination) -> dict[str, Any]:

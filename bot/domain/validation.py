@@ -26,6 +26,7 @@ from bot.domain.brief import (
     Growth,
     LeadershipPackage,
     Likelihood,
+    Money,
     ProductPackage,
     Reproduction,
     ReputationRisk,
@@ -453,3 +454,69 @@ _REQUIRED_MESSAGES = {
     "decision_needed": "Name the specific decision or intervention you need.",
     "arr_exposed": "Leadership needs the revenue exposure: ARR at risk, e.g. $120k.",
 }
+
+
+def draft_of(brief: Brief) -> dict[str, Any]:
+    """The brief as the form's raw values (Draft): validate_draft's inverse, so it validates again to
+    the same brief. Pre-fills the forms that start from a brief (completing it, moving it). Only given
+    fields: a field the brief lacks (an incomplete brief's) is left out."""
+    impact, comms, request = brief.impact, brief.communication, brief.request
+
+    def value(member: Enum | None) -> str | None:
+        return str(member.value) if member is not None else None
+
+    def money(m: Money | None) -> str | None:
+        return f"{m.amount} {m.currency}" if m is not None else None
+
+    def iso(day: date | None) -> str | None:
+        return day.isoformat() if day is not None else None
+
+    draft: dict[str, Any] = {
+        "destination": brief.destination.value,
+        "severity": brief.severity.value,
+        "summary": brief.summary,
+        "product_area": brief.product_area,
+        "affected_customers": str(impact.affected_customers),
+        "affected_names": impact.affected_names,
+        "growth": value(impact.growth),
+        "depth": value(impact.depth),
+        "operational_effect": impact.operational_effect,
+        "since": iso(impact.since),
+        "critical_when": impact.critical_when,
+        "arr_exposed": money(impact.arr_exposed),
+        "pipeline_at_risk": money(impact.pipeline_at_risk),
+        "reputation": value(impact.reputation),
+        "reference_account": impact.reference_account,
+        "sla_position": value(impact.sla_position),
+        "penalties": impact.penalties,
+        "narrative": brief.narrative,
+        "actions_taken": "\n".join(f"{a.what} -> {a.outcome}" for a in brief.actions_taken),
+        "last_update_on": iso(comms.last_update_on),
+        "last_update": comms.last_update,
+        "expectation": comms.expectation,
+        "escalation_risk": value(comms.escalation_risk),
+        "request_kind": value(request.kind),
+        "ask": request.ask,
+        "deadline": int(request.deadline.timestamp()),
+        "references": "\n".join(brief.references),
+    }
+    if brief.engineering is not None:
+        eng, repro = brief.engineering, brief.engineering.reproduction
+        draft.update(
+            eng_kind=value(eng.kind),
+            repro_baseline=repro.baseline,
+            repro_steps="\n".join(f"{i}. {step}" for i, step in enumerate(repro.steps, 1)),  # split_lines drops the numbers again
+            repro_expected=repro.expected,
+            repro_observed=repro.observed,
+            repro_environment=repro.environment,
+            repro_frequency=value(repro.frequency),
+            repro_ruled_out=repro.ruled_out,
+            logs=eng.logs,
+            timeline_commitments=eng.timeline_commitments,
+        )
+    for package in (brief.product, brief.leadership, brief.support_l2):
+        if package is not None:
+            draft.update(package.model_dump())
+    if brief.security is not None:
+        draft.update(brief.security.model_dump(), urgency=value(brief.security.urgency))
+    return {k: v for k, v in draft.items() if v not in (None, "")}

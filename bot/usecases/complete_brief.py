@@ -18,8 +18,9 @@ from blocks.complete_brief import complete_modal
 from blocks.kit import View
 from bot.domain.brief import Brief, Severity, format_ref
 from bot.domain.cadence import next_deadline_mark
-from bot.domain.complete_brief import draft_of, missing_text
+from bot.domain.complete_brief import missing_text
 from bot.domain.status import FollowUpKind, LogKind
+from bot.domain.validation import draft_of
 from bot.storage import escalations, follow_ups, running_log
 from bot.usecases.escalate import Escalations
 from bot.usecases.permissions import ACTION, NOT_FOUND, VIEW, verb

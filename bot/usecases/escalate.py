@@ -242,12 +242,7 @@ class Escalations:
                 log.info("%s was already in %s (ts %s): adopting it", ref, found[0], found[1])
                 channel, ts = found
             else:
-                channel, ts = self.gateway.post_message(
-                    channel,
-                    text=rendered.text,
-                    blocks=rendered.blocks,
-                    metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
-                )
+                channel, ts = self.post_brief_message(channel, rendered, escalation_id, ref)
         except SlackCallFailed as exc:
             return self._failed(escalation_id, ref, channel, agent, exc, attempt=attempt, previous_error=claim.previous_error)
 
@@ -262,7 +257,7 @@ class Escalations:
             update = self.render(session, escalations.get_escalation(session, escalation_id), flags=flags) if found else None
         if update is not None:
             self.update_posted(escalation_id, channel, ts, *update)
-        if rendered.continuations and not self._post_parts(escalation_id, ref, channel, ts, rendered.continuations, already=0, attempt=1):
+        if rendered.continuations and not self.post_parts(escalation_id, ref, channel, ts, rendered.continuations, already=0, attempt=1):
             self.refresh(escalation_id)  # the brief says parts are missing until the tick has posted them
         permalink = self.gateway.permalink(channel, ts)
         if pattern is not None and pattern.recurring:
@@ -351,12 +346,21 @@ class Escalations:
                 return False
             ref, channel, ts, parts = format_ref(row.number), row.channel_id, row.message_ts, self.rendered(session, row).continuations
         already, attempts = claimed
-        if not self._post_parts(escalation_id, ref, channel, ts, parts, already=already, attempt=attempts + 1):
+        if not self.post_parts(escalation_id, ref, channel, ts, parts, already=already, attempt=attempts + 1):
             return False
         self.refresh(escalation_id)  # the "still being posted" notice goes
         return True
 
-    def _post_parts(self, escalation_id: int, ref: str, channel: str, ts: str, parts: list, *, already: int, attempt: int) -> bool:
+    def post_brief_message(self, channel: str, rendered, escalation_id: int, ref: str) -> tuple[str, str]:
+        """Post a rendered brief's first message, with the metadata that finds it again ((channel, ts))."""
+        return self.gateway.post_message(
+            channel,
+            text=rendered.text,
+            blocks=rendered.blocks,
+            metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
+        )
+
+    def post_parts(self, escalation_id: int, ref: str, channel: str, ts: str, parts: list, *, already: int, attempt: int) -> bool:
         """Post the thread parts after the first `already`, in order (True when all are in). On a refusal
         the rest wait for the tick (backoff, never before Retry-After): a part is never skipped, and
         on a retry the first part is looked for in the thread first (its answer may have been lost)."""

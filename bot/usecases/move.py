@@ -29,7 +29,7 @@ from bot.domain.move import MovedBrief, moved_brief, prefill
 from bot.domain.routing import move_refusal
 from bot.domain.status import MOVE, EscalationStatus, LogKind
 from bot.domain.visibility import Parties, Verdict, may_act
-from bot.slack_api.gateway import BRIEF_EVENT_TYPE, CONTINUATION_EVENT_TYPE, SlackCallFailed
+from bot.slack_api.gateway import CONTINUATION_EVENT_TYPE, SlackCallFailed
 from bot.storage import continuations, escalations, follow_ups, moves, running_log, search
 from bot.usecases.follow_through import FollowThrough, Outcome
 from bot.usecases.permissions import ACTION, VIEW, verb
@@ -136,12 +136,7 @@ class Move:
             row.brief, row.moved_from = brief_json, moved_from
             rendered = self.escalations.rendered(s, row)
         try:
-            channel, ts = self.gateway.post_message(
-                channel,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                metadata={"event_type": BRIEF_EVENT_TYPE, "event_payload": {"escalation_id": escalation_id, "ref": ref}},
-            )
+            channel, ts = self.escalations.post_brief_message(channel, rendered, escalation_id, ref)
         except SlackCallFailed as exc:
             log.warning("%s not moved: posting in %s failed (%s)", ref, channel, exc.error)
             return Outcome(ref, f":warning: {ref} was not moved: I could not post it in <#{channel}>. {delivery_problem(exc.error, channel)} Nothing changed.")
@@ -189,7 +184,7 @@ class Move:
             self._superseded(channel, ts, ref)
             return Outcome(ref, f"{ref} changed while you were moving it (moved, closed or marked fixed): it was not moved. Look at it again.")
         if rendered.continuations:
-            self.escalations._post_parts(escalation_id, ref, channel, ts, rendered.continuations, already=0, attempt=1)  # noqa: SLF001 - the brief's own thread parts
+            self.escalations.post_parts(escalation_id, ref, channel, ts, rendered.continuations, already=0, attempt=1)
         self._leave_old(old_channel, old_ts, ref=ref, summary=summary, result=result, by=user, new_link=new_link)
         if to is Destination.SECURITY and old_parts:
             self._withdraw_parts(old_channel, old_ts, escalation_id, ref)

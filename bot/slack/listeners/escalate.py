@@ -148,6 +148,18 @@ def register(app: AsyncApp, services) -> None:
         values = (view.get("state") or {}).get("values") or {}
         raw = draft_from_state(values)
         context = ModalContext.load(view.get("private_metadata"))
+
+        def form_again(destination, context_now, notice: str) -> dict:
+            """The form as typed, with `notice` on top (Slack keeps it open: nothing is lost)."""
+            return brief_modal(
+                destination=destination,
+                eng_kind=raw.get("eng_kind"),
+                context=context_now,
+                initial=initial_from_state(values),
+                notice=notice,
+                post_now=services.settings.post_now,
+            )
+
         try:
             brief = validate_draft(
                 raw, now=services.clock.now(), default_currency=services.settings.default_currency, post_now_severities=services.settings.post_now.severities
@@ -161,34 +173,14 @@ def register(app: AsyncApp, services) -> None:
             # destination): show them, with everything typed so far kept.
             destination = _destination(raw)
             notice = f":point_down: *{destination.label if destination else 'This destination'} needs a few more details* — they are below."
-            await ack(
-                response_action="update",
-                view=brief_modal(
-                    destination=destination,
-                    eng_kind=raw.get("eng_kind"),
-                    context=context,
-                    initial=initial_from_state(values),
-                    notice=notice,
-                    post_now=services.settings.post_now,
-                ),
-            )
+            await ack(response_action="update", view=form_again(destination, context, notice))
             return
 
         tier = services.tiers.cached_tier(payloads.user_id(body))
         if needs_tier_warning(brief.destination, tier, enforce_tiers=services.settings.enforce_tiers, already_warned=context.tier_warned):
             warned = context.model_copy(update={"tier_warned": True})
             notice = f":warning: {tier_note(brief.destination)} You are not in the L2 group: consider choosing *Support L2*. Press *Escalate* again to send it to {brief.destination.label} anyway."
-            await ack(
-                response_action="update",
-                view=brief_modal(
-                    destination=brief.destination,
-                    eng_kind=raw.get("eng_kind"),
-                    context=warned,
-                    initial=initial_from_state(values),
-                    notice=notice,
-                    post_now=services.settings.post_now,
-                ),
-            )
+            await ack(response_action="update", view=form_again(brief.destination, warned, notice))
             return
         job = BriefJob(
             team_id=payloads.team_id(body), user_id=payloads.user_id(body), view_id=view.get("id") or "", brief=brief, context=context, values=values, tier=tier
@@ -199,17 +191,7 @@ def register(app: AsyncApp, services) -> None:
             ref = error_reference()
             log.exception("keeping a submission failed [%s]", ref)
             notice = not_saved_notice(ref)
-            await ack(
-                response_action="update",
-                view=brief_modal(
-                    destination=brief.destination,
-                    eng_kind=raw.get("eng_kind"),
-                    context=context,
-                    initial=initial_from_state(values),
-                    notice=notice,
-                    post_now=services.settings.post_now,
-                ),
-            )
+            await ack(response_action="update", view=form_again(brief.destination, context, notice))
             return
         await ack(response_action="update", view=saving_view())
         if services.brief_workers is not None:  # a brief worker process (bot.runtime.brief_worker): acks never wait behind it
