@@ -165,3 +165,19 @@ def test_the_note_is_shown_beside_the_number_and_old_briefs_read_as_before():
         stored.pop(key, None)
     old = Brief.model_validate(stored)
     assert facts.revenue(old.impact) == "48,000 USD ARR exposed; 250,000 USD pipeline at risk"
+
+
+@pytest.mark.parametrize(
+    ("count", "pipeline"),
+    [("about 300 users", "$250k in open deals"), ("300 customers in EU", "$100k-$150k"), ("12", "lost 2 deals worth $50k"), ("10-20 accounts", "€40,000")],
+)
+def test_the_notes_survive_the_form_values_a_moved_or_completed_brief_starts_from(count, pipeline):
+    """draft_of (the brief as form values: the move and completion forms start from it) validates back
+    to the same brief, notes included: a move or a completion never drops "in open deals"."""
+    from bot.domain.brief import Destination
+    from bot.domain.validation import draft_of, validate_draft
+    from tests.factories import NOW, draft
+
+    brief = validate_draft(draft(Destination.LEADERSHIP, affected_customers=count, pipeline_at_risk=pipeline, arr_exposed="$120k across two renewals"), now=NOW)
+    assert brief.impact.pipeline_at_risk_note or brief.impact.affected_customers_note
+    assert validate_draft(draft_of(brief), now=NOW) == brief

@@ -7,6 +7,7 @@ validator (its error keys) and the tests, so an error always lands on the field 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
@@ -465,8 +466,11 @@ def draft_of(brief: Brief) -> dict[str, Any]:
     def value(member: Enum | None) -> str | None:
         return str(member.value) if member is not None else None
 
-    def money(m: Money | None) -> str | None:
-        return f"{m.amount} {m.currency}" if m is not None else None
+    def money(m: Money | None, note: str | None = None) -> str | None:
+        return None if m is None else _with_note(f"{m.amount} {m.currency}", note, lambda text: read_money(text, m.currency)[0] == m)
+
+    def count(n: int, note: str | None) -> str:
+        return _with_note(str(n), note, lambda text: read_count(text)[0] == n)
 
     def iso(day: date | None) -> str | None:
         return day.isoformat() if day is not None else None
@@ -476,15 +480,15 @@ def draft_of(brief: Brief) -> dict[str, Any]:
         "severity": brief.severity.value,
         "summary": brief.summary,
         "product_area": brief.product_area,
-        "affected_customers": str(impact.affected_customers),
+        "affected_customers": count(impact.affected_customers, impact.affected_customers_note),
         "affected_names": impact.affected_names,
         "growth": value(impact.growth),
         "depth": value(impact.depth),
         "operational_effect": impact.operational_effect,
         "since": iso(impact.since),
         "critical_when": impact.critical_when,
-        "arr_exposed": money(impact.arr_exposed),
-        "pipeline_at_risk": money(impact.pipeline_at_risk),
+        "arr_exposed": money(impact.arr_exposed, impact.arr_exposed_note),
+        "pipeline_at_risk": money(impact.pipeline_at_risk, impact.pipeline_at_risk_note),
         "reputation": value(impact.reputation),
         "reference_account": impact.reference_account,
         "sla_position": value(impact.sla_position),
@@ -520,3 +524,17 @@ def draft_of(brief: Brief) -> dict[str, Any]:
     if brief.security is not None:
         draft.update(brief.security.model_dump(), urgency=value(brief.security.urgency))
     return {k: v for k, v in draft.items() if v not in (None, "")}
+
+
+def _with_note(number: str, note: str | None, reads_back: Callable[[str], bool]) -> str:
+    """A quantity as typed again: the note alone when it is the whole phrase the agent typed ("about
+    300 users", "$100k-$150k": it reads back to the same number), else the number then the note
+    ("250000 USD in open deals"). Either way it validates to the same number and note."""
+    if not note:
+        return number
+    try:
+        if reads_back(note):
+            return note
+    except QuantityError:
+        pass
+    return f"{number} {note}"
