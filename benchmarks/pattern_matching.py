@@ -7,11 +7,13 @@
 PostgreSQL is BENCH_POSTGRES_URL or TEST_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the run works in a temporary schema and drops it. SQLite works in a temporary directory.
 
-Sets: `tuning` is the only data the matcher was tuned on, printed together (one workspace) and part
-by part: tests/data/pattern_briefs.json + pattern_briefs_extra.json with the queries of
-pattern_queries.json ("tuning:first"), and the harder tests/data/pattern_tuning_hard.json with its own
-queries ("tuning:hard"); `frozen` is tests/data/pattern_holdout.json, written independently and never
-read while tuning (run it once, at the end of a change).
+Sets: `tuning` is the only data the matcher was tuned on, printed together and part by part (each
+part in a workspace of its own): tests/data/pattern_briefs.json + pattern_briefs_extra.json with the
+queries of pattern_queries.json ("tuning:first"), and the harder tests/data/pattern_tuning_hard.json
+("tuning:hard") and pattern_tuning_3.json ("tuning:3", another product's vocabulary), each with its
+own queries. `frozen` (tests/data/pattern_holdout.json, run twice) and `frozen2`
+(pattern_holdout_2.json) were written independently and are never read while tuning: run one once,
+at the end of a change, and report what it says.
 
 What it prints, per database and set (tests/support/pattern_eval.py defines each figure), with the
 embedder the bot uses by default (wordllama) and with none (lexical only):
@@ -363,7 +365,7 @@ def run(label: str, factory: Callable[[], ContextManager[Database]], sets: list[
         seconds = load_synthetic(db, rows, embedder=embedder)
         print(f"\nLatency with {rows:,} briefs (and their vectors) in one workspace over {SPAN_DAYS // 365} years (loaded in {seconds:.1f} s):")
         latency(db, queries, embedder)
-    for labelled in [s for s in sets if s.name.startswith("tuning")][-1:]:  # the hard tuning part when there is one
+    for labelled in [s for s in sets if s.name.startswith("tuning:")][-1:]:  # the last tuning part
         print(f"\nThe {labelled.name} set replayed inside a workspace that also holds {rows:,} synthetic briefs (~{rows * 30 // SPAN_DAYS:,} per window):")
         with factory() as db:
             load_synthetic(db, rows, team=pattern_eval.TEAM, embedder=embedder)
@@ -374,7 +376,12 @@ def run(label: str, factory: Callable[[], ContextManager[Database]], sets: list[
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", choices=("tuning", "frozen", "both"), default="both", help="which labelled set (default both)")
+    parser.add_argument(
+        "--set",
+        choices=("tuning", "frozen", "frozen2", "both", "all"),
+        default="all",
+        help="which labelled sets: tuning, a frozen holdout, both (tuning and frozen2, the holdout not yet spent) or all (default)",
+    )
     parser.add_argument("--rows", type=int, default=100_000, help="synthetic briefs to store for latency (default 100000)")
     parser.add_argument("--queries", type=int, default=200, help="timed queries per function (default 200)")
     parser.add_argument("--no-latency", action="store_true", help="quality only")
@@ -382,13 +389,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     sets: list[LabelledSet] = []
-    if args.set in ("tuning", "both"):
+    if args.set in ("tuning", "both", "all"):
         parts = pattern_eval.tuning_parts()
         sets += [pattern_eval.tuning_set(), *parts] if len(parts) > 1 else parts  # all parts together, then each alone
-    if args.set in ("frozen", "both"):
-        frozen = pattern_eval.frozen_set()
+    chosen = {"both": ["frozen2"], "all": ["frozen", "frozen2"]}.get(args.set, [args.set] if args.set.startswith("frozen") else [])
+    for name in chosen:
+        frozen = pattern_eval.frozen_set(name)
         if frozen is None:
-            print(f"The frozen set ({pattern_eval.FROZEN_FILE}) is not there yet: skipped")
+            print(f"The {name} set ({pattern_eval.FROZEN_FILES[name]}) is not there: skipped")
         else:
             sets.append(frozen)
     started = time.perf_counter()

@@ -45,9 +45,11 @@ from tests.factories import NOW, draft
 DATA = Path(__file__).resolve().parents[1] / "data"
 TUNING_FILES = ("pattern_briefs.json", "pattern_briefs_extra.json")  # one part: the extra file adds reports to the first one's groups
 TUNING_QUERIES = "pattern_queries.json"
-HARD_TUNING_FILE = "pattern_tuning_hard.json"  # a second, harder tuning part, written independently of the matcher (its own groups and queries)
-HARD_PREFIX = "hard/"  # its ids and groups in the combined tuning set (never the same as the first part's)
-FROZEN_FILE = "pattern_holdout.json"  # written independently; never read while tuning (benchmark --set frozen only)
+# More tuning parts, each written independently of the matcher (its own groups and queries), and
+# the prefix of its ids and groups in the combined tuning set (never the same as another part's).
+MORE_TUNING_FILES = {"pattern_tuning_hard.json": ("tuning:hard", "hard/"), "pattern_tuning_3.json": ("tuning:3", "t3/")}
+# Written independently; never read while tuning (benchmarks/pattern_matching.py --set frozen / frozen2 only).
+FROZEN_FILES = {"frozen": "pattern_holdout.json", "frozen2": "pattern_holdout_2.json"}
 WINDOW = timedelta(days=30)
 TEAM = "T1"
 
@@ -62,31 +64,33 @@ class LabelledSet:
 
 def tuning_parts() -> list[LabelledSet]:
     """The tuning data, part by part: the first set (pattern_briefs.json + pattern_briefs_extra.json,
-    whose groups overlap, with pattern_queries.json) and, when it is there, the harder one
-    (pattern_tuning_hard.json, with its own queries)."""
+    whose groups overlap, with pattern_queries.json), then the harder ones (pattern_tuning_hard.json,
+    pattern_tuning_3.json: another product's vocabulary, with their own queries)."""
     briefs: list[dict] = []
     for name in TUNING_FILES:
         data = json.loads((DATA / name).read_text(encoding="utf-8"))
         briefs += data["briefs"] if isinstance(data, dict) else data
     queries = json.loads((DATA / TUNING_QUERIES).read_text(encoding="utf-8"))["queries"]
     parts = [LabelledSet("tuning:first", briefs, queries)]
-    hard = DATA / HARD_TUNING_FILE
-    if hard.exists():
-        data = json.loads(hard.read_text(encoding="utf-8"))
-        parts.append(LabelledSet("tuning:hard", data["briefs"], data.get("queries", [])))
+    for name, (label, _prefix) in MORE_TUNING_FILES.items():
+        if (DATA / name).exists():
+            data = json.loads((DATA / name).read_text(encoding="utf-8"))
+            parts.append(LabelledSet(label, data["briefs"], data.get("queries", [])))
     return parts
 
 
 def tuning_set() -> LabelledSet:
-    """Every tuning part, the hard part's ids and groups prefixed with HARD_PREFIX. `evaluate` replays
+    """Every tuning part, the later parts' ids and groups prefixed (MORE_TUNING_FILES). `evaluate` replays
     each part in a workspace of its own and pools the figures: in one workspace, briefs of the two
     parts that tell the same problem (written separately, labelled as different groups: "API list
     endpoint returns duplicate records across pages" is in both) would count as wrong matches."""
     parts = tuning_parts()
     renamed = [parts[0]]
+    prefixes = {label: prefix for label, prefix in MORE_TUNING_FILES.values()}
     for part in parts[1:]:
-        briefs = [dict(e, id=HARD_PREFIX + e["id"], group=HARD_PREFIX + e["group"]) for e in part.briefs]
-        queries = [dict(q, relevant_groups=[HARD_PREFIX + g for g in q["relevant_groups"]]) for q in part.queries]
+        prefix = prefixes[part.name]
+        briefs = [dict(e, id=prefix + e["id"], group=prefix + e["group"]) for e in part.briefs]
+        queries = [dict(q, relevant_groups=[prefix + g for g in q["relevant_groups"]]) for q in part.queries]
         renamed.append(LabelledSet(part.name, briefs, queries))
     return LabelledSet("tuning", [e for p in renamed for e in p.briefs], [q for p in renamed for q in p.queries], tuple(renamed))
 
@@ -114,13 +118,14 @@ def evaluate(db: Database, labelled: LabelledSet, *, embedder: Any = None, with_
     return merged, figures(merged, sum(precisions) / len(precisions) if precisions else None)
 
 
-def frozen_set() -> LabelledSet | None:
-    """The frozen holdout, or None when it is not there. Only benchmarks/pattern_matching.py --set frozen calls this."""
-    path = DATA / FROZEN_FILE
+def frozen_set(name: str = "frozen") -> LabelledSet | None:
+    """A frozen holdout ("frozen", "frozen2": FROZEN_FILES), or None when it is not there. Only
+    benchmarks/pattern_matching.py --set frozen/frozen2 calls this."""
+    path = DATA / FROZEN_FILES[name]
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return LabelledSet("frozen", data["briefs"], data.get("queries", []))
+    return LabelledSet(name, data["briefs"], data.get("queries", []))
 
 
 def brief_of(entry: dict) -> tuple[Brief, datetime]:
