@@ -52,7 +52,8 @@ def make_engine(url: str) -> Engine:
     # No server-side prepared statements (psycopg prepares a statement after 5 runs): PostgreSQL then
     # plans it once for any parameters, and for full-text matching, whose best plan depends on the
     # words and the window, that generic plan read 3-4x more (similar-brief p50 90 -> 33 ms, p99
-    # 225 -> 57-80 ms at 100,000 briefs). It also keeps the bot usable behind PgBouncer's transaction pooling.
+    # 225 -> 57-80 ms at 100,000 briefs). (Server-side prepared statements are also what PgBouncer's
+    # transaction pooling could not carry before its 1.21.)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args={"prepare_threshold": None})
 
 
