@@ -91,6 +91,7 @@ SEARCH_MIN_MEANING = 0.4  # a brief sharing none of the words is shown only this
 SEARCH_FEEDBACK = 2  # the first ranking's best briefs that refine it (_with_feedback); 0: no feedback (tuning sets: 2 and 3 alike)
 SEARCH_FEEDBACK_WEIGHT = 0.5  # closeness to them: its share of the final score (tuning sets: 0.35-0.65 measured alike)
 SEARCH_FEEDBACK_LEXICAL = 0.5  # closeness to them by words (profiles), the rest by meaning (their vectors' centroid)
+SEARCH_FEEDBACK_MIN_CLOSENESS = 0.2  # found only through feedback, sharing no word: shown this close to the best briefs (0: an SSO brief for "export timeout")
 SECURITY_DESTINATION = "security"  # never feedback for a search (who may see one depends on the asker)
 WINDOW_RECHECK_SECONDS = 30.0  # how often a window in memory is compared with the table (a brief embedded late shows up by then)
 SEARCH_SINCE = datetime(2000, 1, 1, tzinfo=UTC)  # /escalate search: all time (by meaning: the RECENT_POOL most recent)
@@ -937,33 +938,42 @@ def _with_feedback(
     """Pseudo-relevance feedback: the SEARCH_FEEDBACK best briefs of the first ranking stand for what
     the query meant, and every candidate is ranked again by how close it is to them too (their words'
     profiles and, with vectors, the centroid of their vectors; with vectors, the briefs nearest the
-    query moved towards that centroid join the candidates). A query of three words rarely says a
-    problem the way each of its briefs does; its best briefs say it in the words the others use
-    ("reverse charge VAT invoice" finds "invoice shows 21% VAT", which then finds "disputes tax on
-    invoices"). All tuning data: P@5 0.77 -> 0.82 (words only: 0.67 -> 0.71).
+    query moved towards that centroid join the candidates when they are close to those best briefs).
+    A query of three words rarely says a problem the way each of its briefs does; its best briefs
+    say it in the words the others use ("reverse charge VAT invoice" finds "invoice shows 21% VAT",
+    which then finds "disputes tax on invoices"). All tuning data: P@5 0.77 -> 0.81 (words only:
+    0.67 -> 0.71).
 
     Security briefs are never feedback: the asker may not be allowed to see them (bot.usecases.search
     filters what is shown), and the order of what they may see must not depend on them."""
     feedback = [f for f in found if getattr(f.row, "destination", None) != SECURITY_DESTINATION][:SEARCH_FEEDBACK]
     if not feedback:
         return found
+    profiles = [f.profile for f in feedback]
     vectors = [f.vector for f in feedback if f.vector is not None]
     centroid = None
     if vectors and query_vector is not None and model:
         centroid = np.mean(vectors, axis=0)
         centroid /= float(np.linalg.norm(centroid)) or 1.0
+
+    def closeness(f: _Found) -> float:
+        """How close a candidate is to the best briefs: by words, and by meaning when both have vectors."""
+        close = sum(similarity(f.profile, p) for p in profiles) / len(profiles)
+        if centroid is not None and f.vector is not None:
+            close = SEARCH_FEEDBACK_LEXICAL * close + (1 - SEARCH_FEEDBACK_LEXICAL) * meaning_of(float(f.vector @ centroid))
+        return close
+
+    if centroid is not None and query_vector is not None and model:
         moved = query_vector + centroid
         moved /= float(np.linalg.norm(moved)) or 1.0
         known = {f.row.id for f in found}
         nearest = _nearest(session, team_id=team_id, since=SEARCH_SINCE, exclude_id=None, vector=moved, model=model, refresh=False)
         extra = [i for i in nearest if i not in known]
-        found = found + [_Found.of(row, wanted, query_vector, model) for row in (_rows_by_id(session, dialect, extra) if extra else [])]
-    profiles = [f.profile for f in feedback]
+        more = [_Found.of(row, wanted, query_vector, model) for row in (_rows_by_id(session, dialect, extra) if extra else [])]
+        # Found only by the moved vector: shown when it shares some of the words, or is close to the best briefs.
+        found = found + [f for f in more if f.coverage > 0 or closeness(f) >= SEARCH_FEEDBACK_MIN_CLOSENESS]
     for f in found:
-        close = sum(similarity(f.profile, p) for p in profiles) / len(profiles)
-        if centroid is not None and f.vector is not None:
-            close = SEARCH_FEEDBACK_LEXICAL * close + (1 - SEARCH_FEEDBACK_LEXICAL) * meaning_of(float(f.vector @ centroid))
-        f.score = (1 - SEARCH_FEEDBACK_WEIGHT) * f.first + SEARCH_FEEDBACK_WEIGHT * close
+        f.score = (1 - SEARCH_FEEDBACK_WEIGHT) * f.first + SEARCH_FEEDBACK_WEIGHT * closeness(f)
     return sorted(found, key=lambda f: (-f.score, -f.row.id))
 
 
