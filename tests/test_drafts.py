@@ -234,6 +234,19 @@ def test_the_default_keeps_a_draft_seven_days(bot):
     assert stored(bot) is None
 
 
+def test_a_re_render_kept_after_the_view_closed_never_replaces_what_it_closed_with(bot_any_db):
+    """A destination or kind choice keeps its draft in the background; on a loaded machine that can be
+    written after the close's, which holds more. Once the view has closed, a re-render keeps nothing."""
+    bot = bot_any_db
+    view = engineering_modal(bot)
+    earlier = {"destination": "engineering", "summary": "Exports time out"}  # what a re-render saw, before more was typed
+    assert bot.services.drafts.save(TEAM, AGENT, view["id"], state_values(view, state_for(view, earlier))) is True  # an open view: kept
+    closed = close(bot, view, half_engineering(bot.clock.now()))
+    late = bot.services.drafts.save(TEAM, AGENT, view["id"], state_values(view, state_for(view, earlier)))  # the background job, late
+    assert late is False and stored(bot).fields == closed.fields
+    assert bot.services.drafts.save(TEAM, AGENT, view["id"], state_values(view, state_for(view, earlier)), final=True) is True  # the close itself always is
+
+
 # --- privacy --------------------------------------------------------------------------------------------
 
 

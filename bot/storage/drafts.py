@@ -10,21 +10,33 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bot.storage.models import BriefDraft, BriefIntake
+from bot.storage.models import BriefDraft, BriefIntake, SlackEvent
 
 _TABLE = BriefDraft.__table__
+CLOSED_KEY = "closed:"  # + view id: bot.slack.dedupe records a view's view_closed under it before any listener runs
 
 
-def save(session: Session, *, team_id: str, user_id: str, view_id: str, fields: dict, tz: str, now: datetime) -> bool:
+def save(session: Session, *, team_id: str, user_id: str, view_id: str, fields: dict, tz: str, now: datetime, final: bool = False) -> bool:
     """Keep the agent's draft (replacing an older one); False, and nothing kept, when that view was
-    already submitted (a late re-render after the brief went in must not bring the draft back)."""
+    already submitted (a late re-render after the brief went in must not bring the draft back).
+
+    `final`: the state the view closed with. A re-render's state (not final) is saved in the
+    background and may be written after the close's, which holds more: once the view has closed,
+    a re-render of it keeps nothing (checked again in the upsert itself, so a close that commits
+    in between still wins)."""
     if session.exec(select(BriefIntake.view_id).where(BriefIntake.view_id == view_id)).first() is not None:
+        return False
+    closed = select(SlackEvent.event_id).where(SlackEvent.event_id == CLOSED_KEY + view_id)
+    if not final and session.exec(closed).first() is not None:
         return False
     values = dict(team_id=team_id, user_id=user_id, view_id=view_id, fields=fields, tz=tz, saved_at=now)
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(_TABLE)
-    session.execute(
-        insert.values(**values).on_conflict_do_update(index_elements=["team_id", "user_id"], set_=dict(view_id=view_id, fields=fields, tz=tz, saved_at=now))
+    upsert = insert.values(**values).on_conflict_do_update(
+        index_elements=["team_id", "user_id"],
+        set_=dict(view_id=view_id, fields=fields, tz=tz, saved_at=now),
+        where=None if final else ~closed.exists(),
     )
+    session.execute(upsert)
     return True
 
 

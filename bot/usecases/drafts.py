@@ -41,9 +41,10 @@ class Drafts:
 
     # --- keeping ---------------------------------------------------------------------------------
 
-    def save(self, team_id: str, user_id: str, view_id: str, values: object) -> bool:
+    def save(self, team_id: str, user_id: str, view_id: str, values: object, *, final: bool = False) -> bool:
         """Keep the brief modal's `view.state.values` as the agent's draft; False when nothing was
-        kept (nothing typed, a state no form has, or a view already submitted)."""
+        kept (nothing typed, a state no form has, a view already submitted, or a re-render of a view
+        already closed). `final`: the state the view closed with."""
         fields = fields_from_state(values)
         if not fields or not (team_id and user_id and view_id):
             if fields is None:
@@ -51,7 +52,7 @@ class Drafts:
             return False
         tz = self.gateway.user_timezone(user_id)  # before the session: it may call Slack
         with self.db.session() as s:
-            return drafts.save(s, team_id=team_id, user_id=user_id, view_id=view_id, fields=fields, tz=tz, now=self.clock.now())
+            return drafts.save(s, team_id=team_id, user_id=user_id, view_id=view_id, fields=fields, tz=tz, now=self.clock.now(), final=final)
 
     def purge(self) -> int:
         """Delete the expired drafts (the tick); the number deleted."""

@@ -45,7 +45,7 @@ async def _keep(services, body: dict) -> None:
     # A view closes once: bot.slack.dedupe answers a replayed view_closed (captured, re-sent within its
     # five minutes) before any listener, so it cannot bring back a draft since filed or thrown away.
     values = (view.get("state") or {}).get("values") or {}
-    await services.run_sync(services.drafts.save, payloads.team_id(body), payloads.user_id(body), view.get("id") or "", values)
+    await services.run_sync(services.drafts.save, payloads.team_id(body), payloads.user_id(body), view.get("id") or "", values, final=True)
 
 
 async def _continue(services, body: dict, client) -> None:
