@@ -17,7 +17,6 @@ from slack_bolt.response import BoltResponse
 
 from bot.slack import payloads
 from bot.storage import events
-from bot.storage.drafts import CLOSED_KEY
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ def _once_key(body: dict) -> str | None:
     if kind == "block_actions" and body.get("trigger_id"):
         return "click:" + str(body["trigger_id"])  # events.SlackEvent keeps 64 characters; Slack's trigger ids are ~40
     if kind == "view_closed" and isinstance(body.get("view"), dict) and body["view"].get("id"):
-        return CLOSED_KEY + str(body["view"]["id"])  # a view closes once (bot.slack.listeners.drafts keeps its draft)
+        return events.VIEW_CLOSED + str(body["view"]["id"])  # a view closes once (bot.slack.listeners.drafts keeps its draft)
     return None
 
 

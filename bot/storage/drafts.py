@@ -10,10 +10,10 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from bot.storage.models import BriefDraft, BriefIntake, SlackEvent
+from bot.storage import events
+from bot.storage.models import BriefDraft, BriefIntake
 
 _TABLE = BriefDraft.__table__
-CLOSED_KEY = "closed:"  # + view id: bot.slack.dedupe records a view's view_closed under it before any listener runs
 
 
 def save(session: Session, *, team_id: str, user_id: str, view_id: str, fields: dict, tz: str, now: datetime, final: bool = False) -> bool:
@@ -26,15 +26,15 @@ def save(session: Session, *, team_id: str, user_id: str, view_id: str, fields: 
     in between still wins)."""
     if session.exec(select(BriefIntake.view_id).where(BriefIntake.view_id == view_id)).first() is not None:
         return False
-    closed = select(SlackEvent.event_id).where(SlackEvent.event_id == CLOSED_KEY + view_id)
-    if not final and session.exec(closed).first() is not None:
+    closed = events.recorded(events.VIEW_CLOSED + view_id)
+    if not final and session.scalar(select(closed)):
         return False
     values = dict(team_id=team_id, user_id=user_id, view_id=view_id, fields=fields, tz=tz, saved_at=now)
     insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(_TABLE)
     upsert = insert.values(**values).on_conflict_do_update(
         index_elements=["team_id", "user_id"],
         set_=dict(view_id=view_id, fields=fields, tz=tz, saved_at=now),
-        where=None if final else ~closed.exists(),
+        where=None if final else ~closed,
     )
     session.execute(upsert)
     return True

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import Exists, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.storage.models import SlackEvent
+
+VIEW_CLOSED = "closed:"  # + a view id: its view_closed, recorded by bot.slack.dedupe before any listener (bot.storage.drafts reads it)
 
 
 def first_delivery_of_event(session: Session, event_id: str, *, team_id: str, now: datetime) -> bool:
@@ -21,6 +23,11 @@ def first_delivery_of_event(session: Session, event_id: str, *, team_id: str, no
         return True
     except IntegrityError:
         return False
+
+
+def recorded(event_id: str) -> Exists:
+    """Whether `event_id` was recorded, as a clause to use inside a statement."""
+    return select(SlackEvent.event_id).where(SlackEvent.event_id == event_id).exists()
 
 
 def prune_events(session: Session, *, before: datetime) -> int:

@@ -48,6 +48,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy import text as sql
 from sqlmodel import Session
 
+from bot.domain.brief import Destination
 from bot.domain.product_areas import matching_hint
 from bot.storage.models import Escalation, EscalationEmbedding
 from bot.storage.types import UTCDateTime
@@ -92,7 +93,6 @@ SEARCH_FEEDBACK = 2  # the first ranking's best briefs that refine it (_with_fee
 SEARCH_FEEDBACK_WEIGHT = 0.5  # closeness to them: its share of the final score (tuning sets: 0.35-0.65 measured alike)
 SEARCH_FEEDBACK_LEXICAL = 0.5  # closeness to them by words (profiles), the rest by meaning (their vectors' centroid)
 SEARCH_FEEDBACK_MIN_CLOSENESS = 0.2  # found only through feedback, sharing no word: shown this close to the best briefs (0: an SSO brief for "export timeout")
-SECURITY_DESTINATION = "security"  # never feedback for a search (who may see one depends on the asker)
 WINDOW_RECHECK_SECONDS = 30.0  # how often a window in memory is compared with the table (a brief embedded late shows up by then)
 SEARCH_SINCE = datetime(2000, 1, 1, tzinfo=UTC)  # /escalate search: all time (by meaning: the RECENT_POOL most recent)
 WINDOW_CACHE = 8  # (workspace, model) windows of vectors kept in memory per process: up to RECENT_POOL x 1 KB each
@@ -946,7 +946,7 @@ def _with_feedback(
 
     Security briefs are never feedback: the asker may not be allowed to see them (bot.usecases.search
     filters what is shown), and the order of what they may see must not depend on them."""
-    feedback = [f for f in found if getattr(f.row, "destination", None) != SECURITY_DESTINATION][:SEARCH_FEEDBACK]
+    feedback = [f for f in found if f.row.destination != Destination.SECURITY.value][:SEARCH_FEEDBACK]
     if not feedback:
         return found
     profiles = [f.profile for f in feedback]
@@ -963,18 +963,21 @@ def _with_feedback(
             close = SEARCH_FEEDBACK_LEXICAL * close + (1 - SEARCH_FEEDBACK_LEXICAL) * meaning_of(float(f.vector @ centroid))
         return close
 
+    known = {f.row.id for f in found}  # the first ranking's candidates: all of them are ranked again
     if centroid is not None and query_vector is not None and model:
         moved = query_vector + centroid
         moved /= float(np.linalg.norm(moved)) or 1.0
-        known = {f.row.id for f in found}
         nearest = _nearest(session, team_id=team_id, since=SEARCH_SINCE, exclude_id=None, vector=moved, model=model, refresh=False)
         extra = [i for i in nearest if i not in known]
-        more = [_Found.of(row, wanted, query_vector, model) for row in (_rows_by_id(session, dialect, extra) if extra else [])]
-        # Found only by the moved vector: shown when it shares some of the words, or is close to the best briefs.
-        found = found + [f for f in more if f.coverage > 0 or closeness(f) >= SEARCH_FEEDBACK_MIN_CLOSENESS]
+        found = found + [_Found.of(row, wanted, query_vector, model) for row in (_rows_by_id(session, dialect, extra) if extra else [])]
+    scored = []
     for f in found:
-        f.score = (1 - SEARCH_FEEDBACK_WEIGHT) * f.first + SEARCH_FEEDBACK_WEIGHT * closeness(f)
-    return sorted(found, key=lambda f: (-f.score, -f.row.id))
+        close = closeness(f)
+        if f.row.id not in known and f.coverage == 0 and close < SEARCH_FEEDBACK_MIN_CLOSENESS:
+            continue  # found only by the moved vector, sharing none of the words, and not close to the best briefs
+        f.score = (1 - SEARCH_FEEDBACK_WEIGHT) * f.first + SEARCH_FEEDBACK_WEIGHT * close
+        scored.append(f)
+    return sorted(scored, key=lambda f: (-f.score, -f.row.id))
 
 
 def _ranked(
